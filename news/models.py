@@ -1,0 +1,85 @@
+"""Domain objects shared by every layer: frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A hyperlink found on a page: absolute URL and its visible text."""
+
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One article link found on a channel list page."""
+
+    url: str
+    title: str
+    published_at: datetime | None = None  # aware UTC when known
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """What a channel list page yields: article links and further list pages to follow."""
+
+    entries: tuple[ListEntry, ...]
+    next_pages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """An article as extracted from one page (or several joined pages) of a news site."""
+
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
+    paragraphs: tuple[str, ...]
+    subtitle: str = ""
+    source: str = ""  # 来源
+    editor: str = ""  # 责任编辑
+    reporter: str = ""  # 记者 byline
+    channel: str = ""  # from the breadcrumb
+    related: tuple[Link, ...] = ()
+    continuation_urls: tuple[str, ...] = ()  # further pages (_01.shtml…) still to be fetched and joined
+
+    @property
+    def body(self) -> str:
+        """Return the body as text, one paragraph a line."""
+        return "\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as stored: its id, canonical URL and what the store knows of it."""
+
+    id: int
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
+    source: str
+    editor: str
+    body: str
+    fetched_at: datetime  # aware, UTC
+    content_hash: str
+    source_name: str = ""  # the sources.toml source that found it
+    subtitle: str = ""
+    reporter: str = ""
+    channel: str = ""
+    extra_urls: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A Telegram chat the bot has talked to."""
+
+    id: int
+    type: str
+    language: str
+    time_zone: str
+    created_at: datetime
+    blocked_at: datetime | None = None
