@@ -83,3 +83,27 @@ class Chat:
     time_zone: str
     created_at: datetime
     blocked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """How one news source has fared: last success, last error, failures in a row, articles."""
+
+    name: str
+    title: str
+    profile: str
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str
+    consecutive_failures: int
+    error_count: int
+    article_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOutcome:
+    """What storing one parsed article did: a new row, or a duplicate of an existing one."""
+
+    article_id: int
+    created: bool
+    reason: str = ""  # for a duplicate: "url" or "fingerprint"

@@ -1,0 +1,91 @@
+"""Compose the bot: build the Application, open resources at start, close them at stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+import handlers
+from bot.config import Settings
+from handlers.context import CONTEXT_TYPES, BotData
+from storage import Store
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+# Long polling waits this long on Telegram's side; the HTTP read timeout must exceed it.
+POLL_TIMEOUT = 10
+
+
+def build_application(settings: Settings) -> BotApplication:
+    """Build the Application for these settings: handlers, rate limiter, lifecycle hooks."""
+    token = settings.require_token()
+    app: BotApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.bot_base_url)
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .context_types(CONTEXT_TYPES)
+        # Telegram's limits (30 msg/s overall, 20/min per group) with retries on RetryAfter.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
+        .get_updates_request(HTTPXRequest(read_timeout=POLL_TIMEOUT + 10))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data.tz = settings.tz
+    app.bot_data.admins = settings.admins
+    app.bot_data.extras["settings"] = settings
+    handlers.register(app)
+    return app
+
+
+async def post_init(app: BotApplication) -> None:
+    """Open the store and publish the command menu."""
+    settings: Settings = app.bot_data.extras["settings"]
+    app.bot_data.store = await Store.open(settings.db_path)
+    await app.bot.set_my_commands(handlers.menu_commands("zh"))
+    await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
+    me = app.bot.bot
+    logger.info("newsbot started as @%s", me.username)
+
+
+async def post_shutdown(app: BotApplication) -> None:
+    """Close the store."""
+    store = app.bot_data._store
+    if store is not None:
+        await store.close()
+        app.bot_data.store = None
+
+
+async def run_bot(
+    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Run the bot with long polling until `stop` is set: the `newsbot run` code path."""
+    app = build_application(settings)
+    async with app:  # initialize() ... shutdown()
+        try:
+            if app.post_init is not None:
+                await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            )
+            await app.start()
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            logger.info("stopping")
+            await app.updater.stop()
+            await app.stop()
+        finally:
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)

@@ -1,0 +1,36 @@
+"""What every handler may reach through `context`: typed bot_data, no globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
+
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from storage import Store
+
+
+@dataclass
+class BotData:
+    """Long-lived resources and settings, filled in by bot.app at start-up."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    admins: frozenset[int] = frozenset()
+    _store: Store | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        """Return the open Store (opened in post_init)."""
+        if self._store is None:
+            raise RuntimeError("the store is not open yet (post_init has not run)")
+        return self._store
+
+    @store.setter
+    def store(self, value: Store | None) -> None:
+        self._store = value
+
+
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)

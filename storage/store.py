@@ -1,0 +1,398 @@
+"""Store: the one class that speaks SQL, typed async methods over aiosqlite."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from news.models import Article, Chat, Link, ParsedArticle, SourceStatus, StoreOutcome
+from storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+logger = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used (not SQLite, from a newer newsbot, unreadable)."""
+
+
+def to_db_time(moment: datetime) -> str:
+    """Format an aware datetime as the UTC text the database sorts by."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; times must be aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db_time(text: str) -> datetime:
+    """Parse the database's UTC text back into an aware datetime."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _opt_time(text: str | None) -> datetime | None:
+    return from_db_time(text) if text else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+ARTICLE_COLUMNS = (
+    "a.id, a.url, a.title, a.published_at, a.source, a.editor, a.body, a.fetched_at, "
+    "a.content_hash, a.source_name, a.subtitle, a.reporter, a.channel"
+)
+
+
+def _article_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Article:
+    return Article(
+        id=row[0],
+        url=row[1],
+        title=row[2],
+        published_at=from_db_time(row[3]),
+        source=row[4],
+        editor=row[5],
+        body=row[6],
+        fetched_at=from_db_time(row[7]),
+        content_hash=row[8],
+        source_name=row[9] or "",
+        subtitle=row[10],
+        reporter=row[11],
+        channel=row[12],
+    )
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Raise StoreError if the file exists, is not empty, and is not an SQLite database."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_MAGIC))
+    if header != SQLITE_MAGIC:
+        raise StoreError(f"NEWSBOT_DB: {str(path)!r} is not an SQLite database; not touching it")
+
+
+class Store:
+    """All persistent state of the bot: sources, articles, chats."""
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) the database, check it, and apply pending migrations."""
+        target = str(path)
+        if target != ":memory:":
+            check_sqlite_file(Path(target))
+        try:
+            db = await aiosqlite.connect(target, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"NEWSBOT_DB: cannot open {target!r}: {exc}") from None
+        store = cls(db, target)
+        try:
+            await store._configure()
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _configure(self) -> None:
+        try:
+            await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                await self._db.execute("PRAGMA journal_mode = WAL")
+                # WAL makes NORMAL durable across application crashes; only power loss can
+                # roll back the last transactions.
+                await self._db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"NEWSBOT_DB: {self.path!r} is not a usable database: {exc}") from None
+
+    async def _migrate(self) -> None:
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"NEWSBOT_DB: {self.path!r} is at schema version {version}, newer than this "
+                f"newsbot ({SCHEMA_VERSION}); upgrade newsbot or use another database file"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[number - 1]
+            async with self.transaction():
+                for statement in _split_sql(script):
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+            logger.info("database migrated to schema version %d", number)
+
+    async def schema_version(self) -> int:
+        """Return the number of migrations applied to this database."""
+        try:
+            async with self._db.execute("PRAGMA user_version") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"NEWSBOT_DB: {self.path!r} is not a usable database: {exc}") from None
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run the block in one IMMEDIATE transaction: all of it lands, or none."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        else:
+            await self._db.execute("COMMIT")
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    # --- sources -------------------------------------------------------------------------
+
+    async def upsert_source(self, name: str, title: str, profile: str) -> None:
+        """Record a configured source, updating its title and profile."""
+        await self._db.execute(
+            "INSERT INTO sources (name, title, profile, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET title = excluded.title, profile = excluded.profile",
+            (name, title, profile, to_db_time(_now())),
+        )
+
+    async def record_source_success(self, name: str, at: datetime | None = None) -> None:
+        """Note a run of the source that completed."""
+        await self._db.execute(
+            "UPDATE sources SET last_success_at = ?, consecutive_failures = 0 WHERE name = ?",
+            (to_db_time(at or _now()), name),
+        )
+
+    async def record_source_error(self, name: str, error: str, at: datetime | None = None) -> None:
+        """Note an error of the source (a failed run, or a list page that yielded nothing)."""
+        await self._db.execute(
+            "UPDATE sources SET last_error_at = ?, last_error = ?, "
+            "consecutive_failures = consecutive_failures + 1, error_count = error_count + 1 "
+            "WHERE name = ?",
+            (to_db_time(at or _now()), error[:500], name),
+        )
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        """Return every source's health and article count, by name."""
+        rows = await self._fetchall(
+            "SELECT s.name, s.title, s.profile, s.last_success_at, s.last_error_at, s.last_error, "
+            "s.consecutive_failures, s.error_count, "
+            "(SELECT count(*) FROM articles a WHERE a.source_name = s.name) "
+            "FROM sources s ORDER BY s.name"
+        )
+        return [
+            SourceStatus(
+                name=r[0],
+                title=r[1],
+                profile=r[2],
+                last_success_at=_opt_time(r[3]),
+                last_error_at=_opt_time(r[4]),
+                last_error=r[5],
+                consecutive_failures=r[6],
+                error_count=r[7],
+                article_count=r[8],
+            )
+            for r in rows
+        ]
+
+    async def list_validators(self, url: str) -> tuple[str | None, str | None]:
+        """Return the ETag and Last-Modified last seen for a list page."""
+        row = await self._fetchone(
+            "SELECT etag, last_modified FROM list_validators WHERE url = ?", (url,)
+        )
+        return (row[0], row[1]) if row else (None, None)
+
+    async def save_list_validators(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> None:
+        """Remember a list page's validators for the next conditional GET."""
+        await self._db.execute(
+            "INSERT INTO list_validators (url, etag, last_modified) VALUES (?, ?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+            "last_modified = excluded.last_modified",
+            (url, etag, last_modified),
+        )
+
+    # --- articles ------------------------------------------------------------------------
+
+    async def known_url_keys(self, keys: Iterable[str]) -> set[str]:
+        """Return which of these normalised URL keys already belong to a stored article."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        # SQLite caps bound parameters; 500 at a time stays far below every build's limit.
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._fetchall(
+                f"SELECT url_key FROM article_urls WHERE url_key IN ({marks})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    async def add_article(
+        self,
+        article: ParsedArticle,
+        *,
+        url_key: str,
+        fingerprint: str,
+        source_name: str | None,
+        fetched_at: datetime | None = None,
+    ) -> StoreOutcome:
+        """Store a parsed article once: a known URL or fingerprint links to the existing row."""
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT article_id FROM article_urls WHERE url_key = ?", (url_key,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                return StoreOutcome(article_id=row[0], created=False, reason="url")
+            async with db.execute(
+                "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", (fingerprint,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                # The same story republished at another URL (another channel): one article,
+                # both URLs.
+                await db.execute(
+                    "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
+                    (url_key, article.url, row[0]),
+                )
+                return StoreOutcome(article_id=row[0], created=False, reason="fingerprint")
+            related = json.dumps(
+                [{"url": link.url, "title": link.title} for link in article.related],
+                ensure_ascii=False,
+            )
+            cursor = await db.execute(
+                "INSERT INTO articles (url, title, published_at, source, editor, body, fetched_at,"
+                " content_hash, source_name, subtitle, reporter, channel, related) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.url,
+                    article.title,
+                    to_db_time(article.published_at),
+                    article.source,
+                    article.editor,
+                    article.body,
+                    to_db_time(fetched_at or _now()),
+                    fingerprint,
+                    source_name,
+                    article.subtitle,
+                    article.reporter,
+                    article.channel,
+                    related,
+                ),
+            )
+            article_id = cursor.lastrowid
+            await cursor.close()
+            assert article_id is not None
+            await db.execute(
+                "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
+                (url_key, article.url, article_id),
+            )
+            return StoreOutcome(article_id=article_id, created=True)
+
+    async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
+        """Return the newest articles, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [_article_from_row(r) for r in rows]
+
+    async def get_article(self, article_id: int) -> Article | None:
+        """Return one article by id, or None."""
+        row = await self._fetchone(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,)
+        )
+        return _article_from_row(row) if row else None
+
+    async def article_urls(self, article_id: int) -> list[str]:
+        """Return every URL the article was found at, the canonical one first."""
+        rows = await self._fetchall(
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            "WHERE u.article_id = ? ORDER BY (u.url = a.url) DESC, u.rowid",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def article_related(self, article_id: int) -> list[Link]:
+        """Return the related links stored with an article."""
+        row = await self._fetchone("SELECT related FROM articles WHERE id = ?", (article_id,))
+        if row is None:
+            return []
+        return [Link(url=item["url"], title=item["title"]) for item in json.loads(row[0])]
+
+    async def count_articles(self) -> int:
+        """Return how many articles are stored."""
+        row = await self._fetchone("SELECT count(*) FROM articles")
+        return int(row[0]) if row else 0
+
+    # --- chats ---------------------------------------------------------------------------
+
+    async def upsert_chat(self, chat_id: int, chat_type: str, language: str, time_zone: str) -> Chat:
+        """Register a chat (or refresh its type and language) and clear any blocked mark."""
+        now = to_db_time(_now())
+        await self._db.execute(
+            "INSERT INTO chats (id, type, language, time_zone, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET type = excluded.type, language = excluded.language, "
+            "blocked_at = NULL",
+            (chat_id, chat_type, language, time_zone, now),
+        )
+        chat = await self.get_chat(chat_id)
+        assert chat is not None
+        return chat
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        """Return a registered chat, or None."""
+        row = await self._fetchone(
+            "SELECT id, type, language, time_zone, created_at, blocked_at FROM chats WHERE id = ?",
+            (chat_id,),
+        )
+        if row is None:
+            return None
+        return Chat(
+            id=row[0],
+            type=row[1],
+            language=row[2],
+            time_zone=row[3],
+            created_at=from_db_time(row[4]),
+            blocked_at=_opt_time(row[5]),
+        )
+
+    async def mark_chat_blocked(self, chat_id: int, at: datetime | None = None) -> None:
+        """Note that the chat blocked the bot (or removed it)."""
+        await self._db.execute(
+            "UPDATE chats SET blocked_at = ? WHERE id = ?", (to_db_time(at or _now()), chat_id)
+        )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (our migrations hold no ';' inside literals)."""
+    return [part.strip() for part in script.split(";") if part.strip()]

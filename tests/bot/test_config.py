@@ -1,0 +1,78 @@
+"""Settings: environment over .env over defaults; bad values stop with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Secret, load_settings
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"NEWSBOT_DB": str(tmp_path / "d" / "x.db")}, dotenv=None)
+    assert settings.api_url == "https://api.telegram.org"
+    assert settings.tz.key == "Asia/Shanghai"
+    assert settings.admins == frozenset()
+    assert settings.sources_path == Path("sources.toml")
+    assert settings.log_level == "INFO"
+    assert not settings.token
+    assert (tmp_path / "d").is_dir()  # the database folder is created
+
+
+def test_environment_beats_dotenv_beats_default(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nNEWSBOT_TOKEN='123:abc'\nexport NEWSBOT_TZ=Europe/Berlin\n"
+        f"NEWSBOT_DB={tmp_path / 'a.db'}\nNEWSBOT_ADMINS=1, 2\n",
+        encoding="utf-8",
+    )
+    settings = load_settings({"NEWSBOT_TZ": "UTC"}, dotenv=dotenv)
+    assert settings.token.reveal() == "123:abc"
+    assert settings.tz.key == "UTC"
+    assert settings.admins == frozenset({1, 2})
+
+
+def test_token_never_shows(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"NEWSBOT_TOKEN": "999:SECRET", "NEWSBOT_DB": str(tmp_path / "a.db")}, dotenv=None
+    )
+    assert "SECRET" not in repr(settings)
+    assert "SECRET" not in str(settings.token)
+    assert "SECRET" not in f"{settings}"
+    assert repr(Secret("")) == "Secret('')"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"NEWSBOT_TZ": "Mars/Olympus"}, "NEWSBOT_TZ"),
+        ({"NEWSBOT_ADMINS": "12,abc"}, "NEWSBOT_ADMINS"),
+        ({"NEWSBOT_API_URL": "telegram"}, "NEWSBOT_API_URL"),
+        ({"NEWSBOT_LOG_LEVEL": "LOUD"}, "NEWSBOT_LOG_LEVEL"),
+        ({"NEWSBOT_DB": "/proc/newsbot/x.db"}, "NEWSBOT_DB"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    env = {"NEWSBOT_DB": str(tmp_path / "a.db"), **env}
+    with pytest.raises(ConfigError) as info:
+        load_settings(env, dotenv=None)
+    message = str(info.value)
+    assert message.startswith(variable)
+    assert "\n" not in message
+
+
+def test_db_path_that_is_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="NEWSBOT_DB"):
+        load_settings({"NEWSBOT_DB": str(tmp_path)}, dotenv=None)
+
+
+def test_missing_token_explains_how(tmp_path: Path) -> None:
+    settings = load_settings({"NEWSBOT_DB": str(tmp_path / "a.db")}, dotenv=None)
+    with pytest.raises(ConfigError) as info:
+        settings.require_token()
+    assert "@BotFather" in str(info.value)
+    assert ".env" in str(info.value)
+    assert "make demo" in str(info.value)

@@ -1,0 +1,161 @@
+"""Store on a real SQLite file: migrations, refusal of foreign files, articles, chats."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from news.models import Link, ParsedArticle
+from storage import Store, StoreError
+from storage.schema import SCHEMA_VERSION
+
+
+def parsed(n: int, *, url: str | None = None, day: int = 1) -> ParsedArticle:
+    return ParsedArticle(
+        url=url or f"https://liaoning.nen.com.cn/network/x/2024/10/{day:02d}/{n:018d}.shtml",
+        title=f"标题{n}",
+        published_at=datetime(2024, 10, day, 1, 0, tzinfo=UTC) + timedelta(minutes=n),
+        paragraphs=(f"第一段{n}。", "第二段。"),
+        source="辽宁日报",
+        editor="宋军",
+        related=(Link("https://news.nen.com.cn/a.shtml", "相关"),),
+    )
+
+
+async def add(store: Store, article: ParsedArticle, fingerprint: str | None = None) -> int:
+    outcome = await store.add_article(
+        article,
+        url_key=article.url.split("://", 1)[1],
+        fingerprint=fingerprint or f"fp-{article.title}",
+        source_name=None,
+    )
+    return outcome.article_id
+
+
+async def test_migrates_a_new_file_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == SCHEMA_VERSION
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    con.close()
+    assert {"sources", "articles", "chats", "article_urls"} <= tables
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    async with await Store.open(path) as store:
+        await add(store, parsed(1))
+    async with await Store.open(path) as store:
+        assert await store.count_articles() == 1
+
+
+async def test_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("my precious notes", encoding="utf-8")
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        await Store.open(path)
+    assert path.read_text(encoding="utf-8") == "my precious notes"
+
+
+async def test_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE future (x)")
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer"):
+        await Store.open(path)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 5
+    con.close()
+
+
+async def test_a_failed_migration_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.store as store_module
+
+    broken = (*store_module.MIGRATIONS, "CREATE TABLE half (x); THIS IS NOT SQL")
+    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(broken))
+    path = tmp_path / "n.db"
+    with pytest.raises(sqlite3.OperationalError):
+        await Store.open(path)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == len(broken) - 1
+    assert con.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
+    con.close()
+
+
+async def test_latest_articles_newest_first_and_round_trip(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "n.db") as store:
+        for n in range(5):
+            await add(store, parsed(n, day=n + 1))
+        latest = await store.latest_articles(3)
+        assert [a.title for a in latest] == ["标题4", "标题3", "标题2"]
+        first = latest[0]
+        assert first.published_at.tzinfo is not None
+        assert first.published_at == datetime(2024, 10, 5, 1, 4, tzinfo=UTC)
+        assert first.body == "第一段4。\n第二段。"
+        assert first.source == "辽宁日报"
+        assert await store.get_article(first.id) == first
+        assert await store.get_article(99999) is None
+        assert await store.article_related(first.id) == [Link("https://news.nen.com.cn/a.shtml", "相关")]
+
+
+async def test_same_url_and_same_story_are_one_article(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "n.db") as store:
+        first = parsed(1)
+        again = await store.add_article(
+            first, url_key="k1", fingerprint="fp", source_name=None
+        )
+        assert again.created
+        dup_url = await store.add_article(first, url_key="k1", fingerprint="other", source_name=None)
+        assert (dup_url.created, dup_url.reason) == (False, "url")
+        moved = parsed(1, url="https://news.nen.com.cn/network/y/2024/10/01/1.shtml")
+        dup_story = await store.add_article(moved, url_key="k2", fingerprint="fp", source_name=None)
+        assert (dup_story.created, dup_story.reason) == (False, "fingerprint")
+        assert dup_story.article_id == again.article_id
+        assert await store.count_articles() == 1
+        assert await store.article_urls(again.article_id) == [first.url, moved.url]
+        assert await store.known_url_keys(["k1", "k2", "k3"]) == {"k1", "k2"}
+
+
+async def test_a_failing_insert_leaves_no_half_article(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "n.db") as store:
+        await store.add_article(parsed(1), url_key="k1", fingerprint="a", source_name=None)
+        # Same canonical URL under a new key: the articles insert succeeds at first glance,
+        # but url is UNIQUE, so the transaction must roll back entirely.
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.add_article(parsed(1), url_key="k-new", fingerprint="b", source_name=None)
+        assert await store.count_articles() == 1
+        assert await store.known_url_keys(["k-new"]) == set()
+
+
+async def test_chats_register_and_block(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "n.db") as store:
+        chat = await store.upsert_chat(42, "private", "en", "Asia/Shanghai")
+        assert (chat.id, chat.type, chat.language, chat.blocked_at) == (42, "private", "en", None)
+        await store.mark_chat_blocked(42)
+        blocked = await store.get_chat(42)
+        assert blocked is not None and blocked.blocked_at is not None
+        again = await store.upsert_chat(42, "private", "zh", "Asia/Shanghai")
+        assert again.blocked_at is None and again.language == "zh"
+        assert again.created_at == chat.created_at
+
+
+async def test_source_health(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "n.db") as store:
+        await store.upsert_source("nen-liaoning", "东北新闻网·辽宁", "nen")
+        await store.record_source_error("nen-liaoning", "list page yielded no links")
+        await store.record_source_error("nen-liaoning", "timeout")
+        [status] = await store.source_statuses()
+        assert status.consecutive_failures == 2 and status.last_error == "timeout"
+        await store.record_source_success("nen-liaoning")
+        [status] = await store.source_statuses()
+        assert status.consecutive_failures == 0 and status.error_count == 2
+        assert status.last_success_at is not None
