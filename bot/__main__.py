@@ -8,8 +8,11 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from bot import ingest_cli
 from bot.config import ConfigError, RedactingFilter, Settings, load_settings
+from news.ingest.sources import PROFILES
 from storage import Store, StoreError
 
 logger = logging.getLogger("newsbot")
@@ -55,11 +58,42 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
+def default_corpus() -> Path:
+    """Return ../shared/corpus beside the project, where the benchmarks' data lives."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def cmd_bench(name: str, corpus: Path) -> int:
+    """Run one benchmark and print its table."""
+    if name == "parse":
+        from bot import bench_parse
+
+        return bench_parse.run(corpus, sys.stdout)
+    if name == "speakers":
+        from bot import bench_speakers
+
+        return bench_speakers.run(corpus, sys.stdout)
+    print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the subcommands."""
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
+    ingest = sub.add_parser("ingest", help="crawl the news sources now")
+    ingest.add_argument("--source", metavar="NAME", help="only this source from sources.toml")
+    ingest.add_argument("--once", action="store_true", help="one pass, then exit")
+    parse = sub.add_parser("parse", help="print the article extracted from a file or URL as JSON")
+    parse.add_argument("target", metavar="FILE_OR_URL")
+    parse.add_argument("--profile", choices=sorted(PROFILES), default="nen")
+    parse.add_argument("--url", help="the page's URL, to resolve relative links in a file")
+    speakers = sub.add_parser("speakers", help="print the people found in a text or HTML file")
+    speakers.add_argument("file", type=Path)
+    bench = sub.add_parser("bench", help="run a benchmark and print its figures")
+    bench.add_argument("name", choices=["parse", "speakers"])
+    bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
     return parser
 
 
@@ -71,6 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings)
         if args.command == "run":
             return cmd_run(settings)
+        if args.command == "ingest":
+            return asyncio.run(ingest_cli.ingest(settings, args.source, args.once, sys.stdout))
+        if args.command == "parse":
+            return asyncio.run(
+                ingest_cli.parse(settings, args.target, args.profile, args.url, sys.stdout)
+            )
+        if args.command == "speakers":
+            from bot import speakers_cli
+
+            return speakers_cli.run(args.file, sys.stdout)
+        if args.command == "bench":
+            return cmd_bench(args.name, args.corpus or default_corpus())
     except (ConfigError, StoreError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -11,8 +11,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot.config import Settings
+from bot.config import Settings, load_sources
 from handlers.context import CONTEXT_TYPES, BotData
+from handlers.jobs import schedule_ingestion
+from news.ingest.crawl import Crawler
+from news.ingest.fetch import Fetcher, make_client
 from storage import Store
 
 logger = logging.getLogger(__name__)
@@ -44,14 +47,19 @@ def build_application(settings: Settings) -> BotApplication:
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
     app.bot_data.extras["settings"] = settings
+    app.bot_data.sources = load_sources(settings)
     handlers.register(app)
     return app
 
 
 async def post_init(app: BotApplication) -> None:
-    """Open the store and publish the command menu."""
+    """Open the store and the news client, schedule crawls, publish the command menu."""
     settings: Settings = app.bot_data.extras["settings"]
     app.bot_data.store = await Store.open(settings.db_path)
+    client = make_client(proxy=settings.fetch_proxy)
+    app.bot_data.extras["http_client"] = client
+    app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
+    schedule_ingestion(app)
     await app.bot.set_my_commands(handlers.menu_commands("zh"))
     await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
     me = app.bot.bot
@@ -59,7 +67,10 @@ async def post_init(app: BotApplication) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Close the store."""
+    """Close the news client and the store."""
+    client = app.bot_data.extras.pop("http_client", None)
+    if client is not None:
+        await client.aclose()
     store = app.bot_data._store
     if store is not None:
         await store.close()
@@ -76,9 +87,7 @@ async def run_bot(
             if app.post_init is not None:
                 await app.post_init(app)
             assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
-            )
+            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
             await app.start()
             if ready is not None:
                 ready.set()

@@ -11,6 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from news.ingest.sources import PROFILES
+from news.ingest.sources_file import SourcesError, parse_sources
+from news.models import SourceConfig
+
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_HELP = (
     "newsbot: no bot token. Get one from @BotFather in Telegram, put it in .env as "
@@ -174,6 +178,21 @@ def load_settings(
         log_level=_parse_log_level(get("NEWSBOT_LOG_LEVEL", "INFO")),
         fetch_proxy=proxy,
     )
+
+
+def load_sources(settings: Settings) -> tuple[SourceConfig, ...]:
+    """Read the sources file named by NEWSBOT_SOURCES, or raise ConfigError with one line."""
+    path = settings.sources_path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"NEWSBOT_SOURCES: {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"NEWSBOT_SOURCES: cannot read {str(path)!r}: {exc}") from None
+    try:
+        return parse_sources(text, str(path), PROFILES)
+    except SourcesError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class RedactingFilter(logging.Filter):

@@ -31,6 +31,4 @@ def register(app: AnyApplication) -> None:
 
 def menu_commands(lang: str = "zh") -> list[BotCommand]:
     """Return the command menu published with setMyCommands (admin commands left out)."""
-    return [
-        BotCommand(c.name, c.en if lang == "en" else c.zh) for c in COMMANDS if not c.admin
-    ]
+    return [BotCommand(c.name, c.en if lang == "en" else c.zh) for c in COMMANDS if not c.admin]

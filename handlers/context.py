@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from news.ingest.crawl import Crawler
+from news.models import SourceConfig
 from storage import Store
 
 
@@ -17,6 +19,8 @@ class BotData:
 
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     admins: frozenset[int] = frozenset()
+    sources: tuple[SourceConfig, ...] = ()
+    crawler: Crawler | None = None
     _store: Store | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -17,9 +17,7 @@ logger = logging.getLogger(__name__)
 async def on_error(update: object, context: Context) -> None:
     """Log the exception with the update and apologise to the user once."""
     error = context.error
-    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(
-        update, Update
-    ):
+    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(update, Update):
         # Polling hiccups: PTB retries on its own; a warning is enough.
         logger.warning("network trouble while polling: %s", error)
         return
@@ -35,5 +33,5 @@ async def on_error(update: object, context: Context) -> None:
         await context.bot.send_message(
             update.effective_chat.id, esc(text(lang, "error")), parse_mode="HTML"
         )
-    except Exception:  # noqa: BLE001 - the apology is best effort; the original error is logged
+    except Exception:
         logger.warning("could not tell chat %s about the error", update.effective_chat.id)

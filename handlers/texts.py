@@ -18,10 +18,21 @@ class Command:
 
 # The order here is the order of the Telegram menu and of /help.
 COMMANDS: tuple[Command, ...] = (
-    Command("latest", "[n]", "最新新闻（默认 10 条，最多 30 条）", "newest headlines (10 by default, 30 at most)"),
+    Command(
+        "latest",
+        "[n]",
+        "最新新闻（默认 10 条，最多 30 条）",
+        "newest headlines (10 by default, 30 at most)",
+    ),
     Command("help", "", "所有命令及用法", "every command and how to use it"),
     Command("start", "", "欢迎与简介", "welcome and what the bot does"),
-    Command("status", "", "各新闻源的抓取状态（管理员）", "health of each news source (admins)", admin=True),
+    Command(
+        "status",
+        "",
+        "各新闻源的抓取状态（管理员）",
+        "health of each news source (admins)",
+        admin=True,
+    ),
 )
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -45,7 +45,9 @@ class ParsedArticle:
     reporter: str = ""  # 记者 byline
     channel: str = ""  # from the breadcrumb
     related: tuple[Link, ...] = ()
-    continuation_urls: tuple[str, ...] = ()  # further pages (_01.shtml…) still to be fetched and joined
+    continuation_urls: tuple[
+        str, ...
+    ] = ()  # further pages (_01.shtml…) still to be fetched and joined
 
     @property
     def body(self) -> str:
@@ -107,3 +109,28 @@ class StoreOutcome:
     article_id: int
     created: bool
     reason: str = ""  # for a duplicate: "url" or "fingerprint"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One news source from sources.toml: where its lists are and how to read them."""
+
+    name: str
+    title: str
+    profile: str
+    lists: tuple[str, ...]
+    interval_minutes: float = 15
+    max_pages: int = 3
+
+
+@dataclass(slots=True)
+class CrawlReport:
+    """Counts from one crawl of one source."""
+
+    source: str
+    listed: int = 0
+    new: int = 0
+    duplicate: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    new_article_ids: list[int] = field(default_factory=list)

@@ -1,0 +1,50 @@
+"""Scheduled jobs run by PTB's JobQueue: ingestion per source."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import Application, JobQueue
+
+from handlers.context import BotData, Context
+from news.models import SourceConfig
+
+logger = logging.getLogger(__name__)
+
+# Seconds after start before the first crawl: the bot answers first, then fills the store.
+FIRST_CRAWL_DELAY = 2.0
+
+
+async def job_ingest(context: Context) -> None:
+    """Crawl one source (the job's data) into the store."""
+    job = context.job
+    crawler = context.bot_data.crawler
+    if job is None or crawler is None or not isinstance(job.data, SourceConfig):
+        return
+    source = job.data
+    try:
+        report = await crawler.crawl(source)
+    except Exception:
+        # One source's bug must not kill its schedule; the next run tries again.
+        logger.exception("crawl of %s failed", source.name)
+        await context.bot_data.store.record_source_error(source.name, "internal error, see log")
+        return
+    context.bot_data.extras.setdefault("last_reports", {})[source.name] = report
+
+
+def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Schedule one repeating crawl per configured source, at its own interval."""
+    queue: JobQueue[Any] | None = app.job_queue
+    if queue is None:
+        raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
+    for index, source in enumerate(app.bot_data.sources):
+        queue.run_repeating(
+            job_ingest,
+            interval=source.interval_minutes * 60,
+            first=FIRST_CRAWL_DELAY + index,
+            name=f"ingest:{source.name}",
+            data=source,
+            # One crawl of a source at a time; a late run is run once, not piled up.
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+        )

@@ -1,0 +1,206 @@
+"""Crawl one source: list pages, then new article URLs, fetch, decode, parse, store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from news.ingest.decode import decode_html
+from news.ingest.errors import IngestError, ParseError
+from news.ingest.fetch import Fetcher, Validators
+from news.ingest.fingerprint import fingerprint
+from news.ingest.sources import Profile, get_profile
+from news.ingest.urls import url_key
+from news.models import CrawlReport, ListEntry, ParsedArticle, SourceConfig, StoreOutcome
+
+logger = logging.getLogger(__name__)
+
+# Articles of one source fetched at once; the Fetcher's per-host limit still applies.
+ARTICLE_CONCURRENCY = 4
+# Continuation pages (_01.shtml, _02.shtml …) followed for one article at most.
+MAX_CONTINUATION_PAGES = 20
+
+
+class CrawlStore(Protocol):
+    """What crawling needs from persistence (storage.Store provides it)."""
+
+    async def upsert_source(self, name: str, title: str, profile: str) -> None: ...
+
+    async def known_url_keys(self, keys: list[str]) -> set[str]: ...
+
+    async def add_article(
+        self,
+        article: ParsedArticle,
+        *,
+        url_key: str,
+        fingerprint: str,
+        source_name: str | None,
+        fetched_at: datetime | None = None,
+    ) -> StoreOutcome: ...
+
+    async def list_validators(self, url: str) -> tuple[str | None, str | None]: ...
+
+    async def save_list_validators(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> None: ...
+
+    async def record_source_success(self, name: str, at: datetime | None = None) -> None: ...
+
+    async def record_source_error(
+        self, name: str, error: str, at: datetime | None = None
+    ) -> None: ...
+
+
+ProgressCallback = Callable[[str, int, int], None]  # (source, done, total)
+
+
+@dataclass
+class Crawler:
+    """Crawls sources with one Fetcher into one store."""
+
+    fetcher: Fetcher
+    store: CrawlStore
+    article_concurrency: int = ARTICLE_CONCURRENCY
+    progress: ProgressCallback | None = None
+
+    async def crawl(self, source: SourceConfig) -> CrawlReport:
+        """Crawl one source once and return its counts; never raises for a bad page."""
+        report = CrawlReport(source=source.name)
+        profile = get_profile(source.profile)
+        await self.store.upsert_source(source.name, source.title, source.profile)
+        try:
+            entries = await self._list_entries(source, profile, report)
+            await self._ingest_entries(source, profile, entries, report)
+        except IngestError as exc:  # pragma: no cover - every step catches its own errors
+            report.errors.append(str(exc))
+        if report.errors and report.listed == 0 and report.new == 0:
+            await self.store.record_source_error(source.name, report.errors[-1])
+        else:
+            await self.store.record_source_success(source.name)
+            if report.errors:
+                # The run went through but something needs an admin's eye (a list page that
+                # suddenly yields nothing is a changed template, not a quiet day).
+                await self.store.record_source_error(source.name, report.errors[-1])
+        logger.info(
+            "crawled %s: listed %d, new %d, duplicate %d, failed %d",
+            source.name,
+            report.listed,
+            report.new,
+            report.duplicate,
+            report.failed,
+        )
+        return report
+
+    async def _list_entries(
+        self, source: SourceConfig, profile: Profile, report: CrawlReport
+    ) -> list[ListEntry]:
+        entries: dict[str, ListEntry] = {}
+        for list_url in source.lists:
+            page_url: str | None = list_url
+            seen_pages: set[str] = set()
+            for _page in range(source.max_pages):
+                if page_url is None or page_url in seen_pages:
+                    break
+                seen_pages.add(page_url)
+                page_url = await self._one_list_page(page_url, profile, entries, report)
+        report.listed = len(entries)
+        return list(entries.values())
+
+    async def _one_list_page(
+        self, url: str, profile: Profile, entries: dict[str, ListEntry], report: CrawlReport
+    ) -> str | None:
+        """Read one list page into `entries`; return the next list page to follow, if any."""
+        etag, last_modified = await self.store.list_validators(url)
+        if etag or last_modified:
+            self.fetcher.validators.setdefault(url, Validators(etag, last_modified))
+        try:
+            result = await self.fetcher.fetch(url, conditional=True)
+            if result is None:
+                logger.debug("list page unchanged: %s", url)
+                return None
+            text = decode_html(result.content, result.charset)
+            page = await asyncio.to_thread(profile.parse_list, text, result.url)
+        except IngestError as exc:
+            report.errors.append(f"list {url}: {exc}")
+            return None
+        await self.store.save_list_validators(url, result.etag, result.last_modified)
+        if not page.entries:
+            message = f"list {url}: no article links found (did the page's markup change?)"
+            logger.warning(message)
+            report.errors.append(message)
+        for entry in page.entries:
+            entries.setdefault(url_key(entry.url), entry)
+        return page.next_pages[0] if page.next_pages else None
+
+    async def _ingest_entries(
+        self,
+        source: SourceConfig,
+        profile: Profile,
+        entries: list[ListEntry],
+        report: CrawlReport,
+    ) -> None:
+        keys = [url_key(e.url) for e in entries]
+        known = await self.store.known_url_keys(keys)
+        report.duplicate += len(known)
+        todo = [e for e, k in zip(entries, keys, strict=True) if k not in known]
+        semaphore = asyncio.Semaphore(self.article_concurrency)
+        done = 0
+
+        async def one(entry: ListEntry) -> None:
+            nonlocal done
+            async with semaphore:
+                await self._ingest_one(source, profile, entry, report)
+            done += 1
+            if self.progress is not None:
+                self.progress(source.name, done, len(todo))
+
+        await asyncio.gather(*(one(entry) for entry in todo))
+
+    async def _ingest_one(
+        self, source: SourceConfig, profile: Profile, entry: ListEntry, report: CrawlReport
+    ) -> None:
+        try:
+            article = await fetch_article(self.fetcher, entry.url, profile)
+            outcome = await self.store.add_article(
+                article,
+                url_key=url_key(entry.url),
+                fingerprint=fingerprint(article.title, article.body),
+                source_name=source.name,
+            )
+        except IngestError as exc:
+            report.failed += 1
+            report.errors.append(f"{entry.url}: {exc}")
+            logger.warning("skipped %s: %s", entry.url, exc)
+            return
+        if outcome.created:
+            report.new += 1
+            report.new_article_ids.append(outcome.article_id)
+        else:
+            report.duplicate += 1
+
+
+async def fetch_article(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
+    """Fetch, decode and parse one article, joining its continuation pages."""
+    article = await _fetch_and_parse(fetcher, url, profile)
+    if not article.continuation_urls:
+        return article
+    more: list[ParsedArticle] = []
+    for next_url in article.continuation_urls[:MAX_CONTINUATION_PAGES]:
+        try:
+            more.append(await _fetch_and_parse(fetcher, next_url, profile))
+        except IngestError as exc:
+            # A missing page 2 must not leave a silently truncated article.
+            raise ParseError(f"continuation page {next_url} failed: {exc}") from exc
+    return profile.join_pages(article, more)
+
+
+async def _fetch_and_parse(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
+    result = await fetcher.fetch(url)
+    if result is None:  # pragma: no cover - only conditional fetches answer None
+        raise ParseError(f"{url}: empty answer")
+    text = decode_html(result.content, result.charset)
+    return await asyncio.to_thread(profile.parse_article, text, url)

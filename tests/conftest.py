@@ -1,0 +1,33 @@
+"""Suite-wide set-up: tests reach only loopback; shared fixtures for settings and stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.netguard import install_loopback_guard
+
+# Any test that tries to reach a non-loopback address fails, before a packet leaves.
+install_loopback_guard()
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    """Return the folder of saved pages and truth files."""
+    return FIXTURES
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[object]:
+    """Open a Store on a real SQLite file in tmp_path."""
+    from storage import Store
+
+    opened = await Store.open(tmp_path / "newsbot.db")
+    try:
+        yield opened
+    finally:
+        await opened.close()
