@@ -356,7 +356,9 @@ class Store:
 
     # --- chats ---------------------------------------------------------------------------
 
-    async def upsert_chat(self, chat_id: int, chat_type: str, language: str, time_zone: str) -> Chat:
+    async def upsert_chat(
+        self, chat_id: int, chat_type: str, language: str, time_zone: str
+    ) -> Chat:
         """Register a chat (or refresh its type and language) and clear any blocked mark."""
         now = to_db_time(_now())
         await self._db.execute(

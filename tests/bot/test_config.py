@@ -53,9 +53,7 @@ def test_token_never_shows(tmp_path: Path) -> None:
         ({"NEWSBOT_DB": "/proc/newsbot/x.db"}, "NEWSBOT_DB"),
     ],
 )
-def test_bad_values_name_the_variable(
-    tmp_path: Path, env: dict[str, str], variable: str
-) -> None:
+def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
     env = {"NEWSBOT_DB": str(tmp_path / "a.db"), **env}
     with pytest.raises(ConfigError) as info:
         load_settings(env, dotenv=None)

@@ -76,7 +76,9 @@ async def test_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> Non
     con.close()
 
 
-async def test_a_failed_migration_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failed_migration_leaves_no_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import storage.store as store_module
 
     broken = (*store_module.MIGRATIONS, "CREATE TABLE half (x); THIS IS NOT SQL")
@@ -104,17 +106,19 @@ async def test_latest_articles_newest_first_and_round_trip(tmp_path: Path) -> No
         assert first.source == "辽宁日报"
         assert await store.get_article(first.id) == first
         assert await store.get_article(99999) is None
-        assert await store.article_related(first.id) == [Link("https://news.nen.com.cn/a.shtml", "相关")]
+        assert await store.article_related(first.id) == [
+            Link("https://news.nen.com.cn/a.shtml", "相关")
+        ]
 
 
 async def test_same_url_and_same_story_are_one_article(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "n.db") as store:
         first = parsed(1)
-        again = await store.add_article(
-            first, url_key="k1", fingerprint="fp", source_name=None
-        )
+        again = await store.add_article(first, url_key="k1", fingerprint="fp", source_name=None)
         assert again.created
-        dup_url = await store.add_article(first, url_key="k1", fingerprint="other", source_name=None)
+        dup_url = await store.add_article(
+            first, url_key="k1", fingerprint="other", source_name=None
+        )
         assert (dup_url.created, dup_url.reason) == (False, "url")
         moved = parsed(1, url="https://news.nen.com.cn/network/y/2024/10/01/1.shtml")
         dup_story = await store.add_article(moved, url_key="k2", fingerprint="fp", source_name=None)
