@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load settings, and dispatch; exit 2 on a bad setting."""
     args = build_parser().parse_args(argv)
+    # Opt in to PTB 23's timedelta durations now: silences PTB 22's deprecation warnings.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         settings = load_settings()
         configure_logging(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from tests.fakes.netguard import install_loopback_guard
 
 # Any test that tries to reach a non-loopback address fails, before a packet leaves.
 install_loopback_guard()
+# PTB 22 warns when it builds RetryAfter with an int; filterwarnings=error would turn every 429
+# into that warning. Opting in to timedelta durations is what PTB 23 will do anyway.
+os.environ["PTB_TIMEDELTA"] = "true"
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
