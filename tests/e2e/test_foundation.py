@@ -23,8 +23,9 @@ async def seed_articles(
     try:
         for n in range(count):
             text = f"{title}{n} <&> " + ("振兴发展" * 60 if long else "")
+            day = n % 28 + 1
             article = ParsedArticle(
-                url=f"https://liaoning.nen.com.cn/network/a/2024/10/{n % 28 + 1:02d}/{n:018d}.shtml?x=1&y=2",
+                url=f"https://liaoning.nen.com.cn/network/a/2024/10/{day:02d}/{n:018d}.shtml?x=1&y=2",
                 title=text,
                 published_at=datetime(2024, 10, 1, tzinfo=UTC) + timedelta(hours=n),
                 paragraphs=("正文。",),
