@@ -128,7 +128,7 @@ class Crawler:
             report.errors.append(f"list {url}: {exc}")
             return None
         await self.store.save_list_validators(url, result.etag, result.last_modified)
-        if not page.entries:
+        if not page.entries and not page.next_pages:
             message = f"list {url}: no article links found (did the page's markup change?)"
             logger.warning(message)
             report.errors.append(message)
