@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.admin import cmd_status
 from handlers.context import BotData
 from handlers.errors import on_error
-from handlers.latest import cmd_latest
+from handlers.latest import cb_latest_page, cmd_latest
+from handlers.search import cb_search_page, cmd_search
+from handlers.speakers import cb_speaker_page, cmd_speaker, cmd_speakers
 from handlers.start import cmd_help, cmd_start
+from handlers.summary import cb_summary, cmd_article, cmd_summary
 from handlers.texts import COMMANDS
 
 AnyApplication = Application[Any, Any, Any, Any, BotData, Any]
@@ -23,10 +26,28 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("start", cmd_start), group=0)
     app.add_handler(CommandHandler("help", cmd_help), group=0)
     app.add_handler(CommandHandler("latest", cmd_latest), group=0)
+    app.add_handler(CommandHandler("search", cmd_search), group=0)
+    app.add_handler(CommandHandler("summary", cmd_summary), group=0)
+    app.add_handler(CommandHandler("article", cmd_article), group=0)
+    app.add_handler(CommandHandler("speaker", cmd_speaker), group=0)
+    app.add_handler(CommandHandler("speakers", cmd_speakers), group=0)
     # Group 0: admin commands (each checks NEWSBOT_ADMINS itself so others get a clear answer).
     app.add_handler(CommandHandler("status", cmd_status), group=0)
+    # Group 0: buttons. callback_data is "<action>:<args>"; each action has one handler, and
+    # a stale or forged press is answered by it, never left spinning.
+    app.add_handler(CallbackQueryHandler(cb_summary, pattern=r"^sum:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_latest_page, pattern=r"^lp:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_search_page, pattern=r"^sq:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
     # Errors: log with the update, apologise once, keep running.
     app.add_error_handler(on_error)
+
+
+async def cb_unknown(update: Any, context: Any) -> None:
+    """Answer a button press nobody recognises (an old keyboard, a forged payload)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
 
 
 def menu_commands(lang: str = "zh") -> list[BotCommand]:

@@ -1,17 +1,20 @@
-"""/latest [n]: the newest stored headlines."""
+"""/latest [n]: the newest stored headlines, paged with buttons."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from handlers.context import Context
-from handlers.render import esc, format_date, link
-from handlers.replies import lang_of_update, reply_blocks, reply_text
+from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
+from handlers.render import esc, format_date, link, shorten
+from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.models import Article
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 30
+# Titles in lists are cut so that 30 headlines always fit one 4096-character message.
+LIST_TITLE_CHARS = 80
 
 
 def parse_count(args: list[str]) -> int | None:
@@ -24,27 +27,57 @@ def parse_count(args: list[str]) -> int | None:
     return count if 1 <= count <= MAX_COUNT else None
 
 
-def headline(article: Article, context: Context) -> str:
-    """Render one article as a line: date, linked title, source."""
-    line = f"{esc(format_date(article.published_at, context.bot_data.tz))} " + link(
-        article.url, article.title
-    )
+def headline(article: Article, context: Context, number: int) -> str:
+    """Render one article as a line: number, date, linked title, source, id."""
+    when = esc(format_date(article.published_at, context.bot_data.tz))
+    line = f"<b>{number}.</b> {when} " + link(article.url, shorten(article.title, LIST_TITLE_CHARS))
     if article.source:
         line += f" · {esc(article.source)}"
-    return line
+    return line + f" <code>#{article.id}</code>"
+
+
+async def send_latest_page(update: Update, context: Context, page: int, count: int) -> None:
+    """Show page `page` (0-based) of the newest articles, `count` per page."""
+    lang = lang_of_update(update)
+    store = context.bot_data.store
+    total = await store.count_articles()
+    if total == 0:
+        await reply_text(update, esc(text(lang, "latest_empty")))
+        return
+    pages = page_count(total, count)
+    if page >= pages:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    articles = await store.latest_articles(count, offset=page * count)
+    first = page * count + 1
+    lines = [
+        text(lang, "latest_title") + " · " + esc(text(lang, "page", page=page + 1, pages=pages))
+    ]
+    lines += [headline(a, context, n) for n, a in enumerate(articles, start=first)]
+    rows = summary_buttons(lang, [a.id for a in articles], start=first)
+    rows.append(paging_row(lang, page, pages, lambda p: f"lp:{p}:{count}"))
+    await show_page(update, "\n".join(lines), markup(rows))
 
 
 async def cmd_latest(update: Update, context: Context) -> None:
     """Show the n newest articles (10 by default, 30 at most)."""
-    lang = lang_of_update(update)
     count = parse_count(context.args or [])
     if count is None:
-        await reply_text(update, esc(text(lang, "latest_usage", max=MAX_COUNT)))
+        await reply_text(update, esc(text(lang_of_update(update), "latest_usage", max=MAX_COUNT)))
         return
-    articles = await context.bot_data.store.latest_articles(count)
-    if not articles:
-        await reply_text(update, esc(text(lang, "latest_empty")))
+    await send_latest_page(update, context, 0, count)
+
+
+async def cb_latest_page(update: Update, context: Context) -> None:
+    """Turn a /latest list to another page."""
+    lang = lang_of_update(update)
+    query = update.callback_query
+    args = parse_callback(query.data if query else None, "lp", 2)
+    if args is None or not all(a.isdigit() for a in args):
+        await answer_stale(update, text(lang, "stale"))
         return
-    blocks = [text(lang, "latest_title")]
-    blocks += [f"<b>{i}.</b> {headline(a, context)}" for i, a in enumerate(articles, start=1)]
-    await reply_blocks(update, blocks)
+    page, count = int(args[0]), int(args[1])
+    if not 1 <= count <= MAX_COUNT:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    await send_latest_page(update, context, page, count)

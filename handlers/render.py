@@ -152,3 +152,34 @@ def _best_cut(text: str, room: int) -> int:
 def numbered(lines: Sequence[str], start: int = 1) -> list[str]:
     """Prefix already-escaped lines with their number in bold."""
     return [f"<b>{index}.</b> {line}" for index, line in enumerate(lines, start=start)]
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text to at most `limit` characters, ending with … when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "…"
+
+
+def highlight(text: str, words: Sequence[str], width: int = 80) -> str:
+    """Return escaped HTML of the passage around the first match, with every word in bold."""
+    flat = " ".join(text.split())
+    lowered = flat.lower()
+    hits = [(lowered.find(w.lower()), w) for w in words if w]
+    hits = [(i, w) for i, w in hits if i >= 0]
+    if not hits:
+        return esc(shorten(flat, width))
+    first = min(i for i, _ in hits)
+    start = max(0, first - width // 3)
+    end = min(len(flat), start + width)
+    window = flat[start:end]
+    pattern = re.compile(
+        "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if w), re.I
+    )
+    pieces: list[str] = []
+    cursor = 0
+    for match in pattern.finditer(window):
+        pieces.append(esc(window[cursor : match.start()]))
+        pieces.append(f"<b>{esc(match.group(0))}</b>")
+        cursor = match.end()
+    pieces.append(esc(window[cursor:]))
+    return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(flat) else "")

@@ -134,3 +134,54 @@ class CrawlReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     new_article_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInArticle:
+    """One person named in an article: roles there, titles as written, statements if spoke."""
+
+    name: str  # simplified Chinese
+    pinyin: str  # e.g. "yilianhong"
+    roles: tuple[str, ...]  # spoke, presided, attended, met, mentioned
+    titles: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleAnalysis:
+    """What reading an article yields: its summary, keywords and the people in it."""
+
+    summary: str = ""
+    keywords: tuple[str, ...] = ()
+    people: tuple[PersonInArticle, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person the store knows, with what the archive says of them."""
+
+    id: int
+    name: str
+    pinyin: str
+    latest_title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    article_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """An article where a person spoke, and what they said there."""
+
+    article: Article
+    title: str
+    statement: str
+    role: str = "spoke"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """An article matching a search."""
+
+    article: Article
+    rank: float = 0.0

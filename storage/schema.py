@@ -61,6 +61,68 @@ MIGRATIONS: tuple[str, ...] = (
         last_modified  TEXT
     );
     """,
+    # 3: reading: summaries and keywords, people and their mentions, full-text search.
+    # articles_fts (trigram) serves words of 3+ characters; articles_grams holds each text's
+    # character bigrams (and its last character) as tokens, so 1-2 character words are exact
+    # look-ups instead of a scan: trigram cannot match them and LIKE on a trigram table is
+    # broken on SQLite 3.40.
+    """
+    ALTER TABLE articles ADD COLUMN summary  TEXT NOT NULL DEFAULT '';
+    ALTER TABLE articles ADD COLUMN keywords TEXT NOT NULL DEFAULT '';
+    CREATE TABLE people (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        pinyin         TEXT NOT NULL,
+        latest_title   TEXT NOT NULL DEFAULT '',
+        first_seen     TEXT,
+        last_seen      TEXT
+    );
+    CREATE INDEX people_by_pinyin ON people (pinyin);
+    CREATE TABLE person_titles (
+        person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        title       TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        PRIMARY KEY (person_id, title)
+    );
+    CREATE TABLE mentions (
+        article_id    INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        role          TEXT NOT NULL,
+        title         TEXT NOT NULL DEFAULT '',
+        statement     TEXT NOT NULL DEFAULT '',
+        published_at  TEXT NOT NULL,
+        PRIMARY KEY (article_id, person_id, role)
+    );
+    CREATE INDEX mentions_by_person ON mentions (person_id, role, published_at DESC, article_id);
+    CREATE INDEX mentions_by_date ON mentions (role, published_at, person_id);
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, body, content='articles', content_rowid='id', tokenize='trigram'
+    );
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        VALUES ('delete', old.id, old.title, old.body);
+    END;
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, body ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        VALUES ('delete', old.id, old.title, old.body);
+        INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+    END;
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+    CREATE VIRTUAL TABLE articles_grams USING fts5 (
+        grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1'
+    );
+    CREATE TABLE search_queries (
+        id          INTEGER PRIMARY KEY,
+        chat_id     INTEGER NOT NULL,
+        query       TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX search_queries_by_chat ON search_queries (chat_id, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,13 +13,26 @@ from typing import Any
 
 import aiosqlite
 
-from news.models import Article, Chat, Link, ParsedArticle, SourceStatus, StoreOutcome
+from news.models import (
+    Article,
+    ArticleAnalysis,
+    Chat,
+    Link,
+    ParsedArticle,
+    Person,
+    SearchHit,
+    SourceStatus,
+    Statement,
+    StoreOutcome,
+)
 from storage.schema import MIGRATIONS, SCHEMA_VERSION
+from storage.search import fts_phrase, gram_query, index_grams
 
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+SEARCH_COUNT_CAP = 1000
 
 
 class StoreError(Exception):
@@ -140,8 +153,18 @@ class Store:
             async with self.transaction():
                 for statement in _split_sql(script):
                     await self._db.execute(statement)
+                if number == 3:
+                    await self._fill_grams()
                 await self._db.execute(f"PRAGMA user_version = {number}")
             logger.info("database migrated to schema version %d", number)
+
+    async def _fill_grams(self) -> None:
+        """Index the bigrams of articles stored before the search migration."""
+        rows = await self._fetchall("SELECT id, title, body FROM articles")
+        await self._db.executemany(
+            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            [(r[0], index_grams(r[1] + "\n" + r[2])) for r in rows],
+        )
 
     async def schema_version(self) -> int:
         """Return the number of migrations applied to this database."""
@@ -263,6 +286,7 @@ class Store:
         fingerprint: str,
         source_name: str | None,
         fetched_at: datetime | None = None,
+        analysis: ArticleAnalysis | None = None,
     ) -> StoreOutcome:
         """Store a parsed article once: a known URL or fingerprint links to the existing row."""
         async with self.transaction() as db:
@@ -315,7 +339,69 @@ class Store:
                 "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
                 (url_key, article.url, article_id),
             )
+            await db.execute(
+                "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+                (article_id, index_grams(article.title + "\n" + article.body)),
+            )
+            if analysis is not None:
+                await self._write_analysis(article_id, article.published_at, analysis)
             return StoreOutcome(article_id=article_id, created=True)
+
+    async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
+        """Replace an article's summary, keywords and mentions with a fresh analysis."""
+        row = await self._fetchone("SELECT published_at FROM articles WHERE id = ?", (article_id,))
+        if row is None:
+            raise KeyError(f"no article {article_id}")
+        async with self.transaction():
+            await self._write_analysis(article_id, from_db_time(row[0]), analysis)
+
+    async def _write_analysis(
+        self, article_id: int, published_at: datetime, analysis: ArticleAnalysis
+    ) -> None:
+        """Write an analysis inside the caller's transaction."""
+        db = self._db
+        when = to_db_time(published_at)
+        await db.execute(
+            "UPDATE articles SET summary = ?, keywords = ? WHERE id = ?",
+            (analysis.summary, ",".join(analysis.keywords), article_id),
+        )
+        await db.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
+        for person in analysis.people:
+            latest_title = _last_title(person.titles)
+            async with db.execute(
+                "INSERT INTO people (name, pinyin, latest_title, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET "
+                "latest_title = CASE WHEN excluded.last_seen >= coalesce(people.last_seen, '') "
+                "  AND excluded.latest_title != '' THEN excluded.latest_title "
+                "  ELSE people.latest_title END, "
+                "first_seen = min(coalesce(people.first_seen, excluded.first_seen), "
+                "  excluded.first_seen), "
+                "last_seen = max(coalesce(people.last_seen, excluded.last_seen), "
+                "  excluded.last_seen) "
+                "RETURNING id",
+                (person.name, person.pinyin, latest_title, when, when),
+            ) as cursor:
+                person_row = await cursor.fetchone()
+            assert person_row is not None
+            person_id = person_row[0]
+            for title in _single_titles(person.titles):
+                await db.execute(
+                    "INSERT INTO person_titles (person_id, title, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT(person_id, title) DO UPDATE SET "
+                    "first_seen = min(first_seen, excluded.first_seen), "
+                    "last_seen = max(last_seen, excluded.last_seen)",
+                    (person_id, title, when, when),
+                )
+            title_text = person.titles[0] if person.titles else ""
+            for role in person.roles:
+                statement = "\n".join(person.statements) if role == "spoke" else ""
+                await db.execute(
+                    "INSERT OR REPLACE INTO mentions "
+                    "(article_id, person_id, role, title, statement, published_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (article_id, person_id, role, title_text, statement, when),
+                )
 
     async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
         """Return the newest articles, newest first."""
@@ -353,6 +439,224 @@ class Store:
         """Return how many articles are stored."""
         row = await self._fetchone("SELECT count(*) FROM articles")
         return int(row[0]) if row else 0
+
+    async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:
+        """Return the articles with these ids, keyed by id."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks})", wanted
+        )
+        return {r[0]: _article_from_row(r) for r in rows}
+
+    async def article_summary(self, article_id: int) -> tuple[str, tuple[str, ...]]:
+        """Return an article's stored summary and keywords."""
+        row = await self._fetchone(
+            "SELECT summary, keywords FROM articles WHERE id = ?", (article_id,)
+        )
+        if row is None:
+            return "", ()
+        return row[0], tuple(k for k in row[1].split(",") if k)
+
+    async def articles_needing_analysis(self, limit: int = 100) -> list[Article]:
+        """Return articles stored without a summary (before analysis existed), oldest first."""
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.summary = '' ORDER BY a.id LIMIT ?",
+            (limit,),
+        )
+        return [_article_from_row(r) for r in rows]
+
+    # --- people --------------------------------------------------------------------------
+
+    async def speakers_of(self, article_id: int) -> list[str]:
+        """Return the names of the people who spoke in an article, in name order."""
+        rows = await self._fetchall(
+            "SELECT p.name FROM mentions m JOIN people p ON p.id = m.person_id "
+            "WHERE m.article_id = ? AND m.role = 'spoke' ORDER BY p.name",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def speakers_of_articles(self, article_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Return, for each article id, the names of those who spoke in it."""
+        wanted = list(dict.fromkeys(article_ids))
+        result: dict[int, list[str]] = {i: [] for i in wanted}
+        if not wanted:
+            return result
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            "SELECT m.article_id, p.name FROM mentions m JOIN people p ON p.id = m.person_id "
+            f"WHERE m.role = 'spoke' AND m.article_id IN ({marks}) ORDER BY p.name",
+            wanted,
+        )
+        for article_id, name in rows:
+            result[article_id].append(name)
+        return result
+
+    async def person_by_name(self, name: str) -> Person | None:
+        """Return the person with exactly this (simplified) name."""
+        rows = await self._people_where("p.name = ?", (name,))
+        return rows[0] if rows else None
+
+    async def people_by_pinyin(self, pinyin: str) -> list[Person]:
+        """Return people whose name reads as this toneless pinyin, most recently seen first."""
+        return await self._people_where("p.pinyin = ?", (pinyin,))
+
+    async def people_by_title(self, title: str, limit: int = 10) -> list[Person]:
+        """Return people who held a title containing `title`, most recent holder first."""
+        rows = await self._fetchall(
+            "SELECT person_id, max(last_seen) AS seen FROM person_titles "
+            "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC LIMIT ?",
+            (title, limit),
+        )
+        people: list[Person] = []
+        for person_id, _seen in rows:
+            found = await self._people_where("p.id = ?", (person_id,))
+            people.extend(found)
+        return people
+
+    async def all_people_names(self) -> list[tuple[str, str]]:
+        """Return every known person's name and pinyin (for suggestions)."""
+        rows = await self._fetchall("SELECT name, pinyin FROM people ORDER BY last_seen DESC")
+        return [(r[0], r[1]) for r in rows]
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """Return a person by id, or None."""
+        found = await self._people_where("p.id = ?", (person_id,))
+        return found[0] if found else None
+
+    async def _people_where(self, where: str, params: tuple[Any, ...]) -> list[Person]:
+        rows = await self._fetchall(
+            "SELECT p.id, p.name, p.pinyin, p.latest_title, p.first_seen, p.last_seen, "
+            "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
+            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC",
+            params,
+        )
+        return [
+            Person(
+                id=r[0],
+                name=r[1],
+                pinyin=r[2],
+                latest_title=r[3],
+                first_seen=_opt_time(r[4]),
+                last_seen=_opt_time(r[5]),
+                article_count=r[6],
+            )
+            for r in rows
+        ]
+
+    async def person_statements(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Statement]:
+        """Return the articles where a person spoke, newest first, with their statements."""
+        rows = await self._fetchall(
+            "SELECT m.article_id, m.title, m.statement FROM mentions m "
+            "WHERE m.person_id = ? AND m.role = 'spoke' "
+            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            (person_id, limit, offset),
+        )
+        articles = await self.articles_by_ids(r[0] for r in rows)
+        return [
+            Statement(article=articles[r[0]], title=r[1], statement=r[2])
+            for r in rows
+            if r[0] in articles
+        ]
+
+    async def count_person_statements(self, person_id: int) -> int:
+        """Return in how many articles a person spoke."""
+        row = await self._fetchone(
+            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", (person_id,)
+        )
+        return int(row[0]) if row else 0
+
+    async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles since a time, with the counts."""
+        rows = await self._fetchall(
+            "SELECT person_id, count(*) AS n FROM mentions "
+            "WHERE role = 'spoke' AND published_at >= ? "
+            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC LIMIT ?",
+            (to_db_time(since), limit),
+        )
+        result: list[tuple[Person, int]] = []
+        for person_id, count in rows:
+            found = await self._people_where("p.id = ?", (person_id,))
+            if found:
+                result.append((found[0], count))
+        return result
+
+    # --- search --------------------------------------------------------------------------
+
+    async def search_articles(
+        self,
+        words: list[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by_relevance: bool = False,
+        limit: int = 5,
+        offset: int = 0,
+    ) -> tuple[list[SearchHit], int]:
+        """Return articles whose title or body contain every word, and how many match in all."""
+        joins: list[str] = []
+        where: list[str] = []
+        params: list[Any] = []
+        rank = "0.0"
+        long_words = [w for w in words if len(w) >= 3]
+        short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
+        if len(short_queries) < len([w for w in words if len(w) < 3]):
+            return [], 0  # a short word with no letters or digits cannot match anything
+        if long_words:
+            joins.append("JOIN articles_fts f ON f.rowid = a.id")
+            where.append("articles_fts MATCH ?")
+            params.append(" AND ".join(fts_phrase(w) for w in long_words))
+            rank = "bm25(articles_fts)"
+        if short_queries:
+            joins.append("JOIN articles_grams g ON g.rowid = a.id")
+            where.append("articles_grams MATCH ?")
+            params.append(" AND ".join(f"({q})" for q in short_queries))
+        if not where:
+            return [], 0
+        if since is not None:
+            where.append("a.published_at >= ?")
+            params.append(to_db_time(since))
+        if until is not None:
+            where.append("a.published_at < ?")
+            params.append(to_db_time(until))
+        base = f"FROM articles a {' '.join(joins)} WHERE {' AND '.join(where)}"
+        # Counting every match of a very common word costs more than the page itself; past
+        # SEARCH_COUNT_CAP the reply says "1000+".
+        count_row = await self._fetchone(
+            f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {SEARCH_COUNT_CAP + 1})", params
+        )
+        total = int(count_row[0]) if count_row else 0
+        if total == 0:
+            return [], 0
+        order = f"{rank}, a.published_at DESC" if by_relevance else "a.published_at DESC, a.id DESC"
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS}, {rank} {base} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [SearchHit(article=_article_from_row(r), rank=float(r[13])) for r in rows], total
+
+    async def save_search_query(self, chat_id: int, query: str) -> int:
+        """Remember a chat's search so its paging buttons can refer to it by a short id."""
+        cursor = await self._db.execute(
+            "INSERT INTO search_queries (chat_id, query, created_at) VALUES (?, ?, ?)",
+            (chat_id, query, to_db_time(_now())),
+        )
+        query_id = cursor.lastrowid
+        await cursor.close()
+        assert query_id is not None
+        return query_id
+
+    async def search_query(self, chat_id: int, query_id: int) -> str | None:
+        """Return a remembered search of this chat, or None (unknown, or another chat's)."""
+        row = await self._fetchone(
+            "SELECT query FROM search_queries WHERE id = ? AND chat_id = ?", (query_id, chat_id)
+        )
+        return row[0] if row else None
 
     # --- chats ---------------------------------------------------------------------------
 
@@ -395,6 +699,35 @@ class Store:
         )
 
 
+def _single_titles(chains: Iterable[str]) -> list[str]:
+    """Split title chains (省委常委、沈阳市委书记) into single titles."""
+    titles: list[str] = []
+    for chain in chains:
+        for part in chain.replace(",", "、").replace("，", "、").split("、"):
+            part = part.strip()
+            if part and part not in titles:
+                titles.append(part)
+    return titles
+
+
+def _last_title(chains: Iterable[str]) -> str:
+    """Return the most specific title written: the whole first chain."""
+    for chain in chains:
+        if chain.strip():
+            return chain.strip()
+    return ""
+
+
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into statements (our migrations hold no ';' inside literals)."""
-    return [part.strip() for part in script.split(";") if part.strip()]
+    """Split a migration script into complete statements (triggers hold ';' inside)."""
+    statements: list[str] = []
+    buffer = ""
+    for part in script.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \n;"):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:80]!r}")
+    return statements

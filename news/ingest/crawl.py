@@ -15,7 +15,15 @@ from news.ingest.fetch import Fetcher, Validators
 from news.ingest.fingerprint import fingerprint
 from news.ingest.sources import Profile, get_profile
 from news.ingest.urls import url_key
-from news.models import CrawlReport, ListEntry, ParsedArticle, SourceConfig, StoreOutcome
+from news.models import (
+    ArticleAnalysis,
+    CrawlReport,
+    ListEntry,
+    ParsedArticle,
+    SourceConfig,
+    StoreOutcome,
+)
+from news.nlp.analysis import analyse
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,7 @@ class CrawlStore(Protocol):
         fingerprint: str,
         source_name: str | None,
         fetched_at: datetime | None = None,
+        analysis: ArticleAnalysis | None = None,
     ) -> StoreOutcome: ...
 
     async def list_validators(self, url: str) -> tuple[str | None, str | None]: ...
@@ -165,11 +174,14 @@ class Crawler:
     ) -> None:
         try:
             article = await fetch_article(self.fetcher, entry.url, profile)
+            # Summary and speakers are CPU work (jieba): off the event loop.
+            analysis = await asyncio.to_thread(analyse, article.title, article.paragraphs)
             outcome = await self.store.add_article(
                 article,
                 url_key=url_key(entry.url),
                 fingerprint=fingerprint(article.title, article.body),
                 source_name=source.name,
+                analysis=analysis,
             )
         except IngestError as exc:
             report.failed += 1

@@ -27,4 +27,4 @@ class DecodeError(IngestError):
 
 
 class ParseError(IngestError):
-    """A page is not what the parser expected (not an article, a broken page, a changed template)."""
+    """A page is not what was expected: not an article, a broken page, a changed template."""

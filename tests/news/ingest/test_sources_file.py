@@ -1,4 +1,4 @@
-"""sources.toml: the shipped file is valid; every malformed file gets one line naming the problem."""
+"""sources.toml: the shipped file is valid; a malformed one gets one line naming the problem."""
 
 from __future__ import annotations
 

@@ -1,0 +1,190 @@
+"""/speaker NAME|TITLE|PINYIN and /speakers: who said what, where, newest first."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import UTC, datetime, timedelta
+
+from telegram import InlineKeyboardButton, Update
+
+from handlers.context import Context
+from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
+from handlers.render import check_callback_data, esc, format_date, link, shorten
+from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
+from handlers.texts import text
+from news.models import Person
+from news.nlp.speakers import name_pinyin, normalize_name, to_simplified
+
+PER_PAGE = 5
+MAX_QUERY_CHARS = 30
+STATEMENT_CHARS = 160
+TOP_DAYS = 7
+
+_PINYIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z' \-]*$")
+_HAS_WORD_RE = re.compile(r"[\w]", re.UNICODE)
+
+
+def clean_query(raw: str) -> str | None:
+    """Normalise a /speaker query; None if it cannot name anybody."""
+    raw = raw.strip()
+    if not raw or len(raw) > MAX_QUERY_CHARS or not _HAS_WORD_RE.search(raw):
+        return None
+    return raw
+
+
+async def resolve(query: str, context: Context) -> tuple[list[Person], bool]:
+    """Find the people a query means: (people, matched_by_title)."""
+    store = context.bot_data.store
+    if _PINYIN_RE.match(query):
+        pinyin = re.sub(r"[^a-z]", "", query.lower())
+        return await store.people_by_pinyin(pinyin), False
+    name = normalize_name(query)
+    if name:
+        person = await store.person_by_name(name)
+        if person is not None:
+            return [person], False
+        by_pinyin = await store.people_by_pinyin(name_pinyin(name))
+        if len(name) >= 2 and by_pinyin and all(len(p.name) == len(name) for p in by_pinyin):
+            # Same sound, other characters (a typo like 易练红): offered as suggestions.
+            return [], False
+    title = to_simplified(query).replace(" ", "")
+    if len(title) >= 2:
+        holders = await store.people_by_title(title)
+        if holders:
+            return holders, True
+    return [], False
+
+
+async def suggestions(query: str, context: Context) -> list[str]:
+    """Return up to five known names closest to the query, by characters or by sound."""
+    known = await context.bot_data.store.all_people_names()
+    if not known:
+        return []
+    name = normalize_name(query)
+    sound = re.sub(r"[^a-z]", "", query.lower()) if _PINYIN_RE.match(query) else name_pinyin(name)
+    scored: list[tuple[float, str]] = []
+    for known_name, known_pinyin in known:
+        by_chars = difflib.SequenceMatcher(None, name, known_name).ratio() if name else 0.0
+        by_sound = difflib.SequenceMatcher(None, sound, known_pinyin).ratio() if sound else 0.0
+        scored.append((max(by_chars, by_sound), known_name))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [n for score, n in scored[:5] if score >= 0.5]
+
+
+def _day(moment: datetime | None, context: Context) -> str:
+    return moment.astimezone(context.bot_data.tz).strftime("%Y-%m-%d") if moment else "—"
+
+
+async def send_person_page(update: Update, context: Context, person: Person, page: int) -> None:
+    """Show a person's profile and one page of the articles where they spoke."""
+    lang = lang_of_update(update)
+    store = context.bot_data.store
+    title = f"，{esc(person.latest_title)}" if person.latest_title else ""
+    header = text(
+        lang,
+        "speaker_profile",
+        name=esc(person.name),
+        title=title,
+        count=person.article_count,
+        first=esc(_day(person.first_seen, context)),
+        last=esc(_day(person.last_seen, context)),
+    )
+    total = await store.count_person_statements(person.id)
+    if total == 0:
+        await show_page(
+            update, header + "\n\n" + esc(text(lang, "speaker_no_speech", name=person.name)), None
+        )
+        return
+    pages = page_count(total, PER_PAGE)
+    if page >= pages:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    statements = await store.person_statements(person.id, PER_PAGE, page * PER_PAGE)
+    lines = [header, text(lang, "speaker_statements", page=page + 1, pages=pages)]
+    first = page * PER_PAGE + 1
+    tz = context.bot_data.tz
+    for number, item in enumerate(statements, start=first):
+        article = item.article
+        said = shorten(item.statement.split("\n")[0], STATEMENT_CHARS) if item.statement else ""
+        entry = (
+            f"<b>{number}.</b> {esc(format_date(article.published_at, tz))} "
+            + link(article.url, shorten(article.title, 80))
+            + f" <code>#{article.id}</code>"
+        )
+        if item.title:
+            entry += f"\n<i>{esc(item.title)}</i>"
+        if said:
+            entry += f"\n“{esc(said)}”"
+        lines.append(entry)
+    rows = summary_buttons(lang, [s.article.id for s in statements], start=first)
+    rows.append(paging_row(lang, page, pages, lambda p: f"spk:{person.id}:{p}"))
+    await show_page(update, "\n\n".join(lines), markup(rows))
+
+
+async def cmd_speaker(update: Update, context: Context) -> None:
+    """Show what a leader said, found by name, title, traditional characters or pinyin."""
+    lang = lang_of_update(update)
+    query = clean_query(" ".join(context.args or []))
+    if query is None:
+        await reply_text(update, esc(text(lang, "speaker_usage")))
+        return
+    people, by_title = await resolve(query, context)
+    if not people:
+        lines = [esc(text(lang, "speaker_not_found", query=query))]
+        close = await suggestions(query, context)
+        if close:
+            lines.append(esc(text(lang, "speaker_suggest", names="、".join(close))))
+        lines.append(esc(text(lang, "speaker_usage")))
+        await reply_blocks(update, lines)
+        return
+    if by_title or len(people) > 1:
+        lines = [text(lang, "title_holders", query=esc(query))]
+        for number, person in enumerate(people, start=1):
+            span = f"{_day(person.first_seen, context)} – {_day(person.last_seen, context)}"
+            role = f"，{esc(person.latest_title)}" if person.latest_title else ""
+            lines.append(f"<b>{number}. {esc(person.name)}</b>{role}\n{esc(span)}")
+        buttons = [
+            InlineKeyboardButton(p.name, callback_data=check_callback_data(f"spk:{p.id}:0"))
+            for p in people[:8]
+        ]
+        rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+        await reply_blocks(update, lines, reply_markup=markup(rows))
+        return
+    await send_person_page(update, context, people[0], 0)
+
+
+async def cb_speaker_page(update: Update, context: Context) -> None:
+    """Turn a /speaker list to another page, or open a person from a title list."""
+    lang = lang_of_update(update)
+    query = update.callback_query
+    args = parse_callback(query.data if query else None, "spk", 2)
+    if args is None or not args[0].isdigit() or not args[1].isdigit():
+        await answer_stale(update, text(lang, "stale"))
+        return
+    person = await context.bot_data.store.get_person(int(args[0]))
+    if person is None:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    await send_person_page(update, context, person, int(args[1]))
+
+
+async def cmd_speakers(update: Update, context: Context) -> None:
+    """Show who spoke in the most articles in the last 7 days."""
+    lang = lang_of_update(update)
+    since = datetime.now(UTC) - timedelta(days=TOP_DAYS)
+    top = await context.bot_data.store.top_speakers(since, limit=10)
+    if not top:
+        await reply_text(update, esc(text(lang, "speakers_none")))
+        return
+    lines = [text(lang, "speakers_title")]
+    unit = esc(text(lang, "articles_unit"))
+    for number, (person, count) in enumerate(top, start=1):
+        role = f"，{esc(person.latest_title)}" if person.latest_title else ""
+        lines.append(f"<b>{number}. {esc(person.name)}</b>{role} — {count} {unit}")
+    buttons = [
+        InlineKeyboardButton(p.name, callback_data=check_callback_data(f"spk:{p.id}:0"))
+        for p, _ in top
+    ]
+    rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+    await reply_blocks(update, lines, reply_markup=markup(rows))

@@ -1,0 +1,114 @@
+"""/summary ID, the 摘要 buttons, and /article ID (the whole text, split cleanly)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+
+from handlers.context import Context
+from handlers.keyboards import parse_callback
+from handlers.render import esc, format_date, link
+from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
+from handlers.texts import text
+from news.models import Article
+from news.nlp.summary import summarize
+
+MAX_ID = 2**62
+
+
+def parse_article_id(args: list[str]) -> int | None:
+    """Read one article id (digits, optionally after #), or None if malformed."""
+    if len(args) != 1:
+        return None
+    raw = args[0].removeprefix("#")
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
+async def summary_of(article: Article, context: Context) -> str:
+    """Return the stored summary, computing (off the event loop) one for older rows."""
+    stored, _keywords = await context.bot_data.store.article_summary(article.id)
+    if stored:
+        return stored
+    paragraphs = article.body.split("\n")
+    result = await asyncio.to_thread(summarize, article.title, paragraphs, keywords=False)
+    return result.text
+
+
+async def render_summary(article: Article, context: Context, lang: str) -> str:
+    """Render an article card: title, date, source, summary, who spoke, link."""
+    summary = await summary_of(article, context)
+    speakers = await context.bot_data.store.speakers_of(article.id)
+    when = format_date(article.published_at, context.bot_data.tz)
+    lines = [f"<b>{esc(article.title)}</b>"]
+    meta = esc(when)
+    if article.source:
+        meta += f" · {esc(text(lang, 'source_label'))}：{esc(article.source)}"
+    lines.append(meta)
+    lines.append("")
+    lines.append(esc(summary) if summary else f"<i>{esc(text(lang, 'summary_none'))}</i>")
+    if speakers:
+        lines.append("")
+        lines.append(f"🎤 {esc(text(lang, 'spoke_label'))}：{esc('、'.join(speakers))}")
+    lines.append("")
+    lines.append(
+        link(article.url, article.url) + f"\n{esc(text(lang, 'read_more', id=article.id))}"
+    )
+    return "\n".join(lines)
+
+
+async def cmd_summary(update: Update, context: Context) -> None:
+    """Show an article's summary card."""
+    lang = lang_of_update(update)
+    article_id = parse_article_id(context.args or [])
+    if article_id is None:
+        await reply_text(update, esc(text(lang, "summary_usage")))
+        return
+    article = await context.bot_data.store.get_article(article_id)
+    if article is None:
+        await reply_text(update, esc(text(lang, "not_found_article", id=article_id)))
+        return
+    await reply_blocks(update, [await render_summary(article, context, lang)])
+
+
+async def cb_summary(update: Update, context: Context) -> None:
+    """Answer a 摘要 button with the article's summary card, as a new message."""
+    lang = lang_of_update(update)
+    query = update.callback_query
+    args = parse_callback(query.data if query else None, "sum", 1)
+    article = None
+    if args is not None and args[0].isdigit() and int(args[0]) <= MAX_ID:
+        article = await context.bot_data.store.get_article(int(args[0]))
+    if query is None or article is None:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    await query.answer()
+    await reply_blocks(update, [await render_summary(article, context, lang)])
+
+
+async def cmd_article(update: Update, context: Context) -> None:
+    """Send an article's whole text, split at paragraph boundaries."""
+    lang = lang_of_update(update)
+    article_id = parse_article_id(context.args or [])
+    if article_id is None:
+        await reply_text(update, esc(text(lang, "article_usage")))
+        return
+    store = context.bot_data.store
+    article = await store.get_article(article_id)
+    if article is None:
+        await reply_text(update, esc(text(lang, "not_found_article", id=article_id)))
+        return
+    header = [f"<b>{esc(article.title)}</b>"]
+    if article.subtitle:
+        header.append(esc(article.subtitle))
+    meta = esc(format_date(article.published_at, context.bot_data.tz))
+    if article.source:
+        meta += f" · {esc(text(lang, 'source_label'))}：{esc(article.source)}"
+    if article.editor:
+        meta += f" · 责任编辑：{esc(article.editor)}"
+    header.append(meta)
+    paragraphs = [esc(p) for p in article.body.split("\n") if p.strip()]
+    blocks = ["\n".join(header), *paragraphs, link(article.url, article.url)]
+    await reply_blocks(update, blocks, sep="\n\n")
