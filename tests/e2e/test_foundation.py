@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from handlers.texts import COMMANDS
 from news.models import ParsedArticle
 from storage import Store
-from handlers.texts import COMMANDS
 from tests.e2e.conftest import ADMIN_ID
 
 CHAT = 1001
