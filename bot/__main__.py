@@ -74,6 +74,14 @@ def cmd_bench(name: str, corpus: Path) -> int:
         from bot import bench_speakers
 
         return bench_speakers.run(corpus, sys.stdout)
+    if name == "query":
+        from bot import bench_query
+
+        return bench_query.run(sys.stdout)
+    if name == "digest":
+        from bot import bench_digest
+
+        return bench_digest.run(sys.stdout)
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -92,8 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--url", help="the page's URL, to resolve relative links in a file")
     speakers = sub.add_parser("speakers", help="print the people found in a text or HTML file")
     speakers.add_argument("file", type=Path)
+    summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
+    summarize.add_argument("file", type=Path)
+    summarize.add_argument("--max-chars", type=int, default=150)
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument("name", choices=["parse", "speakers"])
+    bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
     return parser
 
@@ -118,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import speakers_cli
 
             return speakers_cli.run(args.file, sys.stdout)
+        if args.command == "summarize":
+            from bot import summarize_cli
+
+            return summarize_cli.run(args.file, sys.stdout, args.max_chars)
         if args.command == "bench":
             return cmd_bench(args.name, args.corpus or default_corpus())
     except (ConfigError, StoreError) as exc:
