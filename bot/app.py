@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -13,7 +14,8 @@ from telegram.request import HTTPXRequest
 import handlers
 from bot.config import Settings, load_sources
 from handlers.context import CONTEXT_TYPES, BotData
-from handlers.jobs import schedule_ingestion
+from handlers.delivery import Deliverer
+from handlers.jobs import schedule_delivery, schedule_ingestion
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from storage import Store
@@ -59,7 +61,15 @@ async def post_init(app: BotApplication) -> None:
     client = make_client(proxy=settings.fetch_proxy)
     app.bot_data.extras["http_client"] = client
     app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
+    app.bot_data.deliverer = Deliverer(
+        bot=app.bot,
+        store=app.bot_data.store,
+        default_tz=settings.tz,
+        catch_up=timedelta(hours=settings.catch_up_hours),
+        source_titles={s.name: s.title for s in app.bot_data.sources},
+    )
     schedule_ingestion(app)
+    schedule_delivery(app)
     await app.bot.set_my_commands(handlers.menu_commands("zh"))
     await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
     me = app.bot.bot
@@ -67,7 +77,9 @@ async def post_init(app: BotApplication) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Close the news client and the store."""
+    """Stop sending, close the news client and the store."""
+    if app.bot_data.deliverer is not None:
+        app.bot_data.deliverer.stopping = True
     client = app.bot_data.extras.pop("http_client", None)
     if client is not None:
         await client.aclose()

@@ -59,6 +59,7 @@ class Settings:
     sources_path: Path
     log_level: str
     fetch_proxy: str | None
+    catch_up_hours: float = 3.0
 
     @property
     def bot_base_url(self) -> str:
@@ -125,6 +126,18 @@ def _parse_api_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _parse_hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours <= 24:
+        raise ConfigError(
+            f"NEWSBOT_CATCH_UP_HOURS: {value!r} is not a number of hours between 0 and 24"
+        )
+    return hours
+
+
 def _parse_log_level(value: str) -> str:
     level = value.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -177,6 +190,7 @@ def load_settings(
         sources_path=Path(get("NEWSBOT_SOURCES", "sources.toml")).expanduser(),
         log_level=_parse_log_level(get("NEWSBOT_LOG_LEVEL", "INFO")),
         fetch_proxy=proxy,
+        catch_up_hours=_parse_hours(get("NEWSBOT_CATCH_UP_HOURS", "3")),
     )
 
 

@@ -14,6 +14,18 @@ from handlers.latest import cb_latest_page, cmd_latest
 from handlers.search import cb_search_page, cmd_search
 from handlers.speakers import cb_speaker_page, cmd_speaker, cmd_speakers
 from handlers.start import cmd_help, cmd_start
+from handlers.subscriptions import (
+    cb_settings,
+    cmd_digest_now,
+    cmd_follow,
+    cmd_following,
+    cmd_keyword,
+    cmd_settings,
+    cmd_subscribe,
+    cmd_unfollow,
+    cmd_unkeyword,
+    cmd_unsubscribe,
+)
 from handlers.summary import cb_summary, cmd_article, cmd_summary
 from handlers.texts import COMMANDS
 
@@ -31,14 +43,25 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("article", cmd_article), group=0)
     app.add_handler(CommandHandler("speaker", cmd_speaker), group=0)
     app.add_handler(CommandHandler("speakers", cmd_speakers), group=0)
+    # Group 0: digests and follows (in groups, changes are for chat admins only).
+    app.add_handler(CommandHandler("subscribe", cmd_subscribe), group=0)
+    app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe), group=0)
+    app.add_handler(CommandHandler("settings", cmd_settings), group=0)
+    app.add_handler(CommandHandler("follow", cmd_follow), group=0)
+    app.add_handler(CommandHandler("unfollow", cmd_unfollow), group=0)
+    app.add_handler(CommandHandler("following", cmd_following), group=0)
+    app.add_handler(CommandHandler("keyword", cmd_keyword), group=0)
+    app.add_handler(CommandHandler("unkeyword", cmd_unkeyword), group=0)
     # Group 0: admin commands (each checks NEWSBOT_ADMINS itself so others get a clear answer).
     app.add_handler(CommandHandler("status", cmd_status), group=0)
+    app.add_handler(CommandHandler("digest_now", cmd_digest_now), group=0)
     # Group 0: buttons. callback_data is "<action>:<args>"; each action has one handler, and
     # a stale or forged press is answered by it, never left spinning.
     app.add_handler(CallbackQueryHandler(cb_summary, pattern=r"^sum:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_latest_page, pattern=r"^lp:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_search_page, pattern=r"^sq:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings, pattern=r"^set:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
     # Errors: log with the update, apologise once, keep running.
     app.add_error_handler(on_error)

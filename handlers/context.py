@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -11,6 +11,9 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
 from storage import Store
+
+if TYPE_CHECKING:
+    from handlers.delivery import Deliverer
 
 
 @dataclass
@@ -21,6 +24,7 @@ class BotData:
     admins: frozenset[int] = frozenset()
     sources: tuple[SourceConfig, ...] = ()
     crawler: Crawler | None = None
+    deliverer: Deliverer | None = None
     _store: Store | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

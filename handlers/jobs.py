@@ -1,4 +1,4 @@
-"""Scheduled jobs run by PTB's JobQueue: ingestion per source."""
+"""Scheduled jobs run by PTB's JobQueue: ingestion per source, and the delivery tick."""
 
 from __future__ import annotations
 
@@ -48,3 +48,42 @@ def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> No
             # One crawl of a source at a time; a late run is run once, not piled up.
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
         )
+
+
+# Digests are due on the minute; one tick a minute checks the ledger and sends what is due.
+DELIVERY_INTERVAL = 60.0
+# The first tick right after start: digests missed while the bot was down go out now.
+FIRST_DELIVERY_DELAY = 1.0
+
+
+async def job_deliver(context: Context) -> None:
+    """Schedule due digests, queue alerts for new articles, and send the open ledger rows."""
+    deliverer = context.bot_data.deliverer
+    if deliverer is None:
+        return
+    report = await deliverer.tick()
+    if report.sent or report.failed or report.skipped or report.retry:
+        logger.info(
+            "delivery: scheduled %d, sent %d, empty %d, retry %d, failed %d, skipped %d",
+            report.scheduled,
+            report.sent,
+            report.empty,
+            report.retry,
+            report.failed,
+            report.skipped,
+        )
+
+
+def schedule_delivery(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Schedule the once-a-minute delivery tick."""
+    queue: JobQueue[Any] | None = app.job_queue
+    if queue is None:
+        raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
+    queue.run_repeating(
+        job_deliver,
+        interval=DELIVERY_INTERVAL,
+        first=FIRST_DELIVERY_DELAY,
+        name="deliver",
+        # A tick sending 10,000 digests outlasts a minute: never two at once, never a pile-up.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+    )

@@ -185,3 +185,33 @@ class SearchHit:
 
     article: Article
     rank: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's daily digest: when (local time and zone), what, and where (forum topic)."""
+
+    chat_id: int
+    digest_time: str  # "HH:MM", local
+    time_zone: str
+    next_due_at: datetime  # UTC
+    since_at: datetime | None  # articles after this go into the next digest
+    active: bool = True
+    send_empty: bool = False
+    channels: tuple[str, ...] = ()  # source names; empty means all
+    thread_id: int | None = None
+    language: str = "zh"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the delivery ledger: a digest or an alert for a chat, and how it went."""
+
+    id: int
+    chat_id: int
+    kind: str  # "digest" or "alert"
+    key: str  # digest: local date (or "manual-…"); alert: article id
+    status: str  # pending, sending, sent, skipped, failed
+    attempts: int
+    payload: str  # JSON
+    thread_id: int | None = None

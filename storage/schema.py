@@ -123,6 +123,61 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX search_queries_by_chat ON search_queries (chat_id, id);
     """,
+    # 4: delivery: digest subscriptions, follows of people and of words, and the ledger that
+    # makes every push happen once (written before and after each send).
+    """
+    CREATE TABLE subscriptions (
+        chat_id      INTEGER PRIMARY KEY,
+        thread_id    INTEGER,
+        digest_time  TEXT NOT NULL,
+        time_zone    TEXT NOT NULL,
+        next_due_at  TEXT NOT NULL,
+        since_at     TEXT,
+        active       INTEGER NOT NULL DEFAULT 1,
+        send_empty   INTEGER NOT NULL DEFAULT 0,
+        channels     TEXT NOT NULL DEFAULT '',
+        not_found    INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX subscriptions_due ON subscriptions (active, next_due_at);
+    CREATE TABLE follows (
+        chat_id     INTEGER NOT NULL,
+        person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        thread_id   INTEGER,
+        active      INTEGER NOT NULL DEFAULT 1,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (chat_id, person_id)
+    );
+    CREATE INDEX follows_by_person ON follows (person_id, active);
+    CREATE TABLE keyword_follows (
+        chat_id     INTEGER NOT NULL,
+        keyword     TEXT NOT NULL,
+        thread_id   INTEGER,
+        active      INTEGER NOT NULL DEFAULT 1,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (chat_id, keyword)
+    );
+    CREATE TABLE deliveries (
+        id          INTEGER PRIMARY KEY,
+        chat_id     INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        payload     TEXT NOT NULL DEFAULT '{}',
+        thread_id   INTEGER,
+        error       TEXT NOT NULL DEFAULT '',
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        UNIQUE (chat_id, kind, key)
+    );
+    CREATE INDEX deliveries_open ON deliveries (status, chat_id, id);
+    CREATE INDEX articles_by_fetched ON articles (fetched_at);
+    CREATE TABLE alert_cursor (
+        id               INTEGER PRIMARY KEY CHECK (id = 1),
+        last_article_id  INTEGER NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -27,6 +27,9 @@ from news.models import (
 )
 from storage.schema import MIGRATIONS, SCHEMA_VERSION
 from storage.search import fts_phrase, gram_query, index_grams
+
+if TYPE_CHECKING:
+    from storage.delivery import DeliveryStore
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +121,13 @@ class Store:
             await db.close()
             raise
         return store
+
+    @property
+    def delivery(self) -> DeliveryStore:
+        """Return the subscriptions-and-ledger view of this database."""
+        from storage.delivery import DeliveryStore
+
+        return DeliveryStore(self)
 
     async def close(self) -> None:
         """Close the connection."""
@@ -691,6 +701,14 @@ class Store:
             created_at=from_db_time(row[4]),
             blocked_at=_opt_time(row[5]),
         )
+
+    async def set_chat_language(self, chat_id: int, language: str) -> None:
+        """Choose the language the bot uses for pushes to a chat."""
+        await self._db.execute("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
+
+    async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
+        """Choose the time zone dates are shown in for a chat."""
+        await self._db.execute("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
 
     async def mark_chat_blocked(self, chat_id: int, at: datetime | None = None) -> None:
         """Note that the chat blocked the bot (or removed it)."""

@@ -1,0 +1,307 @@
+"""Push digests and alerts through the ledger: written before and after each send, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from handlers.render import esc, format_date, link, shorten, split_html
+from handlers.replies import NO_PREVIEW
+from handlers.texts import text
+from news.models import Article, Delivery, Subscription
+from news.schedule import following_due, local_day, next_due
+from storage import Store
+
+logger = logging.getLogger(__name__)
+
+CATCH_UP = timedelta(hours=3)
+FIRST_DIGEST_WINDOW = timedelta(hours=24)
+DIGEST_ITEMS = 15
+SUMMARY_LINE_CHARS = 70
+# Chats served at once; Telegram's 30 messages/s is enforced by PTB's AIORateLimiter.
+SEND_CONCURRENCY = 32
+MAX_ATTEMPTS = 5
+NOT_FOUND_LIMIT = 3
+
+
+@dataclass
+class TickReport:
+    """What one delivery tick did."""
+
+    scheduled: int = 0
+    skipped: int = 0
+    alerts: int = 0
+    sent: int = 0
+    failed: int = 0
+    retry: int = 0
+    empty: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Deliverer:
+    """Turns due subscriptions and new articles into ledger rows, then sends the open rows."""
+
+    bot: Bot
+    store: Store
+    default_tz: ZoneInfo
+    catch_up: timedelta = CATCH_UP
+    source_titles: dict[str, str] = field(default_factory=dict)
+    stopping: bool = False
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """Schedule what is due, queue alerts for new articles, and send everything open."""
+        now = now or datetime.now(UTC)
+        report = TickReport()
+        await self.schedule_due(now, report)
+        while True:
+            queued = await self.store.delivery.enqueue_alerts()
+            report.alerts += queued
+            if queued == 0:
+                break
+        await self.send_open(report)
+        return report
+
+    async def schedule_due(self, now: datetime, report: TickReport) -> None:
+        """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
+        ledger = self.store.delivery
+        seen: set[int] = set()
+        while True:
+            due = [s for s in await ledger.due_subscriptions(now) if s.chat_id not in seen]
+            if not due:
+                return
+            for sub in due:
+                seen.add(sub.chat_id)
+                tz = _zone(sub.time_zone, self.default_tz)
+                key = local_day(sub.next_due_at, tz)
+                following = following_due(sub.next_due_at, sub.digest_time, tz)
+                if following <= now:  # down for more than a day: resume from today
+                    following = next_due(now, sub.digest_time, tz)
+                since = sub.since_at or (sub.next_due_at - FIRST_DIGEST_WINDOW)
+                payload = {"since": since.isoformat(), "until": sub.next_due_at.isoformat()}
+                late = now - sub.next_due_at
+                status = "skipped" if late > self.catch_up else "pending"
+                created = await ledger.schedule_digest(
+                    sub, key=key, next_due_at=following, payload=payload, status=status
+                )
+                if status == "skipped":
+                    report.skipped += 1
+                    logger.warning(
+                        "digest for chat %s on %s skipped: %s late, past the %s catch-up window",
+                        sub.chat_id,
+                        key,
+                        late,
+                        self.catch_up,
+                    )
+                elif created:
+                    report.scheduled += 1
+
+    async def send_open(self, report: TickReport) -> None:
+        """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""
+        ledger = self.store.delivery
+        rows = await ledger.open_deliveries(limit=100_000)
+        by_chat: dict[int, list[Delivery]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.chat_id].append(row)
+        semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def serve(chat_rows: list[Delivery]) -> None:
+            async with semaphore:
+                if self.stopping:
+                    return
+                await self._serve_chat(chat_rows, report)
+
+        await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values()))
+
+    async def _serve_chat(self, rows: list[Delivery], report: TickReport) -> None:
+        digests = [r for r in rows if r.kind == "digest"]
+        alerts = [r for r in rows if r.kind == "alert"]
+        units: list[list[Delivery]] = [[d] for d in digests]
+        if alerts:
+            units.append(alerts)  # several new articles at once: one batched message
+        for unit in units:
+            if self.stopping:
+                return
+            if not await self._send_unit(unit, report):
+                return  # the chat is gone or throttled: its other rows wait
+
+    async def _send_unit(self, unit: list[Delivery], report: TickReport) -> bool:
+        """Send one digest or one batch of alerts; return whether to go on with this chat."""
+        ledger = self.store.delivery
+        first = unit[0]
+        ids = [d.id for d in unit]
+        if first.attempts >= MAX_ATTEMPTS:
+            await ledger.mark_deliveries(ids, "failed", "too many attempts")
+            report.failed += len(unit)
+            return True
+        try:
+            messages, until = await self._compose(unit)
+        except Exception as exc:  # a rendering bug must not block the rest of the ledger
+            logger.exception("could not compose delivery %s", ids)
+            await ledger.mark_deliveries(ids, "failed", f"compose: {exc}")
+            report.failed += len(unit)
+            return True
+        if not messages:
+            await self._finish(unit, until)
+            report.empty += 1
+            return True
+        # Written before the send: a crash from here on leaves 'sending', which a restart
+        # sends again (at most one duplicate); it never leaves a digest unsent.
+        await ledger.mark_deliveries(ids, "sending", count_attempt=True)
+        try:
+            for message in messages:
+                await self.bot.send_message(
+                    first.chat_id,
+                    message,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    message_thread_id=first.thread_id,
+                )
+        except Forbidden as exc:
+            logger.info("chat %s blocked or removed the bot: %s", first.chat_id, exc)
+            await ledger.deactivate_chat(first.chat_id, str(exc))
+            report.failed += len(unit)
+            return False
+        except ChatMigrated as exc:
+            logger.info("chat %s moved to %s", first.chat_id, exc.new_chat_id)
+            await ledger.mark_deliveries(ids, "pending")
+            await ledger.migrate_chat(first.chat_id, exc.new_chat_id)
+            report.retry += len(unit)
+            return False
+        except RetryAfter as exc:
+            await ledger.mark_deliveries(ids, "pending", f"flood control: {exc}")
+            report.retry += len(unit)
+            return False
+        except BadRequest as exc:  # before NetworkError: PTB makes it a subclass
+            return await self._bad_request(unit, exc, report)
+        except (TimedOut, NetworkError) as exc:
+            await ledger.mark_deliveries(ids, "pending", f"network: {exc}")
+            report.retry += len(unit)
+            return False
+        await self._finish(unit, until)
+        report.sent += len(unit)
+        return True
+
+    async def _bad_request(self, unit: list[Delivery], exc: BadRequest, report: TickReport) -> bool:
+        ledger = self.store.delivery
+        ids = [d.id for d in unit]
+        chat_id = unit[0].chat_id
+        if "chat not found" in str(exc).lower():
+            count = await ledger.note_chat_not_found(chat_id)
+            if count >= NOT_FOUND_LIMIT:
+                await ledger.deactivate_chat(chat_id, f"chat not found {count} times")
+                report.failed += len(unit)
+            else:
+                await ledger.mark_deliveries(ids, "pending", str(exc))
+                report.retry += len(unit)
+            return False
+        logger.error("Telegram refused delivery %s to chat %s: %s", ids, chat_id, exc)
+        await ledger.mark_deliveries(ids, "failed", str(exc))
+        report.failed += len(unit)
+        return True
+
+    async def _finish(self, unit: list[Delivery], until: datetime | None) -> None:
+        ledger = self.store.delivery
+        first = unit[0]
+        if first.kind == "digest":
+            await ledger.finish_digest(first.id, first.chat_id, until)
+        else:
+            await ledger.mark_deliveries([d.id for d in unit], "sent")
+
+    async def _compose(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
+        """Return the messages for a ledger unit, and where a digest's window ends."""
+        first = unit[0]
+        chat = await self.store.get_chat(first.chat_id)
+        lang = chat.language if chat else "zh"
+        tz = _zone(chat.time_zone if chat else "", self.default_tz)
+        sub = await self.store.delivery.subscription(first.chat_id)
+        if first.kind == "digest":
+            return await self._compose_digest(first, sub, lang, tz)
+        ids = [int(json.loads(d.payload)["article_id"]) for d in unit]
+        articles = await self.store.articles_by_ids(ids)
+        ordered = [articles[i] for i in ids if i in articles]
+        return await self.render_alert(ordered, lang, tz), None
+
+    async def _compose_digest(
+        self, row: Delivery, sub: Subscription | None, lang: str, tz: ZoneInfo
+    ) -> tuple[list[str], datetime | None]:
+        payload: dict[str, Any] = json.loads(row.payload)
+        since = datetime.fromisoformat(payload["since"])
+        until = datetime.fromisoformat(payload["until"])
+        channels = sub.channels if sub else ()
+        ids = await self.store.delivery.articles_between(since, until, channels, limit=1000)
+        advance = None if payload.get("manual") else until
+        if not ids and not (sub and sub.send_empty):
+            return [], advance
+        articles = await self.store.articles_by_ids(ids[:DIGEST_ITEMS])
+        shown = [articles[i] for i in ids[:DIGEST_ITEMS] if i in articles]
+        day = until.astimezone(tz).strftime("%Y-%m-%d")
+        return await self.render_digest(shown, len(ids) - len(shown), day, lang, tz), advance
+
+    async def render_digest(
+        self, articles: list[Article], more: int, day: str, lang: str, tz: ZoneInfo
+    ) -> list[str]:
+        """Render a digest: items grouped by channel, split at item boundaries."""
+        header = text(lang, "digest_title", day=esc(day))
+        if not articles:
+            return split_html([header, esc(text(lang, "digest_empty"))])
+        speakers = await self.store.speakers_of_articles(a.id for a in articles)
+        groups: dict[str, list[Article]] = defaultdict(list)
+        for article in articles:
+            groups[self._channel_of(article)].append(article)
+        blocks = [header]
+        for channel, items in groups.items():
+            for index, article in enumerate(items):
+                block = await self._digest_item(article, speakers.get(article.id, []), tz)
+                if index == 0:
+                    block = f"\n<b>【{esc(channel)}】</b>\n" + block
+                blocks.append(block)
+        if more > 0:
+            blocks.append("\n" + esc(text(lang, "digest_more", n=more)))
+        return split_html(blocks)
+
+    async def render_alert(self, articles: list[Article], lang: str, tz: ZoneInfo) -> list[str]:
+        """Render one push for newly stored articles a chat follows."""
+        if not articles:
+            return []
+        speakers = await self.store.speakers_of_articles(a.id for a in articles)
+        blocks = [text(lang, "alert_title", n=len(articles))]
+        for article in articles:
+            blocks.append(await self._digest_item(article, speakers.get(article.id, []), tz))
+        return split_html(blocks)
+
+    async def _digest_item(self, article: Article, speakers: list[str], tz: ZoneInfo) -> str:
+        summary, _ = await self.store.article_summary(article.id)
+        lines = [
+            "• "
+            + link(article.url, shorten(article.title, 80))
+            + f" <i>{esc(format_date(article.published_at, tz, with_year=False))}</i>"
+            + f" <code>#{article.id}</code>"
+        ]
+        if summary:
+            lines.append("  " + esc(shorten(summary, SUMMARY_LINE_CHARS)))
+        if speakers:
+            lines.append("  🎤 " + esc("、".join(speakers)))
+        return "\n".join(lines)
+
+    def _channel_of(self, article: Article) -> str:
+        if article.channel:
+            return article.channel.split(">")[-1].strip()
+        return self.source_titles.get(article.source_name, article.source_name or "新闻")
+
+
+def _zone(name: str, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else default
+    except (ValueError, KeyError):
+        return default

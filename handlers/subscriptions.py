@@ -1,0 +1,402 @@
+"""Daily digests and follows: /subscribe, /unsubscribe, /settings, /follow, /keyword, …"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from handlers.admin import is_admin
+from handlers.context import Context
+from handlers.keyboards import parse_callback
+from handlers.render import check_callback_data, esc, format_date
+from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
+from handlers.speakers import resolve, suggestions
+from handlers.texts import text
+from news.models import Chat, Subscription
+from news.nlp.speakers import to_simplified
+from news.schedule import next_due, parse_hhmm, parse_time_zone
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIME = "08:00"
+TIME_PRESETS = ("07:00", "08:00", "12:00", "18:00", "21:00")
+ZONE_PRESETS = ("Asia/Shanghai", "UTC", "Europe/Moscow", "Europe/London", "America/New_York")
+MAX_KEYWORD_CHARS = 20
+ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def may_change(update: Update, context: Context) -> bool:
+    """Allow anyone in a private chat; in groups only the chat's admins (asked of Telegram)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        logger.warning("getChatMember failed in chat %s: %s", chat.id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+async def ensure_chat(update: Update, context: Context) -> Chat | None:
+    """Register the chat if new and return it."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    store = context.bot_data.store
+    known = await store.get_chat(chat.id)
+    if known is not None:
+        return known
+    return await store.upsert_chat(
+        chat.id, chat.type, lang_of_update(update), context.bot_data.tz.key
+    )
+
+
+def thread_of(update: Update) -> int | None:
+    """Return the forum topic a command came from, so pushes go back to that topic."""
+    message = update.effective_message
+    if message is not None and message.is_topic_message:
+        return message.message_thread_id
+    return None
+
+
+async def refuse_non_admin(update: Update, context: Context) -> bool:
+    """Tell a group member who is not an admin that they may not; return True if refused."""
+    if await may_change(update, context):
+        return False
+    await reply_text(update, esc(text(lang_of_update(update), "group_admins_only")))
+    return True
+
+
+async def cmd_subscribe(update: Update, context: Context) -> None:
+    """Subscribe the chat to a daily digest at HH:MM local time (08:00 by default)."""
+    lang = lang_of_update(update)
+    args = context.args or []
+    hhmm, zone = DEFAULT_TIME, context.bot_data.tz
+    usage = esc(text(lang, "subscribe_usage"))
+    if len(args) > 2:
+        await reply_text(update, usage)
+        return
+    for arg in args:
+        as_time = parse_hhmm(arg)
+        as_zone = None if as_time else parse_time_zone(arg)
+        if as_time:
+            hhmm = as_time
+        elif as_zone:
+            zone = as_zone
+        else:
+            await reply_text(update, usage)
+            return
+    chat = await ensure_chat(update, context)
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    store = context.bot_data.store
+    due = next_due(datetime.now(UTC), hhmm, zone)
+    await store.delivery.subscribe(chat.id, hhmm, zone.key, due, thread_of(update))
+    await store.set_chat_time_zone(chat.id, zone.key)
+    await reply_text(
+        update,
+        esc(text(lang, "subscribed", time=hhmm, tz=zone.key, next=format_date(due, zone))),
+    )
+
+
+async def cmd_unsubscribe(update: Update, context: Context) -> None:
+    """Stop the chat's daily digest."""
+    lang = lang_of_update(update)
+    chat = update.effective_chat
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    stopped = await context.bot_data.store.delivery.unsubscribe(chat.id)
+    await reply_text(update, esc(text(lang, "unsubscribed" if stopped else "not_subscribed")))
+
+
+def settings_text(lang: str, chat: Chat, sub: Subscription | None, titles: dict[str, str]) -> str:
+    """Render the settings card."""
+    language = "中文" if chat.language == "zh" else "English"
+    if sub is None or not sub.active:
+        return (
+            text(lang, "settings_title")
+            + "\n"
+            + esc(text(lang, "settings_none", language=language))
+        )
+    zone = parse_time_zone(sub.time_zone) or parse_time_zone("UTC")
+    assert zone is not None
+    channels = (
+        "、".join(titles.get(c, c) for c in sub.channels)
+        if sub.channels
+        else text(lang, "all_channels")
+    )
+    body = text(
+        lang,
+        "settings_body",
+        time=sub.digest_time,
+        tz=sub.time_zone,
+        next=format_date(sub.next_due_at, zone),
+        channels=channels,
+        language=language,
+        empty=text(lang, "empty_send" if sub.send_empty else "empty_skip"),
+    )
+    return text(lang, "settings_title") + "\n" + esc(body)
+
+
+def settings_keyboard(
+    sub: Subscription | None, chat: Chat, sources: list[tuple[str, str]]
+) -> InlineKeyboardMarkup:
+    """Return the buttons that change each setting."""
+
+    def button(label: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=check_callback_data(data))
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if sub is not None and sub.active:
+        rows.append(
+            [
+                button(("✅" if t == sub.digest_time else "") + t, f"set:t:{t.replace(':', '')}")
+                for t in TIME_PRESETS
+            ]
+        )
+        rows.append(
+            [
+                button(("✅" if z == sub.time_zone else "") + z.split("/")[-1], f"set:z:{i}")
+                for i, z in enumerate(ZONE_PRESETS)
+            ]
+        )
+        chosen = set(sub.channels)
+        rows.append(
+            [
+                button(("✅" if not chosen or name in chosen else "▫️") + title[-6:], f"set:c:{i}")
+                for i, (name, title) in enumerate(sources[:6])
+            ]
+        )
+        rows.append([button("📭 " + ("✅" if sub.send_empty else "▫️"), "set:e:x")])
+    rows.append(
+        [
+            button(("✅" if chat.language == "zh" else "") + "中文", "set:l:zh"),
+            button(("✅" if chat.language == "en" else "") + "English", "set:l:en"),
+        ]
+    )
+    return InlineKeyboardMarkup([r for r in rows if r])
+
+
+async def send_settings(update: Update, context: Context) -> None:
+    """Show (or refresh in place) the chat's settings card."""
+    chat = await ensure_chat(update, context)
+    if chat is None:
+        return
+    store = context.bot_data.store
+    sub = await store.delivery.subscription(chat.id)
+    sources = [(s.name, s.title) for s in context.bot_data.sources]
+    titles = dict(sources)
+    lang = chat.language if update.callback_query else lang_of_update(update)
+    await show_page(
+        update, settings_text(lang, chat, sub, titles), settings_keyboard(sub, chat, sources)
+    )
+
+
+async def cmd_settings(update: Update, context: Context) -> None:
+    """Show the digest settings with buttons to change them."""
+    await send_settings(update, context)
+
+
+async def cb_settings(update: Update, context: Context) -> None:
+    """Change one setting from a /settings button."""
+    lang = lang_of_update(update)
+    query = update.callback_query
+    chat = update.effective_chat
+    args = parse_callback(query.data if query else None, "set", 2)
+    if args is None or chat is None:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    if not await may_change(update, context):
+        await answer_stale(update, text(lang, "group_admins_only"))
+        return
+    store = context.bot_data.store
+    ledger = store.delivery
+    sub = await ledger.subscription(chat.id)
+    what, value = args
+    if what == "l" and value in ("zh", "en"):
+        await ensure_chat(update, context)
+        await store.set_chat_language(chat.id, value)
+    elif sub is None or not sub.active:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    elif what == "t" and len(value) == 4 and parse_hhmm(f"{value[:2]}:{value[2:]}"):
+        hhmm = f"{value[:2]}:{value[2:]}"
+        zone = parse_time_zone(sub.time_zone) or context.bot_data.tz
+        # The ledger is keyed by local date, so moving the time never sends a day twice.
+        await ledger.update_subscription(
+            chat.id, digest_time=hhmm, next_due_at=next_due(datetime.now(UTC), hhmm, zone)
+        )
+    elif what == "z" and value.isdigit() and int(value) < len(ZONE_PRESETS):
+        zone_name = ZONE_PRESETS[int(value)]
+        preset = parse_time_zone(zone_name)
+        assert preset is not None
+        await ledger.update_subscription(
+            chat.id,
+            time_zone=zone_name,
+            next_due_at=next_due(datetime.now(UTC), sub.digest_time, preset),
+        )
+        await store.set_chat_time_zone(chat.id, zone_name)
+    elif what == "e":
+        await ledger.update_subscription(chat.id, send_empty=not sub.send_empty)
+    elif what == "c" and value.isdigit() and int(value) < len(context.bot_data.sources):
+        names = [s.name for s in context.bot_data.sources]
+        chosen = set(sub.channels) or set(names)
+        chosen ^= {names[int(value)]}
+        kept = tuple(n for n in names if n in chosen)
+        await ledger.update_subscription(chat.id, channels=() if len(kept) == len(names) else kept)
+    else:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    await send_settings(update, context)
+
+
+async def _one_person(update: Update, context: Context, raw: str, usage_key: str) -> int | None:
+    """Resolve a /follow argument to one person's id, answering the user otherwise."""
+    lang = lang_of_update(update)
+    query = raw.strip()
+    if not query or len(query) > 30:
+        await reply_text(update, esc(text(lang, usage_key)))
+        return None
+    people, _by_title = await resolve(query, context)
+    if len(people) == 1:
+        return people[0].id
+    if len(people) > 1:
+        names = "、".join(p.name for p in people[:6])
+        await reply_text(update, esc(text(lang, "follow_ambiguous", query=query, names=names)))
+        return None
+    lines = [esc(text(lang, "speaker_not_found", query=query))]
+    close = await suggestions(query, context)
+    if close:
+        lines.append(esc(text(lang, "speaker_suggest", names="、".join(close))))
+    await reply_blocks(update, lines)
+    return None
+
+
+async def cmd_follow(update: Update, context: Context) -> None:
+    """Follow a leader: a push when a new article has them speaking."""
+    lang = lang_of_update(update)
+    chat = await ensure_chat(update, context)
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    person_id = await _one_person(update, context, " ".join(context.args or []), "follow_usage")
+    if person_id is None:
+        return
+    store = context.bot_data.store
+    person = await store.get_person(person_id)
+    assert person is not None
+    added = await store.delivery.follow(chat.id, person_id, thread_of(update))
+    await reply_text(
+        update, esc(text(lang, "followed" if added else "already_followed", name=person.name))
+    )
+
+
+async def cmd_unfollow(update: Update, context: Context) -> None:
+    """Stop following a leader."""
+    lang = lang_of_update(update)
+    chat = update.effective_chat
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    person_id = await _one_person(update, context, " ".join(context.args or []), "unfollow_usage")
+    if person_id is None:
+        return
+    store = context.bot_data.store
+    person = await store.get_person(person_id)
+    assert person is not None
+    removed = await store.delivery.unfollow(chat.id, person_id)
+    await reply_text(
+        update, esc(text(lang, "unfollowed" if removed else "not_followed", name=person.name))
+    )
+
+
+def _keyword_arg(args: list[str]) -> str | None:
+    word = to_simplified(" ".join(args).strip())
+    if not word or len(word) > MAX_KEYWORD_CHARS or not any(ch.isalnum() for ch in word):
+        return None
+    return word
+
+
+async def cmd_keyword(update: Update, context: Context) -> None:
+    """Follow a word: a push when a new article's title contains it."""
+    lang = lang_of_update(update)
+    word = _keyword_arg(context.args or [])
+    if word is None:
+        await reply_text(update, esc(text(lang, "keyword_usage")))
+        return
+    chat = await ensure_chat(update, context)
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    await context.bot_data.store.delivery.follow_keyword(chat.id, word, thread_of(update))
+    await reply_text(update, esc(text(lang, "keyword_added", word=word)))
+
+
+async def cmd_unkeyword(update: Update, context: Context) -> None:
+    """Stop following a word."""
+    lang = lang_of_update(update)
+    word = _keyword_arg(context.args or [])
+    if word is None:
+        await reply_text(update, esc(text(lang, "unkeyword_usage")))
+        return
+    chat = update.effective_chat
+    if chat is None or await refuse_non_admin(update, context):
+        return
+    removed = await context.bot_data.store.delivery.unfollow_keyword(chat.id, word)
+    await reply_text(
+        update, esc(text(lang, "keyword_removed" if removed else "keyword_missing", word=word))
+    )
+
+
+async def cmd_following(update: Update, context: Context) -> None:
+    """List the leaders and words this chat follows."""
+    lang = lang_of_update(update)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    ledger = context.bot_data.store.delivery
+    people = await ledger.followed_people(chat.id)
+    words = await ledger.followed_keywords(chat.id)
+    if not people and not words:
+        await reply_text(update, esc(text(lang, "following_none")))
+        return
+    lines = [text(lang, "following_title")]
+    if people:
+        lines.append(esc(text(lang, "following_people", names="、".join(p.name for p in people))))
+    if words:
+        lines.append(esc(text(lang, "following_words", words="、".join(words))))
+    await reply_blocks(update, lines)
+
+
+async def cmd_digest_now(update: Update, context: Context) -> None:
+    """Send a digest now through the ledger, to this chat or a given chat id (admins)."""
+    lang = lang_of_update(update)
+    if not is_admin(update, context):
+        await reply_text(update, esc(text(lang, "admin_only")))
+        return
+    args = context.args or []
+    chat = update.effective_chat
+    if len(args) > 1 or (args and not args[0].lstrip("-").isdigit()) or chat is None:
+        await reply_text(update, esc(text(lang, "digest_now_usage")))
+        return
+    target = int(args[0]) if args else chat.id
+    if not args:
+        await ensure_chat(update, context)
+    store = context.bot_data.store
+    sub = await store.delivery.subscription(target)
+    now = datetime.now(UTC)
+    since = (sub.since_at if sub and sub.since_at else None) or now - timedelta(hours=24)
+    payload = {"since": since.isoformat(), "until": now.isoformat(), "manual": True}
+    thread = sub.thread_id if sub else (thread_of(update) if not args else None)
+    key = "manual-" + now.strftime("%Y%m%dT%H%M%S.%f")
+    await store.delivery.add_manual_digest(target, key, payload, thread)
+    deliverer = context.bot_data.deliverer
+    result = "queued"
+    if deliverer is not None:
+        r = await deliverer.tick()
+        result = f"sent {r.sent}, empty {r.empty}, failed {r.failed}, retry {r.retry}"
+    await reply_text(update, esc(text(lang, "digest_now_done", chat=target, result=result)))

@@ -1,0 +1,399 @@
+"""The delivery half of the Store: subscriptions, follows, and the once-only delivery ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from news.models import Delivery, Person, Subscription
+from storage.store import Store, _now, _opt_time, from_db_time, to_db_time
+
+SUB_COLUMNS = (
+    "s.chat_id, s.digest_time, s.time_zone, s.next_due_at, s.since_at, s.active, s.send_empty, "
+    "s.channels, s.thread_id, coalesce(c.language, 'zh')"
+)
+DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id"
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        chat_id=row[0],
+        digest_time=row[1],
+        time_zone=row[2],
+        next_due_at=from_db_time(row[3]),
+        since_at=_opt_time(row[4]),
+        active=bool(row[5]),
+        send_empty=bool(row[6]),
+        channels=tuple(c for c in row[7].split(",") if c),
+        thread_id=row[8],
+        language=row[9],
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row[0],
+        chat_id=row[1],
+        kind=row[2],
+        key=row[3],
+        status=row[4],
+        attempts=row[5],
+        payload=row[6],
+        thread_id=row[7],
+    )
+
+
+class DeliveryStore:
+    """Typed access to subscriptions, follows and the delivery ledger, over the Store's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        return self.store._db
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        chat_id: int,
+        digest_time: str,
+        time_zone: str,
+        next_due_at: datetime,
+        thread_id: int | None,
+    ) -> Subscription:
+        """Create or update a chat's daily digest and make it active."""
+        now = to_db_time(_now())
+        await self._db.execute(
+            "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
+            " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
+            "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
+            "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
+            (chat_id, thread_id, digest_time, time_zone, to_db_time(next_due_at), now),
+        )
+        found = await self.subscription(chat_id)
+        assert found is not None
+        return found
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        """Return a chat's digest subscription (active or not), or None."""
+        rows = await self.store._fetchall(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id "
+            "WHERE s.chat_id = ?",
+            (chat_id,),
+        )
+        return _subscription(rows[0]) if rows else None
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Stop a chat's digest; return whether there was an active one."""
+        cursor = await self._db.execute(
+            "UPDATE subscriptions SET active = 0 WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        changed = cursor.rowcount > 0
+        await cursor.close()
+        return changed
+
+    async def update_subscription(self, chat_id: int, **fields: Any) -> Subscription | None:
+        """Change some settings of a subscription (time, zone, next due, channels, empty)."""
+        allowed = {
+            "digest_time": str,
+            "time_zone": str,
+            "next_due_at": datetime,
+            "send_empty": bool,
+            "channels": tuple,
+        }
+        sets: list[str] = []
+        params: list[Any] = []
+        for name, value in fields.items():
+            if name not in allowed:
+                raise ValueError(f"not a subscription setting: {name}")
+            if isinstance(value, datetime):
+                value = to_db_time(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            sets.append(f"{name} = ?")
+            params.append(value)
+        if sets:
+            await self._db.execute(
+                f"UPDATE subscriptions SET {', '.join(sets)} WHERE chat_id = ?", (*params, chat_id)
+            )
+        return await self.subscription(chat_id)
+
+    async def due_subscriptions(self, now: datetime, limit: int = 1000) -> list[Subscription]:
+        """Return active subscriptions whose digest is due, earliest first."""
+        rows = await self.store._fetchall(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id "
+            "WHERE s.active = 1 AND s.next_due_at <= ? ORDER BY s.next_due_at LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_subscription(r) for r in rows]
+
+    async def schedule_digest(
+        self,
+        subscription: Subscription,
+        *,
+        key: str,
+        next_due_at: datetime,
+        payload: dict[str, Any],
+        status: str = "pending",
+    ) -> bool:
+        """Record a due digest in the ledger and move the subscription on, in one transaction.
+
+        Returns False when the ledger already holds this digest (it is never made twice).
+        """
+        now = to_db_time(_now())
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, thread_id,"
+                " created_at, updated_at) VALUES (?, 'digest', ?, ?, ?, ?, ?, ?)",
+                (
+                    subscription.chat_id,
+                    key,
+                    status,
+                    json.dumps(payload),
+                    subscription.thread_id,
+                    now,
+                    now,
+                ),
+            )
+            created = cursor.rowcount > 0
+            await cursor.close()
+            await db.execute(
+                "UPDATE subscriptions SET next_due_at = ? WHERE chat_id = ? AND next_due_at = ?",
+                (
+                    to_db_time(next_due_at),
+                    subscription.chat_id,
+                    to_db_time(subscription.next_due_at),
+                ),
+            )
+        return created
+
+    async def add_manual_digest(
+        self, chat_id: int, key: str, payload: dict[str, Any], thread_id: int | None
+    ) -> bool:
+        """Record an admin's /digest_now in the ledger; False if that key exists."""
+        now = to_db_time(_now())
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, thread_id,"
+            " created_at, updated_at) VALUES (?, 'digest', ?, 'pending', ?, ?, ?, ?)",
+            (chat_id, key, json.dumps(payload), thread_id, now, now),
+        )
+        created = cursor.rowcount > 0
+        await cursor.close()
+        return created
+
+    # --- follows -------------------------------------------------------------------------
+
+    async def follow(self, chat_id: int, person_id: int, thread_id: int | None) -> bool:
+        """Follow a person in a chat; False if it was already followed."""
+        existing = await self.store._fetchone(
+            "SELECT active FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
+        )
+        await self._db.execute(
+            "INSERT INTO follows (chat_id, person_id, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, person_id) DO UPDATE SET "
+            "active = 1, thread_id = excluded.thread_id",
+            (chat_id, person_id, thread_id, to_db_time(_now())),
+        )
+        return existing is None or not existing[0]
+
+    async def unfollow(self, chat_id: int, person_id: int) -> bool:
+        """Stop following a person; False if they were not followed."""
+        cursor = await self._db.execute(
+            "DELETE FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
+        )
+        changed = cursor.rowcount > 0
+        await cursor.close()
+        return changed
+
+    async def followed_people(self, chat_id: int) -> list[Person]:
+        """Return the people a chat follows, by name."""
+        rows = await self.store._fetchall(
+            "SELECT person_id FROM follows WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        people = [await self.store.get_person(r[0]) for r in rows]
+        return sorted((p for p in people if p is not None), key=lambda p: p.name)
+
+    async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
+        """Follow a word in new titles; False if it was already followed."""
+        cursor = await self._db.execute(
+            "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
+            (chat_id, keyword, thread_id, to_db_time(_now())),
+        )
+        await cursor.close()
+        return True
+
+    async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
+        """Stop following a word; False if it was not followed."""
+        cursor = await self._db.execute(
+            "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?", (chat_id, keyword)
+        )
+        changed = cursor.rowcount > 0
+        await cursor.close()
+        return changed
+
+    async def followed_keywords(self, chat_id: int) -> list[str]:
+        """Return the words a chat follows."""
+        rows = await self.store._fetchall(
+            "SELECT keyword FROM keyword_follows WHERE chat_id = ? AND active = 1 ORDER BY keyword",
+            (chat_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def enqueue_alerts(self, batch: int = 500) -> int:
+        """Turn articles stored since the last call into pending alerts for their followers.
+
+        The cursor and the alerts move in one transaction, so a crash repeats nothing and
+        loses nothing. The first call only sets the cursor: no alerts for the back catalogue.
+        """
+        now = to_db_time(_now())
+        async with self.store.transaction() as db:
+            async with db.execute("SELECT last_article_id FROM alert_cursor WHERE id = 1") as cur:
+                row = await cur.fetchone()
+            async with db.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+                top_row = await cur.fetchone()
+            top = int(top_row[0]) if top_row else 0
+            if row is None:
+                await db.execute(
+                    "INSERT INTO alert_cursor (id, last_article_id) VALUES (1, ?)", (top,)
+                )
+                return 0
+            start = int(row[0])
+            end = min(top, start + batch)
+            if end <= start:
+                return 0
+            created = 0
+            for sql in (
+                # Followed people who spoke in the new articles.
+                "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), 'pending', "
+                "json_object('article_id', m.article_id), f.thread_id, ?, ? "
+                "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
+                "WHERE m.role = 'spoke' AND m.article_id > ? AND m.article_id <= ?",
+                # Followed words in the new titles.
+                "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
+                "json_object('article_id', a.id), k.thread_id, ?, ? "
+                "FROM articles a JOIN keyword_follows k ON k.active = 1 "
+                "AND instr(lower(a.title), lower(k.keyword)) > 0 "
+                "WHERE a.id > ? AND a.id <= ?",
+            ):
+                cursor = await db.execute(sql, (now, now, start, end))
+                created += max(cursor.rowcount, 0)
+                await cursor.close()
+            await db.execute("UPDATE alert_cursor SET last_article_id = ? WHERE id = 1", (end,))
+        return created
+
+    # --- the ledger ----------------------------------------------------------------------
+
+    async def open_deliveries(self, limit: int = 1000) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and any left 'sending' by a crash."""
+        rows = await self.store._fetchall(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('pending', 'sending') "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_delivery(r) for r in rows]
+
+    async def mark_deliveries(
+        self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
+    ) -> None:
+        """Move ledger rows to a new status (sending, sent, failed, skipped) and commit."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        marks = ",".join("?" * len(wanted))
+        attempt = ", attempts = attempts + 1" if count_attempt else ""
+        await self._db.execute(
+            f"UPDATE deliveries SET status = ?, error = ?, updated_at = ?{attempt} "
+            f"WHERE id IN ({marks})",
+            (status, error[:300], to_db_time(_now()), *wanted),
+        )
+
+    async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
+        """Mark a digest sent and start the chat's next digest where this one ended."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ?",
+                (to_db_time(_now()), delivery_id),
+            )
+            if until is not None:
+                await db.execute(
+                    "UPDATE subscriptions SET since_at = ?, not_found = 0 WHERE chat_id = ? "
+                    "AND (since_at IS NULL OR since_at < ?)",
+                    (to_db_time(until), chat_id, to_db_time(until)),
+                )
+
+    async def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop every push to a chat (it blocked or removed the bot) and close its open rows."""
+        async with self.store.transaction() as db:
+            await db.execute("UPDATE subscriptions SET active = 0 WHERE chat_id = ?", (chat_id,))
+            await db.execute("UPDATE follows SET active = 0 WHERE chat_id = ?", (chat_id,))
+            await db.execute("UPDATE keyword_follows SET active = 0 WHERE chat_id = ?", (chat_id,))
+            await db.execute(
+                "UPDATE deliveries SET status = 'failed', error = ?, updated_at = ? "
+                "WHERE chat_id = ? AND status IN ('pending', 'sending')",
+                (reason[:300], to_db_time(_now()), chat_id),
+            )
+            await db.execute(
+                "UPDATE chats SET blocked_at = ? WHERE id = ?", (to_db_time(_now()), chat_id)
+            )
+
+    async def note_chat_not_found(self, chat_id: int) -> int:
+        """Count a "chat not found" answer; return how many in a row."""
+        await self._db.execute(
+            "UPDATE subscriptions SET not_found = not_found + 1 WHERE chat_id = ?", (chat_id,)
+        )
+        row = await self.store._fetchone(
+            "SELECT not_found FROM subscriptions WHERE chat_id = ?", (chat_id,)
+        )
+        return int(row[0]) if row else 1
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """Move a chat's subscriptions, follows and open deliveries to its new (supergroup) id."""
+        async with self.store.transaction() as db:
+            for table in ("subscriptions", "follows", "keyword_follows"):
+                await db.execute(
+                    f"UPDATE OR REPLACE {table} SET chat_id = ? WHERE chat_id = ?", (new_id, old_id)
+                )
+            await db.execute(
+                "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ? "
+                "AND status IN ('pending', 'sending')",
+                (new_id, old_id),
+            )
+            await db.execute(
+                "INSERT OR IGNORE INTO chats (id, type, language, time_zone, created_at) "
+                "SELECT ?, 'supergroup', language, time_zone, created_at FROM chats WHERE id = ?",
+                (new_id, old_id),
+            )
+
+    async def delivery_counts(self) -> dict[str, int]:
+        """Return how many ledger rows are in each status."""
+        rows = await self.store._fetchall("SELECT status, count(*) FROM deliveries GROUP BY status")
+        return {r[0]: r[1] for r in rows}
+
+    async def articles_between(
+        self, since: datetime, until: datetime, channels: tuple[str, ...] = (), limit: int = 200
+    ) -> list[int]:
+        """Return ids of articles fetched in [since, until) (optionally of some sources)."""
+        params: list[Any] = [to_db_time(since), to_db_time(until)]
+        where = "fetched_at >= ? AND fetched_at < ?"
+        if channels:
+            where += f" AND source_name IN ({','.join('?' * len(channels))})"
+            params.extend(channels)
+        rows = await self.store._fetchall(
+            f"SELECT id FROM articles WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [r[0] for r in rows]
