@@ -19,7 +19,7 @@ from handlers.render import esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
 from news.models import Article, Delivery, Subscription
-from news.schedule import following_due, local_day, next_due
+from news.schedule import following_due, local_day, previous_due
 from storage import Store
 
 logger = logging.getLogger(__name__)
@@ -83,13 +83,24 @@ class Deliverer:
             for sub in due:
                 seen.add(sub.chat_id)
                 tz = _zone(sub.time_zone, self.default_tz)
-                key = local_day(sub.next_due_at, tz)
-                following = following_due(sub.next_due_at, sub.digest_time, tz)
-                if following <= now:  # down for more than a day: resume from today
-                    following = next_due(now, sub.digest_time, tz)
-                since = sub.since_at or (sub.next_due_at - FIRST_DIGEST_WINDOW)
-                payload = {"since": since.isoformat(), "until": sub.next_due_at.isoformat()}
-                late = now - sub.next_due_at
+                due_at = sub.next_due_at
+                latest = previous_due(now, sub.digest_time, tz)
+                if due_at < latest:
+                    # Down for more than a day: the days between are gone; today's may still
+                    # be within the catch-up window.
+                    logger.warning(
+                        "digests for chat %s from %s until %s skipped: the bot was down",
+                        sub.chat_id,
+                        local_day(due_at, tz),
+                        local_day(latest, tz),
+                    )
+                    report.skipped += 1
+                    due_at = latest
+                key = local_day(due_at, tz)
+                following = following_due(due_at, sub.digest_time, tz)
+                since = sub.since_at or (due_at - FIRST_DIGEST_WINDOW)
+                payload = {"since": since.isoformat(), "until": due_at.isoformat()}
+                late = now - due_at
                 status = "skipped" if late > self.catch_up else "pending"
                 created = await ledger.schedule_digest(
                     sub, key=key, next_due_at=following, payload=payload, status=status

@@ -58,3 +58,13 @@ def following_due(due: datetime, hhmm: str, tz: ZoneInfo) -> datetime:
 def local_day(moment: datetime, tz: ZoneInfo) -> str:
     """Return the local calendar date of an instant, as YYYY-MM-DD (the digest ledger key)."""
     return moment.astimezone(tz).date().isoformat()
+
+
+def previous_due(now: datetime, hhmm: str, tz: ZoneInfo) -> datetime:
+    """Return the last HH:MM local time at or before `now`, as UTC."""
+    local_today = now.astimezone(tz).date()
+    for offset in range(0, 3):
+        candidate = local_instant(local_today - timedelta(days=offset), hhmm, tz)
+        if candidate <= now:
+            return candidate
+    raise AssertionError("unreachable: a day always has the time within two days")

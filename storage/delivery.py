@@ -69,7 +69,7 @@ class DeliveryStore:
     ) -> Subscription:
         """Create or update a chat's daily digest and make it active."""
         now = to_db_time(_now())
-        await self._db.execute(
+        await self.store._write(
             "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
             " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
             "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
@@ -92,11 +92,10 @@ class DeliveryStore:
 
     async def unsubscribe(self, chat_id: int) -> bool:
         """Stop a chat's digest; return whether there was an active one."""
-        cursor = await self._db.execute(
+        rowcount, _ = await self.store._write(
             "UPDATE subscriptions SET active = 0 WHERE chat_id = ? AND active = 1", (chat_id,)
         )
-        changed = cursor.rowcount > 0
-        await cursor.close()
+        changed = rowcount > 0
         return changed
 
     async def update_subscription(self, chat_id: int, **fields: Any) -> Subscription | None:
@@ -122,7 +121,7 @@ class DeliveryStore:
             sets.append(f"{name} = ?")
             params.append(value)
         if sets:
-            await self._db.execute(
+            await self.store._write(
                 f"UPDATE subscriptions SET {', '.join(sets)} WHERE chat_id = ?", (*params, chat_id)
             )
         return await self.subscription(chat_id)
@@ -181,13 +180,12 @@ class DeliveryStore:
     ) -> bool:
         """Record an admin's /digest_now in the ledger; False if that key exists."""
         now = to_db_time(_now())
-        cursor = await self._db.execute(
+        rowcount, _ = await self.store._write(
             "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, thread_id,"
             " created_at, updated_at) VALUES (?, 'digest', ?, 'pending', ?, ?, ?, ?)",
             (chat_id, key, json.dumps(payload), thread_id, now, now),
         )
-        created = cursor.rowcount > 0
-        await cursor.close()
+        created = rowcount > 0
         return created
 
     # --- follows -------------------------------------------------------------------------
@@ -197,7 +195,7 @@ class DeliveryStore:
         existing = await self.store._fetchone(
             "SELECT active FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
         )
-        await self._db.execute(
+        await self.store._write(
             "INSERT INTO follows (chat_id, person_id, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, person_id) DO UPDATE SET "
             "active = 1, thread_id = excluded.thread_id",
@@ -207,11 +205,10 @@ class DeliveryStore:
 
     async def unfollow(self, chat_id: int, person_id: int) -> bool:
         """Stop following a person; False if they were not followed."""
-        cursor = await self._db.execute(
+        rowcount, _ = await self.store._write(
             "DELETE FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
         )
-        changed = cursor.rowcount > 0
-        await cursor.close()
+        changed = rowcount > 0
         return changed
 
     async def followed_people(self, chat_id: int) -> list[Person]:
@@ -224,21 +221,19 @@ class DeliveryStore:
 
     async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
         """Follow a word in new titles; False if it was already followed."""
-        cursor = await self._db.execute(
+        await self.store._write(
             "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
             (chat_id, keyword, thread_id, to_db_time(_now())),
         )
-        await cursor.close()
         return True
 
     async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
         """Stop following a word; False if it was not followed."""
-        cursor = await self._db.execute(
+        rowcount, _ = await self.store._write(
             "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?", (chat_id, keyword)
         )
-        changed = cursor.rowcount > 0
-        await cursor.close()
+        changed = rowcount > 0
         return changed
 
     async def followed_keywords(self, chat_id: int) -> list[str]:
@@ -315,7 +310,7 @@ class DeliveryStore:
             return
         marks = ",".join("?" * len(wanted))
         attempt = ", attempts = attempts + 1" if count_attempt else ""
-        await self._db.execute(
+        await self.store._write(
             f"UPDATE deliveries SET status = ?, error = ?, updated_at = ?{attempt} "
             f"WHERE id IN ({marks})",
             (status, error[:300], to_db_time(_now()), *wanted),
@@ -352,7 +347,7 @@ class DeliveryStore:
 
     async def note_chat_not_found(self, chat_id: int) -> int:
         """Count a "chat not found" answer; return how many in a row."""
-        await self._db.execute(
+        await self.store._write(
             "UPDATE subscriptions SET not_found = not_found + 1 WHERE chat_id = ?", (chat_id,)
         )
         row = await self.store._fetchone(

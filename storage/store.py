@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -102,6 +103,9 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
         self.path = path
+        # One connection serves every task; a write must never land inside another task's
+        # open transaction (where its ROLLBACK would take it along), so writes take turns.
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -188,14 +192,23 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block in one IMMEDIATE transaction: all of it lands, or none."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        else:
-            await self._db.execute("COMMIT")
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            else:
+                await self._db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> tuple[int, int | None]:
+        """Run one write statement on its own; return its rowcount and lastrowid."""
+        async with self._write_lock:
+            cursor = await self._db.execute(sql, tuple(params))
+            result = (cursor.rowcount, cursor.lastrowid)
+            await cursor.close()
+            return result
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._db.execute(sql, tuple(params)) as cursor:
@@ -209,7 +222,7 @@ class Store:
 
     async def upsert_source(self, name: str, title: str, profile: str) -> None:
         """Record a configured source, updating its title and profile."""
-        await self._db.execute(
+        await self._write(
             "INSERT INTO sources (name, title, profile, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET title = excluded.title, profile = excluded.profile",
             (name, title, profile, to_db_time(_now())),
@@ -217,14 +230,14 @@ class Store:
 
     async def record_source_success(self, name: str, at: datetime | None = None) -> None:
         """Note a run of the source that completed."""
-        await self._db.execute(
+        await self._write(
             "UPDATE sources SET last_success_at = ?, consecutive_failures = 0 WHERE name = ?",
             (to_db_time(at or _now()), name),
         )
 
     async def record_source_error(self, name: str, error: str, at: datetime | None = None) -> None:
         """Note an error of the source (a failed run, or a list page that yielded nothing)."""
-        await self._db.execute(
+        await self._write(
             "UPDATE sources SET last_error_at = ?, last_error = ?, "
             "consecutive_failures = consecutive_failures + 1, error_count = error_count + 1 "
             "WHERE name = ?",
@@ -265,7 +278,7 @@ class Store:
         self, url: str, etag: str | None, last_modified: str | None
     ) -> None:
         """Remember a list page's validators for the next conditional GET."""
-        await self._db.execute(
+        await self._write(
             "INSERT INTO list_validators (url, etag, last_modified) VALUES (?, ?, ?) "
             "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
             "last_modified = excluded.last_modified",
@@ -652,12 +665,10 @@ class Store:
 
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
-        cursor = await self._db.execute(
+        _count, query_id = await self._write(
             "INSERT INTO search_queries (chat_id, query, created_at) VALUES (?, ?, ?)",
             (chat_id, query, to_db_time(_now())),
         )
-        query_id = cursor.lastrowid
-        await cursor.close()
         assert query_id is not None
         return query_id
 
@@ -675,7 +686,7 @@ class Store:
     ) -> Chat:
         """Register a chat (or refresh its type and language) and clear any blocked mark."""
         now = to_db_time(_now())
-        await self._db.execute(
+        await self._write(
             "INSERT INTO chats (id, type, language, time_zone, created_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET type = excluded.type, language = excluded.language, "
             "blocked_at = NULL",
@@ -704,15 +715,15 @@ class Store:
 
     async def set_chat_language(self, chat_id: int, language: str) -> None:
         """Choose the language the bot uses for pushes to a chat."""
-        await self._db.execute("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
+        await self._write("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
 
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
-        await self._db.execute("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
+        await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
 
     async def mark_chat_blocked(self, chat_id: int, at: datetime | None = None) -> None:
         """Note that the chat blocked the bot (or removed it)."""
-        await self._db.execute(
+        await self._write(
             "UPDATE chats SET blocked_at = ? WHERE id = ?", (to_db_time(at or _now()), chat_id)
         )
 

@@ -1,0 +1,67 @@
+"""Fill a test database with real articles: the corpus's leader texts, read by the real analysis."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from news.ingest.fingerprint import fingerprint
+from news.models import ArticleAnalysis, ParsedArticle
+from news.nlp.analysis import analyse
+from storage import Store
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def leader_texts() -> list[tuple[str, str, list[str]]]:
+    """Return (file name, title, paragraphs) of every leader text and the seed article."""
+    files = sorted((FIXTURES / "leaders").glob("*.txt"))
+    files.append(FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt")
+    result = []
+    for path in files:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        lines = [line for line in lines if line]
+        if path.name.startswith("seed_"):
+            lines = lines[: lines.index("更多>>时政要闻")] if "更多>>时政要闻" in lines else lines
+        title = lines[0][:60]
+        result.append((path.name, title, lines[1:] or lines))
+    return result
+
+
+@functools.cache
+def analysed_articles() -> tuple[tuple[str, ParsedArticle, ArticleAnalysis], ...]:
+    """Return every leader text as a parsed article with its analysis (computed once)."""
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    result = []
+    for n, (name, title, paragraphs) in enumerate(leader_texts()):
+        article = ParsedArticle(
+            url=f"https://liaoning.nen.com.cn/network/lnnews/2026/11/{n + 1:02d}/{n:018d}.shtml",
+            title=title,
+            published_at=base + timedelta(days=n),
+            paragraphs=tuple(paragraphs),
+            source="东北新闻网",
+            channel="辽宁 > 时政要闻",
+        )
+        result.append((name, article, analyse(article.title, article.paragraphs)))
+    return tuple(result)
+
+
+async def seed_store(path: Path, *, fetched_at: datetime | None = None) -> dict[str, int]:
+    """Store every leader text as an article; return their ids by file name."""
+    ids: dict[str, int] = {}
+    store = await Store.open(path)
+    try:
+        for name, article, analysis in analysed_articles():
+            outcome = await store.add_article(
+                article,
+                url_key=article.url,
+                fingerprint=fingerprint(article.title, article.body),
+                source_name=None,
+                fetched_at=fetched_at,
+                analysis=analysis,
+            )
+            ids[name] = outcome.article_id
+    finally:
+        await store.close()
+    return ids
