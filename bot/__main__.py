@@ -106,7 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
     bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
+    add_chat_commands(sub)
     return parser
+
+
+def add_chat_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Describe `demo` and `chat`: the bot in a terminal, against the demo site and fake API."""
+    from bot.chat import add_arguments
+
+    demo = sub.add_parser("demo", help="chat with the bot in this terminal (no Telegram needed)")
+    add_arguments(demo, script=False)
+    chat = sub.add_parser("chat", help="like demo; --script FILE prints a transcript")
+    add_arguments(chat, script=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
         if args.command == "bench":
             return cmd_bench(args.name, args.corpus or default_corpus())
+        if args.command in ("demo", "chat"):
+            from bot import chat
+
+            if "NEWSBOT_LOG_LEVEL" not in os.environ:
+                logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
+            return chat.run(args.lang, getattr(args, "script", None), getattr(args, "db", None))
     except (ConfigError, StoreError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -96,7 +96,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
 def _parse_tz(value: str) -> ZoneInfo:
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, e.g. 'Asia'
         raise ConfigError(
             f"NEWSBOT_TZ: unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
         ) from None

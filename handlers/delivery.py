@@ -58,10 +58,16 @@ class Deliverer:
     catch_up: timedelta = CATCH_UP
     source_titles: dict[str, str] = field(default_factory=dict)
     stopping: bool = False
+    # Two ticks at once (the minute job and an admin's /digest_now) would both read the same
+    # open rows and send them twice: ticks take turns.
+    _tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def tick(self, now: datetime | None = None) -> TickReport:
         """Schedule what is due, queue alerts for new articles, and send everything open."""
-        now = now or datetime.now(UTC)
+        async with self._tick_lock:
+            return await self._tick(now or datetime.now(UTC))
+
+    async def _tick(self, now: datetime) -> TickReport:
         report = TickReport()
         await self.schedule_due(now, report)
         while True:
@@ -314,5 +320,5 @@ class Deliverer:
 def _zone(name: str, default: ZoneInfo) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else default
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OSError):
         return default

@@ -395,8 +395,7 @@ async def cmd_digest_now(update: Update, context: Context) -> None:
     key = "manual-" + now.strftime("%Y%m%dT%H%M%S.%f")
     await store.delivery.add_manual_digest(target, key, payload, thread)
     deliverer = context.bot_data.deliverer
-    result = "queued"
     if deliverer is not None:
-        r = await deliverer.tick()
-        result = f"sent {r.sent}, empty {r.empty}, failed {r.failed}, retry {r.retry}"
+        await deliverer.tick()
+    result = await store.delivery.delivery_status(target, "digest", key) or "unknown"
     await reply_text(update, esc(text(lang, "digest_now_done", chat=target, result=result)))

@@ -150,7 +150,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "following_people": "领导：{names}",
         "following_words": "关键词：{words}",
         "digest_now_usage": "用法：/digest_now [chat_id]",
-        "digest_now_done": "已为聊天 {chat} 生成摘要：{result}",
+        "digest_now_done": "已为聊天 {chat} 生成摘要，账本状态：{result}",
     },
     "en": {
         "welcome": (
@@ -234,7 +234,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "following_people": "Leaders: {names}",
         "following_words": "Words: {words}",
         "digest_now_usage": "Usage: /digest_now [chat_id]",
-        "digest_now_done": "Digest for chat {chat}: {result}",
+        "digest_now_done": "Digest for chat {chat}, ledger status: {result}",
     },
 }
 

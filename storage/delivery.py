@@ -373,6 +373,14 @@ class DeliveryStore:
                 (new_id, old_id),
             )
 
+    async def delivery_status(self, chat_id: int, kind: str, key: str) -> str | None:
+        """Return the ledger status of one delivery, or None if there is no such row."""
+        row = await self.store._fetchone(
+            "SELECT status FROM deliveries WHERE chat_id = ? AND kind = ? AND key = ?",
+            (chat_id, kind, key),
+        )
+        return row[0] if row else None
+
     async def delivery_counts(self) -> dict[str, int]:
         """Return how many ledger rows are in each status."""
         rows = await self.store._fetchall("SELECT status, count(*) FROM deliveries GROUP BY status")

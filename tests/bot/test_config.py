@@ -47,6 +47,7 @@ def test_token_never_shows(tmp_path: Path) -> None:
     ("env", "variable"),
     [
         ({"NEWSBOT_TZ": "Mars/Olympus"}, "NEWSBOT_TZ"),
+        ({"NEWSBOT_TZ": "Asia"}, "NEWSBOT_TZ"),
         ({"NEWSBOT_ADMINS": "12,abc"}, "NEWSBOT_ADMINS"),
         ({"NEWSBOT_API_URL": "telegram"}, "NEWSBOT_API_URL"),
         ({"NEWSBOT_LOG_LEVEL": "LOUD"}, "NEWSBOT_LOG_LEVEL"),

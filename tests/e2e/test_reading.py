@@ -59,7 +59,7 @@ async def test_article_sends_the_whole_body(reading_bot, bot_api) -> None:
 async def test_latest_summary_button_and_paging(reading_bot, bot_api) -> None:
     bot_api.push_text(CHAT, "/latest 5")
     [page1] = await bot_api.wait_for_messages(CHAT, 1)
-    summary = [b for b in buttons(page1) if b["text"] == "摘要 1"][0]
+    summary = next(b for b in buttons(page1) if b["text"] == "摘要 1")
     bot_api.push_callback(CHAT, page1.message_id, summary["callback_data"])
     replies = await bot_api.wait_for_messages(CHAT, 2)
     assert "讲话" in replies[1].plain_text or "摘要" not in replies[1].plain_text
@@ -161,7 +161,7 @@ async def test_speaker_by_title(reading_bot, bot_api) -> None:
     assert reply.plain_text.startswith("担任过“市委书记”的人")
     names = [b["text"] for b in buttons(reply)]
     assert "易炼红" in names
-    pick = [b for b in buttons(reply) if b["text"] == "易炼红"][0]
+    pick = next(b for b in buttons(reply) if b["text"] == "易炼红")
     bot_api.push_callback(CHAT, reply.message_id, pick["callback_data"])
     [edit] = await bot_api.wait_for_messages(CHAT, 1, kind="edit")
     assert edit.plain_text.startswith("易炼红")
