@@ -81,11 +81,13 @@ class Crawler:
         report = CrawlReport(source=source.name)
         profile = get_profile(source.profile)
         await self.store.upsert_source(source.name, source.title, source.profile)
+        validators: dict[str, tuple[str | None, str | None]] = {}
         try:
-            entries = await self._list_entries(source, profile, report)
+            entries = await self._list_entries(source, profile, report, validators)
             await self._ingest_entries(source, profile, entries, report)
         except IngestError as exc:  # pragma: no cover - every step catches its own errors
             report.errors.append(str(exc))
+        await self._settle_validators(validators, keep=report.failed == 0)
         if report.errors and report.listed == 0 and report.new == 0:
             await self.store.record_source_error(source.name, report.errors[-1])
         else:
@@ -104,8 +106,27 @@ class Crawler:
         )
         return report
 
+    async def _settle_validators(
+        self, validators: dict[str, tuple[str | None, str | None]], *, keep: bool
+    ) -> None:
+        """Remember list pages' validators, unless an article failed.
+
+        A list page answered 304 next time would hide the failed article until the list
+        changes; forgetting the validators makes the next run read the lists and retry it.
+        """
+        for url, (etag, last_modified) in validators.items():
+            if keep:
+                await self.store.save_list_validators(url, etag, last_modified)
+            else:
+                self.fetcher.validators.pop(url, None)
+                await self.store.save_list_validators(url, None, None)
+
     async def _list_entries(
-        self, source: SourceConfig, profile: Profile, report: CrawlReport
+        self,
+        source: SourceConfig,
+        profile: Profile,
+        report: CrawlReport,
+        validators: dict[str, tuple[str | None, str | None]],
     ) -> list[ListEntry]:
         entries: dict[str, ListEntry] = {}
         for list_url in source.lists:
@@ -115,12 +136,17 @@ class Crawler:
                 if page_url is None or page_url in seen_pages:
                     break
                 seen_pages.add(page_url)
-                page_url = await self._one_list_page(page_url, profile, entries, report)
+                page_url = await self._one_list_page(page_url, profile, entries, report, validators)
         report.listed = len(entries)
         return list(entries.values())
 
     async def _one_list_page(
-        self, url: str, profile: Profile, entries: dict[str, ListEntry], report: CrawlReport
+        self,
+        url: str,
+        profile: Profile,
+        entries: dict[str, ListEntry],
+        report: CrawlReport,
+        validators: dict[str, tuple[str | None, str | None]],
     ) -> str | None:
         """Read one list page into `entries`; return the next list page to follow, if any."""
         etag, last_modified = await self.store.list_validators(url)
@@ -136,7 +162,7 @@ class Crawler:
         except IngestError as exc:
             report.errors.append(f"list {url}: {exc}")
             return None
-        await self.store.save_list_validators(url, result.etag, result.last_modified)
+        validators[url] = (result.etag, result.last_modified)
         if not page.entries and not page.next_pages:
             message = f"list {url}: no article links found (did the page's markup change?)"
             logger.warning(message)
