@@ -28,6 +28,20 @@ BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 POLL_TIMEOUT = 10
 
 
+# Telegram allows about 30 messages a second overall, counted over any one second.
+OVERALL_RATE = 29.0
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Return PTB's limiter set to Telegram's limits, with retries on RetryAfter.
+
+    A leaky bucket holding 30 lets 60 through in one second after a quiet spell; a bucket of
+    one, refilled 29 times a second, spaces messages evenly so no one-second window sees 30.
+    Groups keep PTB's default of 20 a minute.
+    """
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE, max_retries=3)
+
+
 def build_application(settings: Settings) -> BotApplication:
     """Build the Application for these settings: handlers, rate limiter, lifecycle hooks."""
     token = settings.require_token()
@@ -37,8 +51,7 @@ def build_application(settings: Settings) -> BotApplication:
         .base_url(settings.bot_base_url)
         .base_file_url(f"{settings.api_url}/file/bot")
         .context_types(CONTEXT_TYPES)
-        # Telegram's limits (30 msg/s overall, 20/min per group) with retries on RetryAfter.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
         .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
         .get_updates_request(HTTPXRequest(read_timeout=POLL_TIMEOUT + 10))
         .concurrent_updates(True)
@@ -105,6 +118,9 @@ async def run_bot(
                 ready.set()
             await stop.wait()
             logger.info("stopping")
+            if app.bot_data.deliverer is not None:
+                # In-flight sends finish and are recorded; the rest wait in the ledger.
+                app.bot_data.deliverer.stopping = True
             await app.updater.stop()
             await app.stop()
         finally:
