@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.admin import cmd_status
-from handlers.context import BotData
+from handlers.context import BotData, Context
 from handlers.errors import on_error
 from handlers.latest import cb_latest_page, cmd_latest
 from handlers.search import cb_search_page, cmd_search
@@ -67,7 +67,7 @@ def register(app: AnyApplication) -> None:
     app.add_error_handler(on_error)
 
 
-async def cb_unknown(update: Any, context: Any) -> None:
+async def cb_unknown(update: Update, context: Context) -> None:
     """Answer a button press nobody recognises (an old keyboard, a forged payload)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
