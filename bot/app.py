@@ -29,14 +29,15 @@ POLL_TIMEOUT = 10
 
 
 # Telegram allows about 30 messages a second overall, counted over any one second.
-OVERALL_RATE = 29.0
+OVERALL_RATE = 28.0
 
 
 def rate_limiter() -> AIORateLimiter:
     """Return PTB's limiter set to Telegram's limits, with retries on RetryAfter.
 
     A leaky bucket holding 30 lets 60 through in one second after a quiet spell; a bucket of
-    one, refilled 29 times a second, spaces messages evenly so no one-second window sees 30.
+    one, refilled 28 times a second, spaces messages evenly, leaving room for network jitter
+    before any one-second window sees 30.
     Groups keep PTB's default of 20 a minute.
     """
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE, max_retries=3)

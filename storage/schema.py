@@ -178,6 +178,12 @@ MIGRATIONS: tuple[str, ...] = (
         last_article_id  INTEGER NOT NULL
     );
     """,
+    # 5: a person's mentions ordered by article, so that counting the distinct articles of a
+    # leader named in 20,000 of them reads the index in order instead of sorting it (15 ms ->
+    # 2 ms per person; /speaker by title and /speakers count up to ten people).
+    """
+    CREATE INDEX mentions_by_person_article ON mentions (person_id, article_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

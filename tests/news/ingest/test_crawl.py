@@ -19,7 +19,7 @@ from news.ingest.fetch import Fetcher
 from news.ingest.sources_file import parse_sources
 from news.models import SourceConfig
 from storage import Store
-from tests.fakes.news_site import HUGE_PAGE_BYTES, Fault, FakeNewsSite
+from tests.fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 
 SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
 MANIFEST = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
