@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,7 +113,7 @@ def delivered(api: Any) -> list[Any]:
     return [m for m in api.sent_messages if m.kind == "send"]
 
 
-def wait_until(predicate: Any, timeout: float) -> bool:
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
     """Poll until predicate() holds or timeout seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

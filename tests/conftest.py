@@ -35,3 +35,4 @@ async def store(tmp_path: Path) -> AsyncIterator[object]:
         yield opened
     finally:
         await opened.close()
+

@@ -193,7 +193,12 @@ class Crawler:
             if self.progress is not None:
                 self.progress(source.name, done, len(todo))
 
-        await asyncio.gather(*(one(entry) for entry in todo))
+        # Every article task finishes before an unexpected error (a database failure) goes up:
+        # none is left running against a client that is about to close.
+        outcomes = await asyncio.gather(*(one(entry) for entry in todo), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _ingest_one(
         self, source: SourceConfig, profile: Profile, entry: ListEntry, report: CrawlReport
