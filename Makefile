@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/newsbot run
+	@$(BIN)/newsbot run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -26,10 +26,12 @@ check: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
-	$(BIN)/newsbot demo
+	@$(BIN)/newsbot demo
 
+# The quick benchmarks; `newsbot bench query` and `newsbot bench digest` take minutes each.
 bench: $(STAMP)
 	$(BIN)/newsbot bench parse
+	$(BIN)/newsbot bench speakers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
