@@ -28,8 +28,10 @@ CATCH_UP = timedelta(hours=3)
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_ITEMS = 15
 SUMMARY_LINE_CHARS = 70
-# Chats served at once; Telegram's 30 messages/s is enforced by PTB's AIORateLimiter.
-SEND_CONCURRENCY = 32
+# Chats served at once: enough to keep up with the rate limiter's 28 messages/s, and few
+# enough that when a RetryAfter pauses every send, only a handful are released together (a
+# large crowd released at once trips the flood limit again, and again).
+SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
 

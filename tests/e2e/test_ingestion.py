@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from tests.e2e.conftest import ADMIN_ID
-from tests.fakes.news_site import Fault, FakeNewsSite
+from tests.fakes.news_site import FakeNewsSite, Fault
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 
