@@ -1,0 +1,115 @@
+"""The command line as a user runs it: parse, speakers, summarize, ingest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.news_site import FakeNewsSite
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def newsbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    clean.update(NEWSBOT_DB=str(tmp_path / "cli.db"), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_parse_prints_the_article_as_json(tmp_path: Path) -> None:
+    page = FIXTURES / "nen" / "nen_nongye_2024-10-28_gaosuzhinongmin.excerpt.html"
+    result = newsbot(tmp_path, "parse", str(page), "--url", "https://nongye.nen.com.cn/a.shtml")
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert set(article) == {
+        "title", "subtitle", "published_at", "source", "editor", "reporter", "channel", "body",
+        "url", "related",
+    }  # fmt: skip
+    assert article["title"] == "辽宁省2024年高素质农民培育省级重点班开班"
+    assert article["published_at"] == "2024-10-28T01:54:09+00:00"
+    assert (article["source"], article["editor"], article["reporter"]) == (
+        "辽宁日报",
+        "宋军",
+        "胡海林",
+    )
+
+
+def test_parse_of_a_non_article_exits_1_with_the_parse_error(tmp_path: Path) -> None:
+    result = newsbot(tmp_path, "parse", str(FIXTURES / "nen" / "synthetic_nen_error_404.html"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("newsbot parse: ParseError:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_speakers_prints_people_as_json(tmp_path: Path) -> None:
+    seed = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
+    result = newsbot(tmp_path, "speakers", str(seed))
+    assert result.returncode == 0, result.stderr
+    people = {p["name"]: p for p in json.loads(result.stdout)}
+    assert set(people["易炼红"]) == {"name", "roles", "titles", "statements"}
+    assert "spoke" in people["易炼红"]["roles"] and "spoke" in people["姜有为"]["roles"]
+    assert people["于振明"]["roles"] == ["presided"]
+
+
+def test_summarize_prints_a_verbatim_summary(tmp_path: Path) -> None:
+    seed = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
+    result = newsbot(tmp_path, "summarize", str(seed))
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.splitlines()[0]
+    assert "易炼红" in summary and len(summary) <= 150
+    assert summary.split("。")[0] in seed.read_text(encoding="utf-8")
+
+
+def test_ingest_once_prints_counts_per_source(tmp_path: Path) -> None:
+    site = FakeNewsSite(FIXTURES / "site")
+    base = site.run_in_thread()
+    try:
+        template = (FIXTURES / "site" / "sources.toml.in").read_text(encoding="utf-8")
+        sources = tmp_path / "sources.toml"
+        sources.write_text(template.replace("{base}", base.rstrip("/")), encoding="utf-8")
+        result = newsbot(
+            tmp_path,
+            "ingest",
+            "--once",
+            "--source",
+            "nen-news-guonei",
+            NEWSBOT_SOURCES=str(sources),
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0] == (
+            "nen-news-guonei: listed 11, new 11, duplicate 0, failed 0"
+        )
+        again = newsbot(
+            tmp_path,
+            "ingest",
+            "--once",
+            "--source",
+            "nen-news-guonei",
+            NEWSBOT_SOURCES=str(sources),
+        )
+        assert "new 0" in again.stdout
+        unknown = newsbot(
+            tmp_path, "ingest", "--once", "--source", "nope", NEWSBOT_SOURCES=str(sources)
+        )
+        assert unknown.returncode == 2 and "no source named 'nope'" in unknown.stderr
+    finally:
+        site.stop_thread()
+
+
+def test_a_malformed_sources_file_stops_with_one_line(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "x"\n', encoding="utf-8")
+    result = newsbot(tmp_path, "ingest", "--once", NEWSBOT_SOURCES=str(sources))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{sources}: source 'x': missing key `title`"
