@@ -35,4 +35,3 @@ async def store(tmp_path: Path) -> AsyncIterator[object]:
         yield opened
     finally:
         await opened.close()
-
