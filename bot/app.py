@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -56,24 +57,22 @@ def build_application(settings: Settings) -> BotApplication:
         .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
         .get_updates_request(HTTPXRequest(read_timeout=POLL_TIMEOUT + 10))
         .concurrent_updates(True)
-        .post_init(post_init)
+        .post_init(functools.partial(post_init, settings=settings))
         .post_shutdown(post_shutdown)
         .build()
     )
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
-    app.bot_data.extras["settings"] = settings
     app.bot_data.sources = load_sources(settings)
     handlers.register(app)
     return app
 
 
-async def post_init(app: BotApplication) -> None:
+async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
-    settings: Settings = app.bot_data.extras["settings"]
     app.bot_data.store = await Store.open(settings.db_path)
     client = make_client(proxy=settings.fetch_proxy)
-    app.bot_data.extras["http_client"] = client
+    app.bot_data.http_client = client
     app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
     app.bot_data.deliverer = Deliverer(
         bot=app.bot,
@@ -94,7 +93,7 @@ async def post_shutdown(app: BotApplication) -> None:
     """Stop sending, close the news client and the store."""
     if app.bot_data.deliverer is not None:
         app.bot_data.deliverer.stopping = True
-    client = app.bot_data.extras.pop("http_client", None)
+    client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()
     store = app.bot_data._store

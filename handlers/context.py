@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
+import httpx
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from news.ingest.crawl import Crawler
@@ -26,7 +27,7 @@ class BotData:
     crawler: Crawler | None = None
     deliverer: Deliverer | None = None
     _store: Store | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
 
     @property
     def store(self) -> Store:

@@ -47,7 +47,6 @@ class TickReport:
     failed: int = 0
     retry: int = 0
     empty: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -275,13 +274,16 @@ class Deliverer:
         if not articles:
             return split_html([header, esc(text(lang, "digest_empty"))])
         speakers = await self.store.speakers_of_articles(a.id for a in articles)
+        summaries = await self.store.article_summaries(a.id for a in articles)
         groups: dict[str, list[Article]] = defaultdict(list)
         for article in articles:
             groups[self._channel_of(article)].append(article)
         blocks = [header]
         for channel, items in groups.items():
             for index, article in enumerate(items):
-                block = await self._digest_item(article, speakers.get(article.id, []), tz)
+                block = _digest_item(
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                )
                 if index == 0:
                     block = f"\n<b>【{esc(channel)}】</b>\n" + block
                 blocks.append(block)
@@ -294,29 +296,35 @@ class Deliverer:
         if not articles:
             return []
         speakers = await self.store.speakers_of_articles(a.id for a in articles)
+        summaries = await self.store.article_summaries(a.id for a in articles)
         blocks = [text(lang, "alert_title", n=len(articles))]
         for article in articles:
-            blocks.append(await self._digest_item(article, speakers.get(article.id, []), tz))
+            blocks.append(
+                _digest_item(
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                )
+            )
         return split_html(blocks)
-
-    async def _digest_item(self, article: Article, speakers: list[str], tz: ZoneInfo) -> str:
-        summary, _ = await self.store.article_summary(article.id)
-        lines = [
-            "• "
-            + link(article.url, shorten(article.title, 80))
-            + f" <i>{esc(format_date(article.published_at, tz, with_year=False))}</i>"
-            + f" <code>#{article.id}</code>"
-        ]
-        if summary:
-            lines.append("  " + esc(shorten(summary, SUMMARY_LINE_CHARS)))
-        if speakers:
-            lines.append("  🎤 " + esc("、".join(speakers)))
-        return "\n".join(lines)
 
     def _channel_of(self, article: Article) -> str:
         if article.channel:
             return article.channel.split(">")[-1].strip()
         return self.source_titles.get(article.source_name, article.source_name or "新闻")
+
+
+def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneInfo) -> str:
+    """Render one item of a digest or alert: linked title, date, id, summary line, speakers."""
+    lines = [
+        "• "
+        + link(article.url, shorten(article.title, 80))
+        + f" <i>{esc(format_date(article.published_at, tz, with_year=False))}</i>"
+        + f" <code>#{article.id}</code>"
+    ]
+    if summary:
+        lines.append("  " + esc(shorten(summary, SUMMARY_LINE_CHARS)))
+    if speakers:
+        lines.append("  🎤 " + esc("、".join(speakers)))
+    return "\n".join(lines)
 
 
 def _zone(name: str, default: ZoneInfo) -> ZoneInfo:

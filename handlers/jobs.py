@@ -24,13 +24,11 @@ async def job_ingest(context: Context) -> None:
         return
     source = job.data
     try:
-        report = await crawler.crawl(source)
+        await crawler.crawl(source)
     except Exception:
         # One source's bug must not kill its schedule; the next run tries again.
         logger.exception("crawl of %s failed", source.name)
         await context.bot_data.store.record_source_error(source.name, "internal error, see log")
-        return
-    context.bot_data.extras.setdefault("last_reports", {})[source.name] = report
 
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:

@@ -149,11 +149,6 @@ def _best_cut(text: str, room: int) -> int:
     return fit
 
 
-def numbered(lines: Sequence[str], start: int = 1) -> list[str]:
-    """Prefix already-escaped lines with their number in bold."""
-    return [f"<b>{index}.</b> {line}" for index, line in enumerate(lines, start=start)]
-
-
 def shorten(text: str, limit: int) -> str:
     """Cut text to at most `limit` characters, ending with … when cut."""
     text = " ".join(text.split())

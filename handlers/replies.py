@@ -51,11 +51,6 @@ async def reply_text(update: Update, html_text: str) -> None:
     await reply_blocks(update, [html_text])
 
 
-def parse_mode() -> ParseMode:
-    """Return the one parse mode every reply uses."""
-    return ParseMode.HTML
-
-
 async def show_page(
     update: Update,
     html_text: str,

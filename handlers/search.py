@@ -86,10 +86,8 @@ async def send_search_page(
     """Show one page of results for a remembered query."""
     lang = lang_of_update(update)
     parsed = parse_search(raw, context.bot_data.tz)
-    if parsed is None:
-        await reply_text(
-            update, esc(text(lang, "search_usage", max=MAX_WORDS, chars=MAX_QUERY_CHARS))
-        )
+    if parsed is None:  # only a forged or pre-upgrade remembered query gets here
+        await answer_stale(update, text(lang, "stale"))
         return
     store = context.bot_data.store
     hits, total = await store.search_articles(

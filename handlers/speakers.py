@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import re
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,12 @@ async def suggestions(query: str, context: Context) -> list[str]:
     known = await context.bot_data.store.all_people_names()
     if not known:
         return []
+    # difflib over every known name is CPU work: off the event loop.
+    return await asyncio.to_thread(closest_names, query, known)
+
+
+def closest_names(query: str, known: list[tuple[str, str]]) -> list[str]:
+    """Return up to five of the known (name, pinyin) pairs' names closest to the query."""
     name = normalize_name(query)
     sound = re.sub(r"[^a-z]", "", query.lower()) if _PINYIN_RE.match(query) else name_pinyin(name)
     scored: list[tuple[float, str]] = []

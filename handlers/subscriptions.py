@@ -16,7 +16,7 @@ from handlers.render import check_callback_data, esc, format_date
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
 from handlers.speakers import resolve, suggestions
 from handlers.texts import text
-from news.models import Chat, Subscription
+from news.models import Chat, Person, Subscription
 from news.nlp.speakers import to_simplified
 from news.schedule import next_due, parse_hhmm, parse_time_zone
 
@@ -257,16 +257,16 @@ async def cb_settings(update: Update, context: Context) -> None:
     await send_settings(update, context)
 
 
-async def _one_person(update: Update, context: Context, raw: str, usage_key: str) -> int | None:
-    """Resolve a /follow argument to one person's id, answering the user otherwise."""
+async def _one_person(update: Update, context: Context, usage_key: str) -> Person | None:
+    """Resolve a /follow argument to one person, answering the user otherwise."""
     lang = lang_of_update(update)
-    query = raw.strip()
+    query = " ".join(context.args or []).strip()
     if not query or len(query) > 30:
         await reply_text(update, esc(text(lang, usage_key)))
         return None
     people, _by_title = await resolve(query, context)
     if len(people) == 1:
-        return people[0].id
+        return people[0]
     if len(people) > 1:
         names = "、".join(p.name for p in people[:6])
         await reply_text(update, esc(text(lang, "follow_ambiguous", query=query, names=names)))
@@ -279,40 +279,33 @@ async def _one_person(update: Update, context: Context, raw: str, usage_key: str
     return None
 
 
-async def cmd_follow(update: Update, context: Context) -> None:
-    """Follow a leader: a push when a new article has them speaking."""
+async def _change_follow(update: Update, context: Context, *, follow: bool) -> None:
+    """Follow or stop following one leader, after the group-admin check."""
     lang = lang_of_update(update)
     chat = await ensure_chat(update, context)
     if chat is None or await refuse_non_admin(update, context):
         return
-    person_id = await _one_person(update, context, " ".join(context.args or []), "follow_usage")
-    if person_id is None:
+    person = await _one_person(update, context, "follow_usage" if follow else "unfollow_usage")
+    if person is None:
         return
-    store = context.bot_data.store
-    person = await store.get_person(person_id)
-    assert person is not None
-    added = await store.delivery.follow(chat.id, person_id, thread_of(update))
-    await reply_text(
-        update, esc(text(lang, "followed" if added else "already_followed", name=person.name))
-    )
+    ledger = context.bot_data.store.delivery
+    if follow:
+        changed = await ledger.follow(chat.id, person.id, thread_of(update))
+        key = "followed" if changed else "already_followed"
+    else:
+        changed = await ledger.unfollow(chat.id, person.id)
+        key = "unfollowed" if changed else "not_followed"
+    await reply_text(update, esc(text(lang, key, name=person.name)))
+
+
+async def cmd_follow(update: Update, context: Context) -> None:
+    """Follow a leader: a push when a new article has them speaking."""
+    await _change_follow(update, context, follow=True)
 
 
 async def cmd_unfollow(update: Update, context: Context) -> None:
     """Stop following a leader."""
-    lang = lang_of_update(update)
-    chat = update.effective_chat
-    if chat is None or await refuse_non_admin(update, context):
-        return
-    person_id = await _one_person(update, context, " ".join(context.args or []), "unfollow_usage")
-    if person_id is None:
-        return
-    store = context.bot_data.store
-    person = await store.get_person(person_id)
-    assert person is not None
-    removed = await store.delivery.unfollow(chat.id, person_id)
-    await reply_text(
-        update, esc(text(lang, "unfollowed" if removed else "not_followed", name=person.name))
-    )
+    await _change_follow(update, context, follow=False)
 
 
 def _keyword_arg(args: list[str]) -> str | None:

@@ -8,7 +8,7 @@ from telegram import Update
 
 from handlers.context import Context
 from handlers.keyboards import parse_callback
-from handlers.render import esc, format_date, link
+from handlers.render import esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
 from handlers.texts import text
 from news.models import Article
@@ -111,4 +111,10 @@ async def cmd_article(update: Update, context: Context) -> None:
     header.append(meta)
     paragraphs = [esc(p) for p in article.body.split("\n") if p.strip()]
     blocks = ["\n".join(header), *paragraphs, link(article.url, article.url)]
+    related = await store.article_related(article.id)
+    if related:
+        blocks.append(
+            f"<b>{esc(text(lang, 'related'))}</b>\n"
+            + "\n".join("• " + link(r.url, shorten(r.title, 80)) for r in related[:10])
+        )
     await reply_blocks(update, blocks, sep="\n\n")

@@ -102,6 +102,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "spoke_label": "讲话",
         "source_label": "来源",
         "read_more": "阅读全文：/article {id}",
+        "related": "相关新闻",
         "search_usage": (
             "用法：/search 词语 [日期范围]，例如 /search 营商环境 或 "
             "/search 营商环境 2023-01..2024-06（最多 {max} 个词，共 {chars} 字以内）"
@@ -186,6 +187,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "spoke_label": "Spoke",
         "source_label": "Source",
         "read_more": "Read it all: /article {id}",
+        "related": "Related",
         "search_usage": (
             "Usage: /search WORDS [DATES], e.g. /search 营商环境 or "
             "/search 营商环境 2023-01..2024-06 (at most {max} words, {chars} characters)"

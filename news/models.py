@@ -72,7 +72,6 @@ class Article:
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
-    extra_urls: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +132,6 @@ class CrawlReport:
     duplicate: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
-    new_article_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,8 +216,8 @@ class DeliveryStore:
         rows = await self.store._fetchall(
             "SELECT person_id FROM follows WHERE chat_id = ? AND active = 1", (chat_id,)
         )
-        people = [await self.store.get_person(r[0]) for r in rows]
-        return sorted((p for p in people if p is not None), key=lambda p: p.name)
+        people = await self.store.people_by_ids(r[0] for r in rows)
+        return sorted(people.values(), key=lambda p: p.name)
 
     async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
         """Follow a word in new titles; False if it was already followed."""

@@ -507,13 +507,16 @@ class Store:
             return "", ()
         return row[0], tuple(k for k in row[1].split(",") if k)
 
-    async def articles_needing_analysis(self, limit: int = 100) -> list[Article]:
-        """Return articles stored without a summary (before analysis existed), oldest first."""
+    async def article_summaries(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """Return the stored summaries of these articles, keyed by id, in one query."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
         rows = await self._fetchall(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.summary = '' ORDER BY a.id LIMIT ?",
-            (limit,),
+            f"SELECT id, summary FROM articles WHERE id IN ({marks})", wanted
         )
-        return [_article_from_row(r) for r in rows]
+        return {r[0]: r[1] for r in rows}
 
     # --- people --------------------------------------------------------------------------
 
@@ -558,11 +561,8 @@ class Store:
             "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC LIMIT ?",
             (title, limit),
         )
-        people: list[Person] = []
-        for person_id, _seen in rows:
-            found = await self._people_where("p.id = ?", (person_id,))
-            people.extend(found)
-        return people
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [by_id[r[0]] for r in rows if r[0] in by_id]
 
     async def all_people_names(self) -> list[tuple[str, str]]:
         """Return every known person's name and pinyin (for suggestions)."""
@@ -571,8 +571,16 @@ class Store:
 
     async def get_person(self, person_id: int) -> Person | None:
         """Return a person by id, or None."""
-        found = await self._people_where("p.id = ?", (person_id,))
-        return found[0] if found else None
+        return (await self.people_by_ids([person_id])).get(person_id)
+
+    async def people_by_ids(self, person_ids: Iterable[int]) -> dict[int, Person]:
+        """Return the people with these ids, keyed by id, in one query."""
+        wanted = list(dict.fromkeys(person_ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        found = await self._people_where(f"p.id IN ({marks})", tuple(wanted))
+        return {p.id: p for p in found}
 
     async def _people_where(self, where: str, params: tuple[Any, ...]) -> list[Person]:
         rows = await self._fetchall(
@@ -626,12 +634,8 @@ class Store:
             "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC LIMIT ?",
             (to_db_time(since), limit),
         )
-        result: list[tuple[Person, int]] = []
-        for person_id, count in rows:
-            found = await self._people_where("p.id = ?", (person_id,))
-            if found:
-                result.append((found[0], count))
-        return result
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
 
     # --- search --------------------------------------------------------------------------
 
@@ -829,12 +833,6 @@ class Store:
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
-
-    async def mark_chat_blocked(self, chat_id: int, at: datetime | None = None) -> None:
-        """Note that the chat blocked the bot (or removed it)."""
-        await self._write(
-            "UPDATE chats SET blocked_at = ? WHERE id = ?", (to_db_time(at or _now()), chat_id)
-        )
 
 
 def _single_titles(chains: Iterable[str]) -> list[str]:

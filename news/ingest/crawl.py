@@ -221,7 +221,6 @@ class Crawler:
             return
         if outcome.created:
             report.new += 1
-            report.new_article_ids.append(outcome.article_id)
         else:
             report.duplicate += 1
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from news.ingest.fingerprint import fingerprint
-from news.models import ArticleAnalysis, ParsedArticle
+from news.models import ArticleAnalysis, Link, ParsedArticle
 from news.nlp.analysis import analyse
 from storage import Store
 
@@ -42,6 +42,7 @@ def analysed_articles() -> tuple[tuple[str, ParsedArticle, ArticleAnalysis], ...
             paragraphs=tuple(paragraphs),
             source="东北新闻网",
             channel="辽宁 > 时政要闻",
+            related=(Link("https://liaoning.nen.com.cn/network/r.shtml", f"相关报道 {n}"),),
         )
         result.append((name, article, analyse(article.title, article.paragraphs)))
     return tuple(result)

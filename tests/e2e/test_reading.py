@@ -54,6 +54,7 @@ async def test_article_sends_the_whole_body(reading_bot, bot_api) -> None:
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
     assert "提升城市品质,认识必须再深化" in reply.plain_text
     assert "更多>>" not in reply.plain_text
+    assert reply.plain_text.endswith("相关新闻\n• 相关报道 14")
 
 
 async def test_latest_summary_button_and_paging(reading_bot, bot_api) -> None:
@@ -62,7 +63,12 @@ async def test_latest_summary_button_and_paging(reading_bot, bot_api) -> None:
     summary = next(b for b in buttons(page1) if b["text"] == "摘要 1")
     bot_api.push_callback(CHAT, page1.message_id, summary["callback_data"])
     replies = await bot_api.wait_for_messages(CHAT, 2)
-    assert "讲话" in replies[1].plain_text or "摘要" not in replies[1].plain_text
+    headline = page1.plain_text.splitlines()[1]
+    first_id = headline.rsplit("#", 1)[1]
+    card = replies[1].plain_text
+    assert summary["callback_data"] == f"sum:{first_id}"
+    assert card.splitlines()[0] in headline  # the card of the first listed article
+    assert card.endswith(f"/article {first_id}") and "讲话：" in card
     [next_button] = [b for b in buttons(page1) if b["callback_data"].startswith("lp:")]
     bot_api.push_callback(CHAT, page1.message_id, next_button["callback_data"])
     [edit] = await bot_api.wait_for_messages(CHAT, 1, kind="edit")

@@ -144,7 +144,7 @@ async def test_chats_register_and_block(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "n.db") as store:
         chat = await store.upsert_chat(42, "private", "en", "Asia/Shanghai")
         assert (chat.id, chat.type, chat.language, chat.blocked_at) == (42, "private", "en", None)
-        await store.mark_chat_blocked(42)
+        await store.delivery.deactivate_chat(42, "bot was blocked by the user")
         blocked = await store.get_chat(42)
         assert blocked is not None and blocked.blocked_at is not None
         again = await store.upsert_chat(42, "private", "zh", "Asia/Shanghai")
