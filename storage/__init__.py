@@ -1,5 +1,5 @@
 """Persistent state: the Store over SQLite and its migrations."""
 
-from storage.store import Store, StoreError
+from storage.store import Store, StoreError, StoreUnavailable
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "StoreUnavailable"]
