@@ -895,6 +895,7 @@ class FakeBotApi:
         self._closing = False
         host, port = runner.addresses[0][:2]
         self._root_url = f"http://{host}:{port}"
+        self._port = port  # a restart after stop() listens where the bot looks
         logger.info("Fake Bot API listening on %s", self._root_url)
 
     async def stop(self) -> None:
