@@ -30,7 +30,7 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and a Bot API URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    redactor = RedactingFilter(settings.token.reveal())
+    redactor = RedactingFilter(settings.token.reveal(), settings.webhook_secret.reveal())
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
 

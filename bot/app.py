@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers
 from bot.config import Settings, load_sources
+from bot.webhook import WebhookServer, build_web_app
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer
 from handlers.jobs import schedule_delivery, schedule_ingestion
@@ -125,15 +126,19 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
     link = TelegramLink()
     app = build_application(settings, link)
     async with app:  # initialize() ... shutdown()
+        server: WebhookServer | None = None
         try:
             if app.post_init is not None:
                 await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=POLL_TIMEOUT,
-                allowed_updates=Update.ALL_TYPES,
-                error_callback=link.on_poll_error,
-            )
+            if settings.webhook_url:
+                server = await _start_webhook(app, settings)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=Update.ALL_TYPES,
+                    error_callback=link.on_poll_error,
+                )
             await app.start()
             if ready is not None:
                 ready.set()
@@ -142,8 +147,29 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
             if app.bot_data.deliverer is not None:
                 # In-flight sends finish and are recorded; the rest wait in the ledger.
                 app.bot_data.deliverer.stopping = True
-            await app.updater.stop()
+            if server is not None:
+                # The webhook stays set: the other instances go on taking updates.
+                await server.stop()
+                server = None
+            elif app.updater is not None and app.updater.running:
+                await app.updater.stop()
             await app.stop()
         finally:
+            if server is not None:
+                await server.stop()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
+
+
+async def _start_webhook(app: BotApplication, settings: Settings) -> WebhookServer:
+    """Listen for Telegram's POSTs, then register the webhook (with its secret) with Telegram."""
+    assert settings.webhook_url is not None
+    secret = settings.webhook_secret.reveal()
+    host, port = settings.webhook_listen
+    server = WebhookServer(build_web_app(app, settings.webhook_path, secret), host, port)
+    await server.start()
+    await app.bot.set_webhook(
+        settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+    )
+    logger.info("webhook set; taking updates on %s:%d%s", host, port, settings.webhook_path)
+    return server

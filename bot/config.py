@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,16 @@ class Settings:
     log_level: str
     fetch_proxy: str | None
     catch_up_hours: float = 3.0
+    # Webhook mode (several instances behind a proxy): the public URL Telegram posts to, the
+    # address this instance listens on, and the secret Telegram sends back in a header.
+    webhook_url: str | None = None
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)
+    webhook_secret: Secret = Secret("")
+
+    @property
+    def webhook_path(self) -> str:
+        """Return the path of the webhook URL, where this instance takes updates."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def bot_base_url(self) -> str:
@@ -147,6 +158,46 @@ def _parse_log_level(value: str) -> str:
     return level
 
 
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _parse_webhook_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            f"NEWSBOT_WEBHOOK_URL: {value!r} is not an https URL (Telegram only posts to https, "
+            "e.g. https://bot.example.org/tg/hook)"
+        )
+    return value
+
+
+def _parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"NEWSBOT_WEBHOOK_LISTEN: {value!r} is not host:port (default 127.0.0.1:8080)"
+        )
+    return host.strip("[]"), int(port)
+
+
+def _parse_secret(value: str, url: str | None) -> Secret:
+    if url is None:
+        return Secret(value)
+    if not value:
+        raise ConfigError(
+            "NEWSBOT_WEBHOOK_SECRET: required with NEWSBOT_WEBHOOK_URL "
+            "(1-256 characters of A-Z a-z 0-9 _ -)"
+        )
+    if not _SECRET_CHARS.fullmatch(value):
+        # The value itself is never shown: it is a secret even when malformed.
+        raise ConfigError(
+            "NEWSBOT_WEBHOOK_SECRET: must be 1-256 characters of A-Z a-z 0-9 _ - only"
+        )
+    return Secret(value)
+
+
 def check_db_path(path: Path) -> None:
     """Create the database's folder and make sure the file can be written, or raise ConfigError."""
     if str(path) == ":memory:":
@@ -181,6 +232,7 @@ def load_settings(
     proxy = get("NEWSBOT_FETCH_PROXY", "").strip() or None
     if proxy is not None and urlsplit(proxy).scheme not in ("http", "https", "socks5"):
         raise ConfigError(f"NEWSBOT_FETCH_PROXY: {proxy!r} is not a proxy URL (http://host:port)")
+    webhook_url = _parse_webhook_url(get("NEWSBOT_WEBHOOK_URL", "").strip())
     return Settings(
         token=Secret(get("NEWSBOT_TOKEN", "").strip()),
         api_url=_parse_api_url(get("NEWSBOT_API_URL", DEFAULT_API_URL).strip()),
@@ -191,6 +243,9 @@ def load_settings(
         log_level=_parse_log_level(get("NEWSBOT_LOG_LEVEL", "INFO")),
         fetch_proxy=proxy,
         catch_up_hours=_parse_hours(get("NEWSBOT_CATCH_UP_HOURS", "3")),
+        webhook_url=webhook_url,
+        webhook_listen=_parse_listen(get("NEWSBOT_WEBHOOK_LISTEN", "127.0.0.1:8080")),
+        webhook_secret=_parse_secret(get("NEWSBOT_WEBHOOK_SECRET", "").strip(), webhook_url),
     )
 
 
@@ -210,23 +265,28 @@ def load_sources(settings: Settings) -> tuple[SourceConfig, ...]:
 
 
 class RedactingFilter(logging.Filter):
-    """Replace the token wherever it appears in a log record, as a last line of defence."""
+    """Replace the token and the webhook secret wherever they appear in a log record."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, *secrets: str) -> None:
         super().__init__()
-        self._secret = secret
+        self._secrets = tuple(s for s in secrets if s)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message without the secret."""
-        if not self._secret:
+        """Rewrite the record's message without the secrets."""
+        if not self._secrets:
             return True
         message = record.getMessage()
-        if self._secret in message:
-            record.msg = message.replace(self._secret, "***")
+        if any(secret in message for secret in self._secrets):
+            record.msg = self._redact(message)
             record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             # Tracebacks are formatted later; pre-render them redacted.
             text = "".join(traceback.format_exception(*record.exc_info))
-            record.exc_text = text.replace(self._secret, "***").rstrip("\n")
+            record.exc_text = self._redact(text).rstrip("\n")
             record.exc_info = None
         return True

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
+import aiohttp
 from aiohttp import web
 
 logger = logging.getLogger(__name__)
@@ -814,6 +815,13 @@ class FakeBotApi:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._failures: dict[str, deque[_InjectedFailure]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # Where webhook updates really go: the instances behind a load balancer, taken in
+        # turn (a failed POST is retried on the next one). Empty: POST to webhook_url itself.
+        self.webhook_targets: list[str] = []
+        self.webhook_posts: list[tuple[str, int, int]] = []  # (target, update_id, HTTP status)
+        self._next_target = 0
+        self._pump: asyncio.Task[None] | None = None
         self.rate_limited_count = 0
         self.conflict_count = 0
         self._global_window: deque[float] = deque()
@@ -896,6 +904,7 @@ class FakeBotApi:
         host, port = runner.addresses[0][:2]
         self._root_url = f"http://{host}:{port}"
         self._port = port  # a restart after stop() listens where the bot looks
+        self._pump = asyncio.create_task(self._pump_webhook())
         logger.info("Fake Bot API listening on %s", self._root_url)
 
     async def stop(self) -> None:
@@ -905,6 +914,11 @@ class FakeBotApi:
             return
         self._closing = True
         self._waiters.notify_all()
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
         await runner.cleanup()
         logger.info("Fake Bot API on %s stopped", self._root_url)
 
@@ -1683,7 +1697,18 @@ class FakeBotApi:
         url = params.get("url")
         if not isinstance(url, str):
             raise _bad_request("bad webhook: an HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad_request("bad webhook: secret token contains unallowed characters")
         self.webhook_url = url
+        self.webhook_secret = str(secret or "")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            with self._lock:
+                self._allowed_updates = (
+                    frozenset(str(a) for a in allowed) if allowed else _DEFAULT_UPDATES
+                )
+        self._waiters.notify_all()
         if params.get("drop_pending_updates"):
             with self._lock:
                 self._updates.clear()
@@ -1691,6 +1716,7 @@ class FakeBotApi:
 
     async def _delete_webhook(self, params: JSONDict) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = ""
         if params.get("drop_pending_updates"):
             with self._lock:
                 self._updates.clear()
@@ -1704,6 +1730,45 @@ class FakeBotApi:
             "has_custom_certificate": False,
             "pending_update_count": pending,
         }
+
+    async def _pump_webhook(self) -> None:
+        """While a webhook is set, POST each queued update to it, one at a time, as Telegram does.
+
+        With ``webhook_targets`` the fake also plays the load balancer: each update goes to the
+        next target in turn, and one a target fails (refused, 5xx, wrong secret) is retried on
+        the next target after a short pause, so an update is lost only if every target fails.
+        """
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                await self._waiters.wait_until(
+                    lambda: self._closing or bool(self.webhook_url and self._updates), 3600
+                )
+                if self._closing:
+                    return
+                with self._lock:
+                    if not (self.webhook_url and self._updates):
+                        continue
+                    update = copy.deepcopy(self._updates[0])
+                    targets = self.webhook_targets or [self.webhook_url]
+                    target = targets[self._next_target % len(targets)]
+                    self._next_target += 1
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+                if not self.webhook_secret:
+                    headers = {}
+                try:
+                    async with session.post(target, json=update, headers=headers) as answer:
+                        status = answer.status
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    status = 0
+                with self._lock:
+                    self.webhook_posts.append((target, int(update["update_id"]), status))
+                    delivered = 200 <= status < 300 and bool(self._updates)
+                    if delivered and self._updates[0]["update_id"] == update["update_id"]:
+                        self._updates.popleft()
+                self._waiters.notify_all()
+                if not 200 <= status < 300:
+                    await asyncio.sleep(0.2)
 
     def _take_updates(self, offset: int | None, limit: int) -> list[JSONDict]:
         """Confirm updates below ``offset`` and return up to ``limit`` deliverable ones."""
