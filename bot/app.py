@@ -16,7 +16,7 @@ import handlers
 from bot.config import Settings, load_sources
 from bot.webhook import WebhookServer, build_web_app
 from handlers.context import CONTEXT_TYPES, BotData
-from handlers.delivery import Deliverer
+from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.crawl import Crawler
@@ -74,6 +74,7 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
 
 async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
+    app.bot_data.instance = process_owner()
     app.bot_data.store = await Store.open(settings.db_path)
     # This process holds the bot lock: rows a killed predecessor left 'sending' go out now.
     reclaimed = await app.bot_data.store.delivery.reclaim_interrupted()
@@ -85,6 +86,7 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
     app.bot_data.deliverer = Deliverer(
         bot=app.bot,
         store=app.bot_data.store,
+        owner=app.bot_data.instance,
         default_tz=settings.tz,
         catch_up=timedelta(hours=settings.catch_up_hours),
         source_titles={s.name: s.title for s in app.bot_data.sources},
@@ -98,9 +100,11 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Stop sending, close the news client and the store."""
+    """Stop sending, hand the sender lease over, close the news client and the store."""
     if app.bot_data.deliverer is not None:
         app.bot_data.deliverer.stopping = True
+        with contextlib.suppress(Exception):  # a store that is gone: the lease just expires
+            await app.bot_data.deliverer.release()
     client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()

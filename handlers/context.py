@@ -28,6 +28,8 @@ class BotData:
     deliverer: Deliverer | None = None
     _store: Store | None = None
     http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
+    # This process's name in shared leases and the ledger (host:pid:tag), set at start.
+    instance: str = ""
     # What cannot reach the database now ("crawl SOURCE", "delivery") and why; /status shows it.
     store_troubles: dict[str, str] = field(default_factory=dict)
 

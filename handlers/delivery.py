@@ -40,7 +40,13 @@ NOT_FOUND_LIMIT = 3
 # How long a claimed row is this process's alone. A unit is claimed right before it is sent,
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
-LEASE = timedelta(seconds=45)
+LEASE = timedelta(seconds=30)
+# Telegram's ~30 messages a second are per bot, not per instance: one instance at a time
+# sends, holding this lease and renewing it while it does. A sender killed mid-delivery is
+# replaced within the lease plus one tick; a clean stop hands the lease over at once.
+SENDER_LEASE = "sender"
+SENDER_LEASE_TIME = timedelta(seconds=30)
+SENDER_RENEW_EVERY = timedelta(seconds=10)
 
 
 def process_owner() -> str:
@@ -75,6 +81,8 @@ class Deliverer:
     lease: timedelta = LEASE
     # Set when Telegram cannot be reached: the rest of this tick waits for the next one.
     _outage: bool = False
+    # When this process last took or renewed the sender lease; None while it does not hold it.
+    _sender_since: datetime | None = None
     # Two ticks at once (the minute job and an admin's /digest_now) would both read the same
     # open rows and send them twice: ticks take turns.
     _tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -93,8 +101,28 @@ class Deliverer:
             report.alerts += queued
             if queued == 0:
                 break
-        await self.send_open(report, now)
+        if await self._renew_sender_lease(force=True):
+            await self.send_open(report, now)
         return report
+
+    async def _renew_sender_lease(self, *, force: bool = False) -> bool:
+        """Take or renew the sender lease (at most every few seconds); False if another holds it."""
+        clock = datetime.now(UTC)
+        if not force and self._sender_since and clock - self._sender_since < SENDER_RENEW_EVERY:
+            return True
+        held = await self.store.delivery.take_lease(
+            SENDER_LEASE, self.owner, clock + SENDER_LEASE_TIME
+        )
+        if held and self._sender_since is None:
+            logger.info("this instance (%s) sends the deliveries now", self.owner)
+        self._sender_since = clock if held else None
+        return held
+
+    async def release(self) -> None:
+        """Give up the sender lease (a clean stop), so another instance sends at once."""
+        if self._sender_since is not None:
+            self._sender_since = None
+            await self.store.delivery.release_lease(SENDER_LEASE, self.owner)
 
     async def schedule_due(self, now: datetime, report: TickReport) -> None:
         """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
@@ -165,7 +193,7 @@ class Deliverer:
         if alerts:
             units.append(alerts)  # several new articles at once: one batched message
         for unit in units:
-            if self.stopping or self._outage:
+            if self.stopping or self._outage or not await self._renew_sender_lease():
                 return
             if not await self._send_unit(unit, report, now):
                 return  # the chat is gone or throttled: its other rows wait

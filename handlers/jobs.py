@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application, JobQueue
@@ -26,6 +27,9 @@ async def job_ingest(context: Context) -> None:
     source = job.data
     troubles = context.bot_data.store_troubles
     try:
+        if not await _hold_crawl_lease(context, source):
+            logger.debug("crawl of %s skipped: another instance crawls it", source.name)
+            return
         await crawler.crawl(source)
     except StoreUnavailable as exc:
         # A full disk is said once per source, not every run; nothing was half-stored, and
@@ -41,6 +45,17 @@ async def job_ingest(context: Context) -> None:
         return
     if troubles.pop(f"crawl {source.name}", None) is not None:
         logger.info("crawl of %s stores again: the database is writable", source.name)
+
+
+async def _hold_crawl_lease(context: Context, source: SourceConfig) -> bool:
+    """Take this source's crawl lease until just after this instance's next run of it.
+
+    Several instances on one database crawl each source once per interval between them,
+    not once each; if the holder dies, another takes the source over a minute after its turn.
+    """
+    until = datetime.now(UTC) + timedelta(minutes=source.interval_minutes, seconds=60)
+    ledger = context.bot_data.store.delivery
+    return await ledger.take_lease(f"crawl:{source.name}", context.bot_data.instance, until)
 
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -60,8 +75,9 @@ def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> No
         )
 
 
-# Digests are due on the minute; one tick a minute checks the ledger and sends what is due.
-DELIVERY_INTERVAL = 60.0
+# Digests are due on the minute; a tick every 20 s sends what is due, and lets a standby
+# instance take over from a dead sender within the sender lease plus one tick (under 60 s).
+DELIVERY_INTERVAL = 20.0
 # The first tick right after start: digests missed while the bot was down go out now.
 FIRST_DELIVERY_DELAY = 1.0
 
@@ -103,6 +119,6 @@ def schedule_delivery(app: Application[Any, Any, Any, Any, BotData, Any]) -> Non
         interval=DELIVERY_INTERVAL,
         first=FIRST_DELIVERY_DELAY,
         name="deliver",
-        # A tick sending 10,000 digests outlasts a minute: never two at once, never a pile-up.
+        # A tick sending 10,000 digests outlasts many intervals: never two at once, no pile-up.
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
     )
