@@ -14,7 +14,7 @@ from pathlib import Path
 from bot import ingest_cli
 from bot.config import ConfigError, RedactingFilter, Settings, load_settings
 from news.ingest.sources import PROFILES
-from storage import Store, StoreError
+from storage import StoreError, open_store
 
 logger = logging.getLogger("newsbot")
 
@@ -37,7 +37,7 @@ def configure_logging(settings: Settings) -> None:
 
 async def check_store(settings: Settings) -> None:
     """Open and migrate the database once, so a bad file stops start-up before polling."""
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.db)
     await store.close()
 
 

@@ -19,7 +19,7 @@ from handlers.delivery import Deliverer
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
-from storage import Store
+from storage import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def build_application(settings: Settings) -> BotApplication:
 
 async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
-    app.bot_data.store = await Store.open(settings.db_path)
+    app.bot_data.store = await open_store(settings.db)
     client = make_client(proxy=settings.fetch_proxy)
     app.bot_data.http_client = client
     app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)

@@ -51,10 +51,11 @@ from handlers.search import cmd_search
 from handlers.speakers import cmd_speaker, cmd_speakers
 from handlers.summary import cmd_summary
 from news.nlp.speakers import name_pinyin, to_simplified
-from storage import Store
+from storage import open_store
+from storage.base import _single_titles, to_db_time
 from storage.schema import SCHEMA_VERSION
 from storage.search import index_grams
-from storage.store import _single_titles, to_db_time
+from storage.store import SqliteStore
 
 if TYPE_CHECKING:
     from tests.fakes.bot_api import FakeBotApi
@@ -261,8 +262,8 @@ def ensure_db(workdir: Path, articles: int, mentions: int) -> GenerationStats:
 
 
 async def _create_schema(path: Path) -> None:
-    """Create the database through Store.open, so that the real migrations build it."""
-    store = await Store.open(path)
+    """Create the database through SqliteStore.open, so that the real migrations build it."""
+    store = await SqliteStore.open(path)
     await store.close()
 
 
@@ -925,9 +926,9 @@ def command_update(bot: Bot, text: str, update_id: int) -> Update:
     return Update.de_json(data, bot)
 
 
-async def time_handlers(db_path: Path, calls: int = CALLS, warmup: int = WARMUP) -> list[Timing]:
+async def time_handlers(db: Path | str, calls: int = CALLS, warmup: int = WARMUP) -> list[Timing]:
     """Time each benchmarked command's real handler against the database, offline."""
-    store = await Store.open(db_path)
+    store = await open_store(db)
     try:
         stored = await store.count_articles()
         # /summary asks for ids spread over the archive, not for one row the cache keeps warm.

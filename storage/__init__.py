@@ -1,5 +1,6 @@
-"""Persistent state: the Store over SQLite and its migrations."""
+"""Persistent state: the store contract, its SQLite and PostgreSQL backends, and the opener."""
 
-from storage.store import Store, StoreError
+from storage.base import DeliveryStore, Store, StoreError
+from storage.open import is_postgres_url, open_store, redact_target
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["DeliveryStore", "Store", "StoreError", "is_postgres_url", "open_store", "redact_target"]
