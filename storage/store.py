@@ -509,7 +509,7 @@ class SqliteStore(Store):
         """Return people who held a title containing `title`, most recent holder first."""
         rows = await self._fetchall(
             "SELECT person_id, max(last_seen) AS seen FROM person_titles "
-            "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC LIMIT ?",
+            "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC, person_id LIMIT ?",
             (title, limit),
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
@@ -517,7 +517,7 @@ class SqliteStore(Store):
 
     async def all_people_names(self) -> list[tuple[str, str]]:
         """Return every known person's name and pinyin (for suggestions)."""
-        rows = await self._fetchall("SELECT name, pinyin FROM people ORDER BY last_seen DESC")
+        rows = await self._fetchall("SELECT name, pinyin FROM people ORDER BY last_seen DESC, id")
         return [(r[0], r[1]) for r in rows]
 
     async def get_person(self, person_id: int) -> Person | None:
@@ -537,7 +537,7 @@ class SqliteStore(Store):
         rows = await self._fetchall(
             f"SELECT {PERSON_COLUMNS}, "
             "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
-            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC",
+            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC, p.id",
             params,
         )
         return [_person_from_row(r) for r in rows]
@@ -571,7 +571,7 @@ class SqliteStore(Store):
         rows = await self._fetchall(
             "SELECT person_id, count(*) AS n FROM mentions "
             "WHERE role = 'spoke' AND published_at >= ? "
-            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC LIMIT ?",
+            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC, person_id LIMIT ?",
             (to_db_time(since), limit),
         )
         by_id = await self.people_by_ids(r[0] for r in rows)

@@ -477,7 +477,7 @@ class PostgresStore(Store):
         """Return people who held a title containing `title`, most recent holder first."""
         rows = await self._fetch(
             "SELECT person_id, max(last_seen) AS seen FROM person_titles "
-            "WHERE strpos(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC LIMIT ?",
+            "WHERE strpos(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC, person_id LIMIT ?",
             title,
             limit,
         )
@@ -488,7 +488,7 @@ class PostgresStore(Store):
         """Return every known person's name and pinyin (for suggestions)."""
         # NULLS LAST: SQLite sorts NULL first ascending, so last when descending.
         rows = await self._fetch(
-            "SELECT name, pinyin FROM people ORDER BY last_seen DESC NULLS LAST"
+            "SELECT name, pinyin FROM people ORDER BY last_seen DESC NULLS LAST, id"
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -508,7 +508,7 @@ class PostgresStore(Store):
         rows = await self._fetch(
             f"SELECT {PERSON_COLUMNS}, "
             "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
-            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST",
+            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST, p.id",
             *params,
         )
         return [_person_from_row(r) for r in rows]
@@ -544,7 +544,7 @@ class PostgresStore(Store):
         rows = await self._fetch(
             "SELECT person_id, count(*) AS n FROM mentions "
             "WHERE role = 'spoke' AND published_at >= ? "
-            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC LIMIT ?",
+            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC, person_id LIMIT ?",
             to_db_time(since),
             limit,
         )
