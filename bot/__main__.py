@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
+    copy.add_argument("source", metavar="FROM", help="the SQLite file")
+    copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
     bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
@@ -144,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command == "copy-db":
+            from bot import copy_cli
+
+            return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
             return cmd_bench(args.name, args.corpus or default_corpus())
         if args.command in ("demo", "chat"):

@@ -5,7 +5,7 @@ operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
-table articles_search instead of SQLite's FTS5 tables.
+table articles_search instead of SQLite's FTS5 tables; copied_from is PostgreSQL's alone.
 """
 
 from __future__ import annotations
@@ -167,6 +167,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE alert_cursor (
         id               INTEGER PRIMARY KEY CHECK (id = 1),
         last_article_id  BIGINT NOT NULL
+    );
+    -- Which SQLite stores `newsbot copy-db` has copied here, so that running it again is
+    -- allowed (and copies only what is new) while any other non-empty database is refused.
+    CREATE TABLE copied_from (
+        source     TEXT PRIMARY KEY,
+        copied_at  TEXT NOT NULL
     );
     """,
 )

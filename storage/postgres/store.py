@@ -691,17 +691,21 @@ class PostgresStore(Store):
         await self._execute("UPDATE chats SET time_zone = ? WHERE id = ?", time_zone, chat_id)
 
 
+def search_record(
+    article_id: int, published_at: str, title: str, body: str
+) -> tuple[int, str, str, list[str]]:
+    """Return an article's articles_search row: every index write (and copy-db) builds it here."""
+    text = search_text(title, body)
+    return (article_id, published_at, text, gram_terms(text))
+
+
 async def write_search_row(
     con: Any, article_id: int, published_at: str, title: str, body: str
 ) -> None:
-    """Index one article for search (insert or replace), from the one searchable form of it."""
-    text = search_text(title, body)
+    """Index one article for search (insert or replace)."""
     await con.execute(
         "INSERT INTO articles_search (id, published_at, text, grams) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, "
         "text = excluded.text, grams = excluded.grams",
-        article_id,
-        published_at,
-        text,
-        gram_terms(text),
+        *search_record(article_id, published_at, title, body),
     )
