@@ -14,7 +14,7 @@ from pathlib import Path
 from bot import ingest_cli
 from bot.config import ConfigError, RedactingFilter, Settings, load_settings
 from news.ingest.sources import PROFILES
-from storage import StoreError, open_store
+from storage import StoreError, StoreUnavailable, open_store
 
 logger = logging.getLogger("newsbot")
 
@@ -159,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "NEWSBOT_LOG_LEVEL" not in os.environ:
                 logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
             return chat.run(args.lang, getattr(args, "script", None), getattr(args, "db", None))
+    except StoreUnavailable as exc:  # a full disk, a read-only file: one line, nothing lost
+        print(str(exc), file=sys.stderr)
+        return 1
     except (ConfigError, StoreError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

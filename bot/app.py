@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from datetime import timedelta
@@ -10,16 +11,17 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings, load_sources
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer
 from handlers.jobs import schedule_delivery, schedule_ingestion
+from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
-from storage import open_store
+from storage import is_postgres_url, open_store
+from storage.lock import hold_bot_lock
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +46,10 @@ def rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE, max_retries=3)
 
 
-def build_application(settings: Settings) -> BotApplication:
+def build_application(settings: Settings, link: TelegramLink | None = None) -> BotApplication:
     """Build the Application for these settings: handlers, rate limiter, lifecycle hooks."""
     token = settings.require_token()
+    link = link or TelegramLink()
     app: BotApplication = (
         ApplicationBuilder()
         .token(token)
@@ -54,8 +57,8 @@ def build_application(settings: Settings) -> BotApplication:
         .base_file_url(f"{settings.api_url}/file/bot")
         .context_types(CONTEXT_TYPES)
         .rate_limiter(rate_limiter())
-        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(read_timeout=POLL_TIMEOUT + 10))
+        .request(WatchedRequest(link, connection_pool_size=16, read_timeout=15, write_timeout=15))
+        .get_updates_request(WatchedRequest(link, read_timeout=POLL_TIMEOUT + 10))
         .concurrent_updates(True)
         .post_init(functools.partial(post_init, settings=settings))
         .post_shutdown(post_shutdown)
@@ -71,6 +74,12 @@ def build_application(settings: Settings) -> BotApplication:
 async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
     app.bot_data.store = await open_store(settings.db)
+    if app.bot_data.store.backend == "sqlite":
+        # This process holds the bot lock: rows a killed predecessor left 'sending' go out
+        # now. On PostgreSQL other instances may be sending them; their leases say when not.
+        reclaimed = await app.bot_data.store.delivery.reclaim_interrupted()
+        if reclaimed:
+            logger.info("%d deliveries interrupted by the last stop are sent again", reclaimed)
     client = make_client(proxy=settings.fetch_proxy)
     app.bot_data.http_client = client
     app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
@@ -105,14 +114,29 @@ async def post_shutdown(app: BotApplication) -> None:
 async def run_bot(
     settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
 ) -> None:
-    """Run the bot with long polling until `stop` is set: the `newsbot run` code path."""
-    app = build_application(settings)
+    """Run the bot with long polling until `stop` is set: the `newsbot run` code path.
+
+    One bot per SQLite file: a second one raises StoreInUse before touching anything.
+    """
+    # PostgreSQL is shared by design: its instances coordinate through leases, not a lock file.
+    unlocked = is_postgres_url(settings.db) or settings.db == ":memory:"
+    with contextlib.nullcontext() if unlocked else hold_bot_lock(settings.db_path):
+        await _run_locked(settings, stop, ready)
+
+
+async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+    link = TelegramLink()
+    app = build_application(settings, link)
     async with app:  # initialize() ... shutdown()
         try:
             if app.post_init is not None:
                 await app.post_init(app)
             assert app.updater is not None
-            await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
+            await app.updater.start_polling(
+                timeout=POLL_TIMEOUT,
+                allowed_updates=Update.ALL_TYPES,
+                error_callback=link.on_poll_error,
+            )
             await app.start()
             if ready is not None:
                 ready.set()

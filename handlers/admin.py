@@ -23,12 +23,20 @@ async def cmd_status(update: Update, context: Context) -> None:
         await reply_text(update, esc(text(lang, "admin_only")))
         return
     statuses = await context.bot_data.store.source_statuses()
-    if not statuses:
+    troubles = context.bot_data.store_troubles
+    if not statuses and not troubles:
         await reply_text(update, esc(text(lang, "status_empty")))
         return
     tz = context.bot_data.tz
     never = text(lang, "never")
     blocks = [text(lang, "status_title")]
+    if troubles:
+        # The cause is the same for every part that failed; say it once, naming the parts.
+        cause = next(iter(troubles.values()))
+        parts = "、".join(troubles)
+        blocks.append(
+            f"{esc(text(lang, 'status_store_trouble'))} {esc(cause[:300])} ({esc(parts)})"
+        )
     for s in statuses:
         ok = format_date(s.last_success_at, tz) if s.last_success_at else never
         lines = [

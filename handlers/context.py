@@ -28,6 +28,8 @@ class BotData:
     deliverer: Deliverer | None = None
     _store: Store | None = None
     http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
+    # What cannot reach the database now ("crawl SOURCE", "delivery") and why; /status shows it.
+    store_troubles: dict[str, str] = field(default_factory=dict)
 
     @property
     def store(self) -> Store:

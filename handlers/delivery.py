@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +37,15 @@ SUMMARY_LINE_CHARS = 70
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
+# How long a claimed row is this process's alone. A unit is claimed right before it is sent,
+# so this only has to cover one digest's messages; a process killed mid-send hands its rows
+# over to the others (or to its own restart) when it ends.
+LEASE = timedelta(seconds=45)
+
+
+def process_owner() -> str:
+    """Return a name for this process in the ledger: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -59,6 +71,10 @@ class Deliverer:
     catch_up: timedelta = CATCH_UP
     source_titles: dict[str, str] = field(default_factory=dict)
     stopping: bool = False
+    owner: str = field(default_factory=process_owner)
+    lease: timedelta = LEASE
+    # Set when Telegram cannot be reached: the rest of this tick waits for the next one.
+    _outage: bool = False
     # Two ticks at once (the minute job and an admin's /digest_now) would both read the same
     # open rows and send them twice: ticks take turns.
     _tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -70,13 +86,14 @@ class Deliverer:
 
     async def _tick(self, now: datetime) -> TickReport:
         report = TickReport()
+        self._outage = False
         await self.schedule_due(now, report)
         while True:
             queued = await self.store.delivery.enqueue_alerts()
             report.alerts += queued
             if queued == 0:
                 break
-        await self.send_open(report)
+        await self.send_open(report, now)
         return report
 
     async def schedule_due(self, now: datetime, report: TickReport) -> None:
@@ -124,10 +141,10 @@ class Deliverer:
                 elif created:
                     report.scheduled += 1
 
-    async def send_open(self, report: TickReport) -> None:
+    async def send_open(self, report: TickReport, now: datetime | None = None) -> None:
         """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""
         ledger = self.store.delivery
-        rows = await ledger.open_deliveries(limit=100_000)
+        rows = await ledger.open_deliveries(limit=100_000, now=datetime.now(UTC))
         by_chat: dict[int, list[Delivery]] = defaultdict(list)
         for row in rows:
             by_chat[row.chat_id].append(row)
@@ -135,35 +152,56 @@ class Deliverer:
 
         async def serve(chat_rows: list[Delivery]) -> None:
             async with semaphore:
-                if self.stopping:
+                if self.stopping or self._outage:
                     return
-                await self._serve_chat(chat_rows, report)
+                await self._serve_chat(chat_rows, report, now or datetime.now(UTC))
 
         await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values()))
 
-    async def _serve_chat(self, rows: list[Delivery], report: TickReport) -> None:
+    async def _serve_chat(self, rows: list[Delivery], report: TickReport, now: datetime) -> None:
         digests = [r for r in rows if r.kind == "digest"]
         alerts = [r for r in rows if r.kind == "alert"]
         units: list[list[Delivery]] = [[d] for d in digests]
         if alerts:
             units.append(alerts)  # several new articles at once: one batched message
         for unit in units:
-            if self.stopping:
+            if self.stopping or self._outage:
                 return
-            if not await self._send_unit(unit, report):
+            if not await self._send_unit(unit, report, now):
                 return  # the chat is gone or throttled: its other rows wait
 
-    async def _send_unit(self, unit: list[Delivery], report: TickReport) -> bool:
-        """Send one digest or one batch of alerts; return whether to go on with this chat."""
+    async def _send_unit(self, unit: list[Delivery], report: TickReport, now: datetime) -> bool:
+        """Send one digest or one batch of alerts; return whether to go on with this chat.
+
+        `now` is the tick's time (what is due and what is too late); leases run on the clock.
+        """
         ledger = self.store.delivery
+        # Claimed in the database, not in memory: a row another process holds is left to it.
+        lease_until = datetime.now(UTC) + self.lease
+        unit = await ledger.claim_deliveries([d.id for d in unit], self.owner, lease_until)
+        if not unit:
+            return True
         first = unit[0]
         ids = [d.id for d in unit]
-        if first.attempts >= MAX_ATTEMPTS:
+        if first.attempts > MAX_ATTEMPTS:
             await ledger.mark_deliveries(ids, "failed", "too many attempts")
             report.failed += len(unit)
             return True
+        due = _digest_due(first)
+        if due is not None and now - due > self.catch_up:
+            # Telegram was out of reach (or the bot down) past the catch-up window.
+            await ledger.mark_deliveries(ids, "skipped", "past the catch-up window")
+            logger.warning(
+                "digest for chat %s on %s skipped: %s late, past the %s catch-up window",
+                first.chat_id,
+                first.key,
+                now - due,
+                self.catch_up,
+            )
+            report.skipped += 1
+            return True
         try:
-            messages, until = await self._compose(unit)
+            messages, until = await self._messages_of(unit)
         except Exception as exc:  # a rendering bug must not block the rest of the ledger
             logger.exception("could not compose delivery %s", ids)
             await ledger.mark_deliveries(ids, "failed", f"compose: {exc}")
@@ -173,18 +211,21 @@ class Deliverer:
             await self._finish(unit, until)
             report.empty += 1
             return True
-        # Written before the send: a crash from here on leaves 'sending', which a restart
-        # sends again (at most one duplicate); it never leaves a digest unsent.
-        await ledger.mark_deliveries(ids, "sending", count_attempt=True)
+        if first.kind == "digest" and first.parts is None and len(messages) > 1:
+            await ledger.save_parts(first.id, messages)
+        # The claim is written before the send: a crash from here on leaves 'sending', which
+        # is sent again when its lease ends (at most one duplicate); never left unsent.
         try:
-            for message in messages:
+            for index in range(first.parts_sent, len(messages)):
                 await self.bot.send_message(
                     first.chat_id,
-                    message,
+                    messages[index],
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                     message_thread_id=first.thread_id,
                 )
+                if len(messages) > 1:
+                    await ledger.record_parts_sent(first.id, index + 1)
         except Forbidden as exc:
             logger.info("chat %s blocked or removed the bot: %s", first.chat_id, exc)
             await ledger.deactivate_chat(first.chat_id, str(exc))
@@ -192,18 +233,23 @@ class Deliverer:
             return False
         except ChatMigrated as exc:
             logger.info("chat %s moved to %s", first.chat_id, exc.new_chat_id)
-            await ledger.mark_deliveries(ids, "pending")
+            await ledger.release_deliveries(ids, self.owner, refund_attempt=True)
             await ledger.migrate_chat(first.chat_id, exc.new_chat_id)
             report.retry += len(unit)
             return False
         except RetryAfter as exc:
-            await ledger.mark_deliveries(ids, "pending", f"flood control: {exc}")
+            await ledger.release_deliveries(
+                ids, self.owner, f"flood control: {exc}", refund_attempt=True
+            )
             report.retry += len(unit)
             return False
         except BadRequest as exc:  # before NetworkError: PTB makes it a subclass
             return await self._bad_request(unit, exc, report)
         except (TimedOut, NetworkError) as exc:
-            await ledger.mark_deliveries(ids, "pending", f"network: {exc}")
+            # Telegram out of reach (connection refused, timeout, 5xx): an outage, not this
+            # message's failure. The rest of the tick waits; the next tick tries again.
+            self._outage = True
+            await ledger.release_deliveries(ids, self.owner, f"network: {exc}", refund_attempt=True)
             report.retry += len(unit)
             return False
         await self._finish(unit, until)
@@ -220,7 +266,7 @@ class Deliverer:
                 await ledger.deactivate_chat(chat_id, f"chat not found {count} times")
                 report.failed += len(unit)
             else:
-                await ledger.mark_deliveries(ids, "pending", str(exc))
+                await ledger.release_deliveries(ids, self.owner, str(exc))
                 report.retry += len(unit)
             return False
         logger.error("Telegram refused delivery %s to chat %s: %s", ids, chat_id, exc)
@@ -235,6 +281,15 @@ class Deliverer:
             await ledger.finish_digest(first.id, first.chat_id, until)
         else:
             await ledger.mark_deliveries([d.id for d in unit], "sent")
+
+    async def _messages_of(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
+        """Return a unit's messages (a digest's parts as first composed) and its window's end."""
+        first = unit[0]
+        if first.kind == "digest" and first.parts is not None:
+            payload: dict[str, Any] = json.loads(first.payload)
+            until = None if payload.get("manual") else datetime.fromisoformat(payload["until"])
+            return list(json.loads(first.parts)), until
+        return await self._compose(unit)
 
     async def _compose(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
@@ -325,6 +380,16 @@ def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneIn
     if speakers:
         lines.append("  🎤 " + esc("、".join(speakers)))
     return "\n".join(lines)
+
+
+def _digest_due(row: Delivery) -> datetime | None:
+    """Return when a scheduled digest was due; None for alerts and an admin's /digest_now."""
+    if row.kind != "digest":
+        return None
+    payload: dict[str, Any] = json.loads(row.payload)
+    if payload.get("manual") or "until" not in payload:
+        return None
+    return datetime.fromisoformat(payload["until"])
 
 
 def _zone(name: str, default: ZoneInfo) -> ZoneInfo:

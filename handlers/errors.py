@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.context import Context
 from handlers.render import esc
 from handlers.texts import language_of, text
+from storage import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,18 @@ async def on_error(update: object, context: Context) -> None:
         # Polling hiccups: PTB retries on its own; a warning is enough.
         logger.warning("network trouble while polling: %s", error)
         return
-    update_repr = update.to_dict() if isinstance(update, Update) else repr(update)
-    logger.error("error while handling update %s", update_repr, exc_info=error)
+    if isinstance(error, NetworkError | TimedOut) and not isinstance(error, BadRequest):
+        # Telegram out of reach while answering: the link has logged the outage once, and an
+        # apology could not get through either.
+        logger.warning("could not answer an update, Telegram out of reach: %s", error)
+        return
+    key = "error"
+    if isinstance(error, StoreUnavailable):
+        logger.error("could not answer an update: %s", error)  # one line: the cause is known
+        key = "error_store"
+    else:
+        update_repr = update.to_dict() if isinstance(update, Update) else repr(update)
+        logger.error("error while handling update %s", update_repr, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(error, Forbidden):
@@ -31,7 +42,7 @@ async def on_error(update: object, context: Context) -> None:
     lang = language_of(user.language_code if user else None)
     try:
         await context.bot.send_message(
-            update.effective_chat.id, esc(text(lang, "error")), parse_mode="HTML"
+            update.effective_chat.id, esc(text(lang, key)), parse_mode="HTML"
         )
     except Exception:
         logger.warning("could not tell chat %s about the error", update.effective_chat.id)

@@ -9,6 +9,7 @@ from telegram.ext import Application, JobQueue
 
 from handlers.context import BotData, Context
 from news.models import SourceConfig
+from storage import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +24,23 @@ async def job_ingest(context: Context) -> None:
     if job is None or crawler is None or not isinstance(job.data, SourceConfig):
         return
     source = job.data
+    troubles = context.bot_data.store_troubles
     try:
         await crawler.crawl(source)
+    except StoreUnavailable as exc:
+        # A full disk is said once per source, not every run; nothing was half-stored, and
+        # the next run stores what this one could not.
+        if troubles.get(f"crawl {source.name}") is None:
+            logger.error("crawl of %s stored nothing: %s", source.name, exc)
+        troubles[f"crawl {source.name}"] = str(exc)
+        return
     except Exception:
         # One source's bug must not kill its schedule; the next run tries again.
         logger.exception("crawl of %s failed", source.name)
         await context.bot_data.store.record_source_error(source.name, "internal error, see log")
+        return
+    if troubles.pop(f"crawl {source.name}", None) is not None:
+        logger.info("crawl of %s stores again: the database is writable", source.name)
 
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -59,7 +71,16 @@ async def job_deliver(context: Context) -> None:
     deliverer = context.bot_data.deliverer
     if deliverer is None:
         return
-    report = await deliverer.tick()
+    troubles = context.bot_data.store_troubles
+    try:
+        report = await deliverer.tick()
+    except StoreUnavailable as exc:
+        # One line a tick, no traceback: no ledger row changed state, the next tick retries.
+        logger.error("delivery tick stopped: %s", exc)
+        troubles["delivery"] = str(exc)
+        return
+    if troubles.pop("delivery", None) is not None:
+        logger.info("delivery resumed: the database is writable again")
     if report.sent or report.failed or report.skipped or report.retry:
         logger.info(
             "delivery: scheduled %d, sent %d, empty %d, retry %d, failed %d, skipped %d",

@@ -213,3 +213,7 @@ class Delivery:
     attempts: int
     payload: str  # JSON
     thread_id: int | None = None
+    # A digest's messages as first composed (JSON list), and how many of them have gone out:
+    # a digest cut off half-way resumes at the first part not sent.
+    parts: str | None = None
+    parts_sent: int = 0

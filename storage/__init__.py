@@ -1,6 +1,14 @@
 """Persistent state: the store contract, its SQLite and PostgreSQL backends, and the opener."""
 
-from storage.base import DeliveryStore, Store, StoreError
+from storage.base import DeliveryStore, Store, StoreError, StoreUnavailable
 from storage.open import is_postgres_url, open_store, redact_target
 
-__all__ = ["DeliveryStore", "Store", "StoreError", "is_postgres_url", "open_store", "redact_target"]
+__all__ = [
+    "DeliveryStore",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "is_postgres_url",
+    "open_store",
+    "redact_target",
+]

@@ -32,6 +32,13 @@ class StoreError(Exception):
     """The database cannot be used (wrong kind, from a newer newsbot, unreachable)."""
 
 
+class StoreUnavailable(StoreError):
+    """The database refused a read or write for now (disk full, read-only, locked): retry later.
+
+    Nothing was half-written: the statement or transaction that met it was rolled back.
+    """
+
+
 def to_db_time(moment: datetime) -> str:
     """Format an aware datetime as the UTC text the database sorts by."""
     if moment.tzinfo is None:
@@ -61,7 +68,7 @@ SUB_COLUMNS = (
     "s.chat_id, s.digest_time, s.time_zone, s.next_due_at, s.since_at, s.active, s.send_empty, "
     "s.channels, s.thread_id, coalesce(c.language, 'zh')"
 )
-DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id"
+DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id, parts, parts_sent"
 
 
 def _article_from_row(row: Any) -> Article:
@@ -145,6 +152,8 @@ def _delivery(row: Any) -> Delivery:
         attempts=row[5],
         payload=row[6],
         thread_id=row[7],
+        parts=row[8],
+        parts_sent=row[9],
     )
 
 
@@ -470,8 +479,48 @@ class DeliveryStore(ABC):
         """Turn articles stored since the last call into pending alerts for their followers."""
 
     @abstractmethod
-    async def open_deliveries(self, limit: int = 1000) -> list[Delivery]:
-        """Return ledger rows still to send: pending ones, and any left 'sending' by a crash."""
+    async def open_deliveries(
+        self, limit: int = 1000, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and 'sending' ones whose lease ended."""
+
+    @abstractmethod
+    async def claim_deliveries(
+        self, ids: Iterable[int], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Mark open rows 'sending' for this owner until the lease ends; return those it got.
+
+        Atomic whatever else runs on the database: a row is claimed by one process at a time.
+        Each claim counts one attempt.
+        """
+
+    @abstractmethod
+    async def release_deliveries(
+        self, ids: Iterable[int], owner: str, error: str = "", *, refund_attempt: bool = False
+    ) -> None:
+        """Put this owner's claimed rows back to 'pending' (flood control, an outage, a move)."""
+
+    @abstractmethod
+    async def save_parts(self, delivery_id: int, parts: list[str]) -> None:
+        """Keep a digest's composed messages, so a resumed send sends the same parts."""
+
+    @abstractmethod
+    async def record_parts_sent(self, delivery_id: int, count: int) -> None:
+        """Record that the first `count` parts of a digest have gone out."""
+
+    @abstractmethod
+    async def reclaim_interrupted(self) -> int:
+        """End every lease on rows left 'sending' (only for a store one bot holds alone)."""
+
+    @abstractmethod
+    async def take_lease(
+        self, name: str, owner: str, until: datetime, now: datetime | None = None
+    ) -> bool:
+        """Take or renew the named lease until `until`; False while another owner holds it."""
+
+    @abstractmethod
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give up the named lease if this owner holds it."""
 
     @abstractmethod
     async def mark_deliveries(

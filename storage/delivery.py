@@ -22,6 +22,12 @@ from storage.base import (
 )
 from storage.store import SqliteStore
 
+# A row is open when it waits to be sent, or was being sent by a process whose lease ran out
+# (it died, or a restart found it): such a row is sent again, at most once more.
+_OPEN_WHERE = (
+    "(status = 'pending' OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))"
+)
+
 
 class SqliteDeliveryStore(DeliveryStore):
     """Typed access to subscriptions, follows and the delivery ledger, over the Store's database."""
@@ -253,19 +259,86 @@ class SqliteDeliveryStore(DeliveryStore):
 
     # --- the ledger ----------------------------------------------------------------------
 
-    async def open_deliveries(self, limit: int = 1000) -> list[Delivery]:
-        """Return ledger rows still to send: pending ones, and any left 'sending' by a crash."""
+    async def open_deliveries(
+        self, limit: int = 1000, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and 'sending' ones whose lease ended."""
         rows = await self.store._fetchall(
-            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('pending', 'sending') "
-            "ORDER BY id LIMIT ?",
-            (limit,),
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE {_OPEN_WHERE} ORDER BY id LIMIT ?",
+            (to_db_time(now or _now()), limit),
         )
         return [_delivery(r) for r in rows]
+
+    async def claim_deliveries(
+        self, ids: Iterable[int], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Mark open rows 'sending' for this owner until the lease ends; return those it got.
+
+        One UPDATE ... RETURNING: whatever else runs on this database, a row is claimed by one
+        process at a time, so it is never sent by two. Each claim counts one attempt.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        stamp = to_db_time(now or _now())
+        rows = await self.store._write_returning(
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, "
+            f"attempts = attempts + 1, updated_at = ? WHERE id IN ({marks}) AND {_OPEN_WHERE} "
+            f"RETURNING {DELIVERY_COLUMNS}",
+            (owner, to_db_time(lease_until), stamp, *wanted, stamp),
+        )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+    async def release_deliveries(
+        self, ids: Iterable[int], owner: str, error: str = "", *, refund_attempt: bool = False
+    ) -> None:
+        """Put this owner's claimed rows back to 'pending' (flood control, an outage, a move).
+
+        With refund_attempt the claim's attempt is given back: Telegram being out of reach is
+        an outage, not a failure of the message.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return
+        marks = ",".join("?" * len(wanted))
+        refund = ", attempts = max(attempts - 1, 0)" if refund_attempt else ""
+        await self.store._write(
+            "UPDATE deliveries SET status = 'pending', lease_owner = '', lease_until = NULL, "
+            f"error = ?, updated_at = ?{refund} WHERE id IN ({marks}) AND status = 'sending' "
+            "AND lease_owner = ?",
+            (error[:300], to_db_time(_now()), *wanted, owner),
+        )
+
+    async def save_parts(self, delivery_id: int, parts: list[str]) -> None:
+        """Keep a digest's composed messages, so a resumed send sends the same parts."""
+        await self.store._write(
+            "UPDATE deliveries SET parts = ? WHERE id = ? AND parts IS NULL",
+            (json.dumps(parts, ensure_ascii=False), delivery_id),
+        )
+
+    async def record_parts_sent(self, delivery_id: int, count: int) -> None:
+        """Record that the first `count` parts of a digest have gone out."""
+        await self.store._write(
+            "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND parts_sent < ?",
+            (count, delivery_id, count),
+        )
+
+    async def reclaim_interrupted(self) -> int:
+        """End every lease on rows left 'sending' (by a process known to be gone); return how many.
+
+        Only for a store one bot holds alone (the SQLite bot lock): those rows are sent again at
+        once instead of after their lease.
+        """
+        rowcount, _ = await self.store._write(
+            "UPDATE deliveries SET lease_until = NULL WHERE status = 'sending'"
+        )
+        return rowcount
 
     async def mark_deliveries(
         self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
     ) -> None:
-        """Move ledger rows to a new status (sending, sent, failed, skipped) and commit."""
+        """Move ledger rows to a new status (sent, failed, skipped, pending) and commit."""
         wanted = list(ids)
         if not wanted:
             return
@@ -276,6 +349,25 @@ class SqliteDeliveryStore(DeliveryStore):
             f"WHERE id IN ({marks})",
             (status, error[:300], to_db_time(_now()), *wanted),
         )
+
+    # --- leases --------------------------------------------------------------------------
+
+    async def take_lease(
+        self, name: str, owner: str, until: datetime, now: datetime | None = None
+    ) -> bool:
+        """Take or renew the named lease until `until`; False while another owner holds it."""
+        rows = await self.store._write_returning(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+            "expires_at = excluded.expires_at "
+            "WHERE leases.owner = excluded.owner OR leases.expires_at < ? RETURNING owner",
+            (name, owner, to_db_time(until), to_db_time(now or _now())),
+        )
+        return bool(rows)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give up the named lease if this owner holds it."""
+        await self.store._write("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
         """Mark a digest sent and start the chat's next digest where this one ended."""

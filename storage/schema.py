@@ -184,6 +184,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX mentions_by_person_article ON mentions (person_id, article_id);
     """,
+    # 6: deliveries claimed atomically with a lease (no two processes send one row; a row held
+    # by a dead process is taken over when its lease ends), a digest's composed parts and how
+    # many went out (a split digest cut off half-way resumes where it stopped), and named
+    # leases for work one process at a time should do (the sender, each source's crawl).
+    """
+    ALTER TABLE deliveries ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+    ALTER TABLE deliveries ADD COLUMN parts TEXT;
+    ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

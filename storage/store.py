@@ -31,6 +31,7 @@ from storage.base import (
     PERSON_COLUMNS,
     Store,
     StoreError,
+    StoreUnavailable,
     _article_from_row,
     _chat_from_row,
     _last_title,
@@ -60,6 +61,28 @@ SEARCH_WINDOW = 2000
 # moves when another connection commits.
 _CHANGES_COLUMNS = "total_changes(), (SELECT data_version FROM pragma_data_version())"
 _CHANGES_SQL = f"SELECT {_CHANGES_COLUMNS}"
+
+
+# What SQLite says when the trouble is the disk or another process, not the statement.
+_UNAVAILABLE_CAUSES = (
+    "database or disk is full",
+    "disk i/o error",
+    "readonly database",
+    "read-only",
+    "database is locked",
+    "unable to open database file",
+)
+
+
+def unavailable(path: str, exc: sqlite3.Error) -> StoreUnavailable | None:
+    """Return the one-line StoreUnavailable for an SQLite error about the disk, else None."""
+    cause = str(exc)
+    if not any(known in cause.lower() for known in _UNAVAILABLE_CAUSES):
+        return None
+    hint = ""
+    if "disk i/o" in cause.lower():
+        hint = " (is the disk full or the file too large?)"
+    return StoreUnavailable(f"NEWSBOT_DB: {path!r}: {cause}{hint}")
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -164,33 +187,60 @@ class SqliteStore(Store):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block in one IMMEDIATE transaction: all of it lands, or none."""
+        """Run the block in one IMMEDIATE transaction: all of it lands, or none.
+
+        A full disk, a read-only file or a lock held too long raises StoreUnavailable, after
+        the transaction is rolled back.
+        """
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise unavailable(self.path, exc) or exc from None
             try:
                 yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            else:
                 await self._db.execute("COMMIT")
+            except BaseException as exc:
+                await self._rollback()
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise unavailable(self.path, exc) or exc from None
+                raise
+
+    async def _rollback(self) -> None:
+        # After a failed COMMIT SQLite may already have rolled back; then there is nothing to do.
+        if self._db.in_transaction:
+            await self._db.execute("ROLLBACK")
 
     async def _write(self, sql: str, params: Iterable[Any] = ()) -> tuple[int, int | None]:
         """Run one write statement on its own; return its rowcount and lastrowid."""
         async with self._write_lock:
-            cursor = await self._db.execute(sql, tuple(params))
+            try:
+                cursor = await self._db.execute(sql, tuple(params))
+            except sqlite3.OperationalError as exc:
+                raise unavailable(self.path, exc) or exc from None
             result = (cursor.rowcount, cursor.lastrowid)
             await cursor.close()
             return result
 
+    async def _write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run one write statement with a RETURNING clause on its own; return its rows."""
+        async with self._write_lock:
+            try:
+                return list(await self._db.execute_fetchall(sql, tuple(params)))
+            except sqlite3.OperationalError as exc:
+                raise unavailable(self.path, exc) or exc from None
+
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         # One trip to the connection's thread, not three (execute, fetch, close): waking that
         # thread costs up to a millisecond when the machine was idle, as it is between updates.
-        return list(await self._db.execute_fetchall(sql, tuple(params)))
+        try:
+            return list(await self._db.execute_fetchall(sql, tuple(params)))
+        except sqlite3.OperationalError as exc:
+            raise unavailable(self.path, exc) or exc from None
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         """Return the first row of a query that selects at most a few rows (it reads them all)."""
-        rows = await self._db.execute_fetchall(sql, tuple(params))
+        rows = await self._fetchall(sql, params)
         return next(iter(rows), None)
 
     # --- sources -------------------------------------------------------------------------

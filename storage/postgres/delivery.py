@@ -20,6 +20,11 @@ from storage.base import (
 )
 from storage.postgres.store import PostgresStore, pg, rowcount
 
+# A row is open when it waits to be sent, or was being sent by an instance whose lease ran out
+# (it died, or stopped mid-send): such a row is sent again, at most once more.
+_OPEN_WHERE = (
+    "(status = 'pending' OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))"
+)
 _INSERT_DIGEST = (
     "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, created_at, "
     "updated_at) VALUES (?, 'digest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -253,14 +258,92 @@ class PostgresDeliveryStore(DeliveryStore):
 
     # --- the ledger ----------------------------------------------------------------------
 
-    async def open_deliveries(self, limit: int = 1000) -> list[Delivery]:
-        """Return ledger rows still to send: pending ones, and any left 'sending' by a crash."""
+    async def open_deliveries(
+        self, limit: int = 1000, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and 'sending' ones whose lease ended."""
         rows = await self.store._fetch(
-            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('pending', 'sending') "
-            "ORDER BY id LIMIT ?",
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE {_OPEN_WHERE} ORDER BY id LIMIT ?",
+            to_db_time(now or _now()),
             limit,
         )
         return [_delivery(r) for r in rows]
+
+    async def claim_deliveries(
+        self, ids: Iterable[int], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Mark open rows 'sending' for this owner until the lease ends; return those it got.
+
+        The rows are locked with FOR UPDATE SKIP LOCKED inside the one UPDATE: an instance
+        claiming at the same moment skips them instead of waiting, and the open-row condition
+        is checked again on the locked rows, so each row is claimed by one instance at a time.
+        Each claim counts one attempt.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return []
+        stamp = to_db_time(now or _now())
+        rows = await self.store._fetch(
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, "
+            "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM deliveries "
+            f"WHERE id = ANY(?::bigint[]) AND {_OPEN_WHERE} FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {DELIVERY_COLUMNS}",
+            owner,
+            to_db_time(lease_until),
+            stamp,
+            wanted,
+            stamp,
+        )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+    async def release_deliveries(
+        self, ids: Iterable[int], owner: str, error: str = "", *, refund_attempt: bool = False
+    ) -> None:
+        """Put this owner's claimed rows back to 'pending' (flood control, an outage, a move).
+
+        With refund_attempt the claim's attempt is given back: Telegram being out of reach is
+        an outage, not a failure of the message.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return
+        refund = ", attempts = greatest(attempts - 1, 0)" if refund_attempt else ""
+        await self.store._execute(
+            "UPDATE deliveries SET status = 'pending', lease_owner = '', lease_until = NULL, "
+            f"error = ?, updated_at = ?{refund} WHERE id = ANY(?::bigint[]) "
+            "AND status = 'sending' AND lease_owner = ?",
+            error[:300],
+            to_db_time(_now()),
+            wanted,
+            owner,
+        )
+
+    async def save_parts(self, delivery_id: int, parts: list[str]) -> None:
+        """Keep a digest's composed messages, so a resumed send sends the same parts."""
+        await self.store._execute(
+            "UPDATE deliveries SET parts = ? WHERE id = ? AND parts IS NULL",
+            json.dumps(parts, ensure_ascii=False),
+            delivery_id,
+        )
+
+    async def record_parts_sent(self, delivery_id: int, count: int) -> None:
+        """Record that the first `count` parts of a digest have gone out."""
+        await self.store._execute(
+            "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND parts_sent < ?",
+            count,
+            delivery_id,
+            count,
+        )
+
+    async def reclaim_interrupted(self) -> int:
+        """End every lease on rows left 'sending'; return how many.
+
+        Only for a store one bot holds alone: on a shared PostgreSQL database other instances
+        may be sending those rows right now, so `newsbot run` never calls this there.
+        """
+        return await self.store._execute(
+            "UPDATE deliveries SET lease_until = NULL WHERE status = 'sending'"
+        )
 
     async def mark_deliveries(
         self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
@@ -278,6 +361,28 @@ class PostgresDeliveryStore(DeliveryStore):
             to_db_time(_now()),
             wanted,
         )
+
+    # --- leases --------------------------------------------------------------------------
+
+    async def take_lease(
+        self, name: str, owner: str, until: datetime, now: datetime | None = None
+    ) -> bool:
+        """Take or renew the named lease until `until`; False while another owner holds it."""
+        row = await self.store._fetchrow(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+            "expires_at = excluded.expires_at "
+            "WHERE leases.owner = excluded.owner OR leases.expires_at < ? RETURNING owner",
+            name,
+            owner,
+            to_db_time(until),
+            to_db_time(now or _now()),
+        )
+        return row is not None
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give up the named lease if this owner holds it."""
+        await self.store._execute("DELETE FROM leases WHERE name = ? AND owner = ?", name, owner)
 
     async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
         """Mark a digest sent and start the chat's next digest where this one ended."""

@@ -1,6 +1,7 @@
 """The PostgreSQL schema as numbered migrations; the table schema_migrations says which ran.
 
-Tables and columns are the SQLite schema's (storage/schema.py, at its version 5), so an
+Tables and columns are the SQLite schema's (storage/schema.py: PostgreSQL's 1 is SQLite's
+1-5, its 2 is SQLite's 6), so an
 operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM:SSZ' and
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
@@ -173,6 +174,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE copied_from (
         source     TEXT PRIMARY KEY,
         copied_at  TEXT NOT NULL
+    );
+    """,
+    # 2: what SQLite's migration 6 adds: deliveries claimed atomically with a lease (no two
+    # instances send one row; a row held by a dead instance is taken over when its lease
+    # ends), a digest's composed parts and how many went out, and named leases for work one
+    # instance at a time should do (the sender, each source's crawl).
+    """
+    ALTER TABLE deliveries ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+    ALTER TABLE deliveries ADD COLUMN parts TEXT;
+    ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
     );
     """,
 )

@@ -18,6 +18,7 @@ from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher
 from news.ingest.sources_file import parse_sources
 from news.models import SourceConfig
+from storage import StoreUnavailable
 from storage.store import SqliteStore
 from tests.fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 
@@ -171,7 +172,9 @@ async def test_a_crash_mid_article_leaves_no_half_row(
         await original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module.SqliteStore, "_write_analysis", dies_on_the_third)
-    with pytest.raises(sqlite3.OperationalError):
+    # A disk error inside the transaction is reported as the store being unavailable (main's
+    # issue 15), after the rollback.
+    with pytest.raises(StoreUnavailable):
         await crawl_all(site, store)
     db = store._db
     async with db.execute(
