@@ -64,7 +64,7 @@ def default_corpus() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
-def cmd_bench(name: str, corpus: Path) -> int:
+def cmd_bench(name: str, corpus: Path, db: str | None = None) -> int:
     """Run one benchmark and print its table."""
     if name == "parse":
         from bot import bench_parse
@@ -77,7 +77,7 @@ def cmd_bench(name: str, corpus: Path) -> int:
     if name == "query":
         from bot import bench_query
 
-        return bench_query.run(sys.stdout)
+        return bench_query.run(sys.stdout, db=db)
     if name == "digest":
         from bot import bench_digest
 
@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
     bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
+    bench.add_argument(
+        "--db", metavar="URL", default=None, help="query: time on this postgresql:// database"
+    )
     add_chat_commands(sub)
     return parser
 
@@ -152,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
-            return cmd_bench(args.name, args.corpus or default_corpus())
+            return cmd_bench(args.name, args.corpus or default_corpus(), args.db)
         if args.command in ("demo", "chat"):
             from bot import chat
 
