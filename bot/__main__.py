@@ -14,7 +14,7 @@ from pathlib import Path
 from bot import ingest_cli
 from bot.config import ConfigError, RedactingFilter, Settings, load_settings
 from news.ingest.sources import PROFILES
-from storage import Store, StoreError, StoreUnavailable
+from storage import StoreError, StoreUnavailable, open_store
 
 logger = logging.getLogger("newsbot")
 
@@ -37,7 +37,7 @@ def configure_logging(settings: Settings) -> None:
 
 async def check_store(settings: Settings) -> None:
     """Open and migrate the database once, so a bad file stops start-up before polling."""
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.db)
     await store.close()
 
 
@@ -64,7 +64,7 @@ def default_corpus() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
-def cmd_bench(name: str, corpus: Path) -> int:
+def cmd_bench(name: str, corpus: Path, db: str | None = None) -> int:
     """Run one benchmark and print its table."""
     if name == "parse":
         from bot import bench_parse
@@ -77,7 +77,7 @@ def cmd_bench(name: str, corpus: Path) -> int:
     if name == "query":
         from bot import bench_query
 
-        return bench_query.run(sys.stdout)
+        return bench_query.run(sys.stdout, db=db)
     if name == "digest":
         from bot import bench_digest
 
@@ -103,9 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
+    copy.add_argument("source", metavar="FROM", help="the SQLite file")
+    copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
     bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
+    bench.add_argument(
+        "--db", metavar="URL", default=None, help="query: time on this postgresql:// database"
+    )
     add_chat_commands(sub)
     return parser
 
@@ -144,8 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command == "copy-db":
+            from bot import copy_cli
+
+            return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
-            return cmd_bench(args.name, args.corpus or default_corpus())
+            return cmd_bench(args.name, args.corpus or default_corpus(), args.db)
         if args.command in ("demo", "chat"):
             from bot import chat
 

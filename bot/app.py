@@ -21,7 +21,7 @@ from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
-from storage import Store
+from storage import is_postgres_url, open_store
 from storage.lock import hold_bot_lock
 
 logger = logging.getLogger(__name__)
@@ -75,11 +75,13 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
 async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
     app.bot_data.instance = process_owner()
-    app.bot_data.store = await Store.open(settings.db_path)
-    # This process holds the bot lock: rows a killed predecessor left 'sending' go out now.
-    reclaimed = await app.bot_data.store.delivery.reclaim_interrupted()
-    if reclaimed:
-        logger.info("%d deliveries interrupted by the last stop are sent again", reclaimed)
+    app.bot_data.store = await open_store(settings.db)
+    if app.bot_data.store.backend == "sqlite":
+        # This process holds the bot lock: rows a killed predecessor left 'sending' go out
+        # now. On PostgreSQL other instances may be sending them; their leases say when not.
+        reclaimed = await app.bot_data.store.delivery.reclaim_interrupted()
+        if reclaimed:
+            logger.info("%d deliveries interrupted by the last stop are sent again", reclaimed)
     client = make_client(proxy=settings.fetch_proxy)
     app.bot_data.http_client = client
     app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
@@ -121,8 +123,9 @@ async def run_bot(
 
     One bot per SQLite file: a second one raises StoreInUse before touching anything.
     """
-    in_memory = str(settings.db_path) == ":memory:"
-    with contextlib.nullcontext() if in_memory else hold_bot_lock(settings.db_path):
+    # PostgreSQL is shared by design: its instances coordinate through leases, not a lock file.
+    unlocked = is_postgres_url(settings.db) or settings.db == ":memory:"
+    with contextlib.nullcontext() if unlocked else hold_bot_lock(settings.db_path):
         await _run_locked(settings, stop, ready)
 
 

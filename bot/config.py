@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from news.ingest.sources import PROFILES
 from news.ingest.sources_file import SourcesError, parse_sources
 from news.models import SourceConfig
+from storage import StoreError, is_postgres_url, redact_target
+from storage.open import check_target, looks_like_url
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_HELP = (
@@ -54,7 +56,8 @@ class Settings:
 
     token: Secret
     api_url: str
-    db_path: Path
+    # A file path (SQLite) or a postgresql:// URL, which may hold a password: never in a repr.
+    db: str = field(repr=False)
     tz: ZoneInfo
     admins: frozenset[int]
     sources_path: Path
@@ -71,6 +74,18 @@ class Settings:
     def webhook_path(self) -> str:
         """Return the path of the webhook URL, where this instance takes updates."""
         return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def db_path(self) -> Path:
+        """Return the SQLite file NEWSBOT_DB names (only for tools that need a file)."""
+        if is_postgres_url(self.db):
+            raise ConfigError("NEWSBOT_DB: this command needs an SQLite file, not a URL")
+        return Path(self.db)
+
+    @property
+    def db_shown(self) -> str:
+        """Return NEWSBOT_DB as it may appear in a log or a message: without a password."""
+        return redact_target(self.db)
 
     @property
     def bot_base_url(self) -> str:
@@ -198,6 +213,20 @@ def _parse_secret(value: str, url: str | None) -> Secret:
     return Secret(value)
 
 
+def parse_db_target(value: str) -> str:
+    """Return NEWSBOT_DB as the store opener takes it: a checked URL, or a usable file path."""
+    value = value.strip()
+    if looks_like_url(value):
+        try:
+            check_target(value)
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+        return value
+    path = Path(value).expanduser()
+    check_db_path(path)
+    return str(path)
+
+
 def check_db_path(path: Path) -> None:
     """Create the database's folder and make sure the file can be written, or raise ConfigError."""
     if str(path) == ":memory:":
@@ -227,8 +256,7 @@ def load_settings(
             return env[name]
         return file_values.get(name, default)
 
-    db_path = Path(get("NEWSBOT_DB", "data/newsbot.db")).expanduser()
-    check_db_path(db_path)
+    db = parse_db_target(get("NEWSBOT_DB", "data/newsbot.db"))
     proxy = get("NEWSBOT_FETCH_PROXY", "").strip() or None
     if proxy is not None and urlsplit(proxy).scheme not in ("http", "https", "socks5"):
         raise ConfigError(f"NEWSBOT_FETCH_PROXY: {proxy!r} is not a proxy URL (http://host:port)")
@@ -236,7 +264,7 @@ def load_settings(
     return Settings(
         token=Secret(get("NEWSBOT_TOKEN", "").strip()),
         api_url=_parse_api_url(get("NEWSBOT_API_URL", DEFAULT_API_URL).strip()),
-        db_path=db_path,
+        db=db,
         tz=_parse_tz(get("NEWSBOT_TZ", "Asia/Shanghai").strip()),
         admins=_parse_admins(get("NEWSBOT_ADMINS", "")),
         sources_path=Path(get("NEWSBOT_SOURCES", "sources.toml")).expanduser(),

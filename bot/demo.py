@@ -22,7 +22,7 @@ from bot.config import Settings, load_settings, load_sources
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from news.models import CrawlReport
-from storage import Store
+from storage import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 # `tests` is not an installed package: the demo borrows the fake site and fake Bot API from a
@@ -102,7 +102,7 @@ def demo_environment(options: DemoOptions, api_url: str) -> Mapping[str, str]:
 async def ingest_site(settings: Settings) -> list[CrawlReport]:
     """Crawl every demo source once into the database with the real crawler."""
     sources = load_sources(settings)
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.db)
     try:
         async with make_client(proxy=None) as client:
             # The site is on loopback: the per-host politeness gap (0.5 s) would only slow it.

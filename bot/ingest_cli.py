@@ -15,7 +15,7 @@ from news.ingest.errors import IngestError
 from news.ingest.fetch import Fetcher, make_client
 from news.ingest.sources import get_profile
 from news.models import CrawlReport, ParsedArticle
-from storage import Store
+from storage import open_store
 
 
 class Progress:
@@ -57,7 +57,7 @@ async def ingest(settings: Settings, source_name: str | None, once: bool, out: T
     if not sources:
         print(f"newsbot ingest: {settings.sources_path} lists no sources", file=sys.stderr)
         return 2
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.db)
     client = make_client(proxy=settings.fetch_proxy)
     try:
         crawler = Crawler(Fetcher(client), store, progress=Progress(sys.stderr))

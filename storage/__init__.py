@@ -1,5 +1,14 @@
-"""Persistent state: the Store over SQLite and its migrations."""
+"""Persistent state: the store contract, its SQLite and PostgreSQL backends, and the opener."""
 
-from storage.store import Store, StoreError, StoreUnavailable
+from storage.base import DeliveryStore, Store, StoreError, StoreUnavailable
+from storage.open import is_postgres_url, open_store, redact_target
 
-__all__ = ["Store", "StoreError", "StoreUnavailable"]
+__all__ = [
+    "DeliveryStore",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "is_postgres_url",
+    "open_store",
+    "redact_target",
+]

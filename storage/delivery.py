@@ -1,4 +1,4 @@
-"""The delivery half of the Store: subscriptions, follows, and the once-only delivery ledger."""
+"""The SQLite delivery store: subscriptions, follows, and the once-only delivery ledger."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from typing import Any
 import aiosqlite
 
 from news.models import Delivery, Person, Subscription
-from storage.store import Store, _now, _opt_time, from_db_time, to_db_time
-
-SUB_COLUMNS = (
-    "s.chat_id, s.digest_time, s.time_zone, s.next_due_at, s.since_at, s.active, s.send_empty, "
-    "s.channels, s.thread_id, coalesce(c.language, 'zh')"
+from storage.base import (
+    DELIVERY_COLUMNS,
+    SUB_COLUMNS,
+    DeliveryStore,
+    _delivery,
+    _now,
+    _subscription,
+    subscription_values,
+    to_db_time,
 )
-DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id, parts, parts_sent"
+from storage.store import SqliteStore
+
 # A row is open when it waits to be sent, or was being sent by a process whose lease ran out
 # (it died, or a restart found it): such a row is sent again, at most once more.
 _OPEN_WHERE = (
@@ -24,40 +29,10 @@ _OPEN_WHERE = (
 )
 
 
-def _subscription(row: Any) -> Subscription:
-    return Subscription(
-        chat_id=row[0],
-        digest_time=row[1],
-        time_zone=row[2],
-        next_due_at=from_db_time(row[3]),
-        since_at=_opt_time(row[4]),
-        active=bool(row[5]),
-        send_empty=bool(row[6]),
-        channels=tuple(c for c in row[7].split(",") if c),
-        thread_id=row[8],
-        language=row[9],
-    )
-
-
-def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=row[0],
-        chat_id=row[1],
-        kind=row[2],
-        key=row[3],
-        status=row[4],
-        attempts=row[5],
-        payload=row[6],
-        thread_id=row[7],
-        parts=row[8],
-        parts_sent=row[9],
-    )
-
-
-class DeliveryStore:
+class SqliteDeliveryStore(DeliveryStore):
     """Typed access to subscriptions, follows and the delivery ledger, over the Store's database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: SqliteStore) -> None:
         self.store = store
 
     @property
@@ -107,24 +82,9 @@ class DeliveryStore:
 
     async def update_subscription(self, chat_id: int, **fields: Any) -> Subscription | None:
         """Change some settings of a subscription (time, zone, next due, channels, empty)."""
-        allowed = {
-            "digest_time": str,
-            "time_zone": str,
-            "next_due_at": datetime,
-            "send_empty": bool,
-            "channels": tuple,
-        }
         sets: list[str] = []
         params: list[Any] = []
-        for name, value in fields.items():
-            if name not in allowed:
-                raise ValueError(f"not a subscription setting: {name}")
-            if isinstance(value, datetime):
-                value = to_db_time(value)
-            elif isinstance(value, bool):
-                value = int(value)
-            elif isinstance(value, tuple):
-                value = ",".join(value)
+        for name, value in subscription_values(fields):
             sets.append(f"{name} = ?")
             params.append(value)
         if sets:

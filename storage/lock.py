@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from storage.store import StoreError
+from storage.base import StoreError
 
 
 class StoreInUse(StoreError):

@@ -34,3 +34,42 @@ def gram_query(word: str) -> str | None:
         else:
             terms.append(fts_phrase(run[:2]))
     return " AND ".join(terms)
+
+
+def search_text(title: str, body: str) -> str:
+    """Return the text the PostgreSQL search index holds for an article (case folded).
+
+    Every index write goes through here, so that a normalisation (say, traditional to
+    simplified) applies to the trigram and the bigram index alike.
+    """
+    return (title + "\n" + body).lower()
+
+
+def gram_terms(text: str) -> list[str]:
+    """Return the distinct characters and character bigrams of the text's letter runs.
+
+    A one-character word is in a text exactly when it is one of these characters (SQLite's
+    `"c" *` prefix query over bigrams and last characters says the same), a two-letter word
+    exactly when it is one of these bigrams.
+    """
+    terms: dict[str, None] = {}
+    for run in _RUN_RE.findall(text.lower()):
+        for i, char in enumerate(run):
+            terms[char] = None
+            if i + 1 < len(run):
+                terms[run[i : i + 2]] = None
+    return list(terms)
+
+
+def short_word_terms(word: str) -> list[str] | None:
+    """Return the index terms a 1-2 character word needs, or None if it has no letters."""
+    runs = _RUN_RE.findall(word.lower())
+    if not runs:
+        return None
+    return [run if len(run) == 1 else run[:2] for run in runs]
+
+
+def like_pattern(word: str) -> str:
+    r"""Return a LIKE pattern matching the (case-folded) word anywhere, its % _ \ inert."""
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

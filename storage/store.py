@@ -1,4 +1,4 @@
-"""Store: the one class that speaks SQL, typed async methods over aiosqlite."""
+"""The SQLite backend of the store contract: typed async methods over aiosqlite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +26,28 @@ from news.models import (
     Statement,
     StoreOutcome,
 )
+from storage.base import (
+    ARTICLE_COLUMNS,
+    PERSON_COLUMNS,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    _article_from_row,
+    _chat_from_row,
+    _last_title,
+    _now,
+    _person_from_row,
+    _related_links,
+    _single_titles,
+    _source_status,
+    from_db_time,
+    to_db_time,
+)
 from storage.schema import MIGRATIONS, SCHEMA_VERSION
 from storage.search import fts_phrase, gram_query, index_grams
 
 if TYPE_CHECKING:
-    from storage.delivery import DeliveryStore
+    from storage.delivery import SqliteDeliveryStore
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +61,6 @@ SEARCH_WINDOW = 2000
 # moves when another connection commits.
 _CHANGES_COLUMNS = "total_changes(), (SELECT data_version FROM pragma_data_version())"
 _CHANGES_SQL = f"SELECT {_CHANGES_COLUMNS}"
-
-
-class StoreError(Exception):
-    """The database cannot be used (not SQLite, from a newer newsbot, unreadable)."""
-
-
-class StoreUnavailable(StoreError):
-    """The database refused a read or write for now (disk full, read-only, locked): retry later.
-
-    Nothing was half-written: the statement or transaction that met it was rolled back.
-    """
 
 
 # What SQLite says when the trouble is the disk or another process, not the statement.
@@ -79,50 +85,6 @@ def unavailable(path: str, exc: sqlite3.Error) -> StoreUnavailable | None:
     return StoreUnavailable(f"NEWSBOT_DB: {path!r}: {cause}{hint}")
 
 
-def to_db_time(moment: datetime) -> str:
-    """Format an aware datetime as the UTC text the database sorts by."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the store; times must be aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_db_time(text: str) -> datetime:
-    """Parse the database's UTC text back into an aware datetime."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _opt_time(text: str | None) -> datetime | None:
-    return from_db_time(text) if text else None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-ARTICLE_COLUMNS = (
-    "a.id, a.url, a.title, a.published_at, a.source, a.editor, a.body, a.fetched_at, "
-    "a.content_hash, a.source_name, a.subtitle, a.reporter, a.channel"
-)
-
-
-def _article_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Article:
-    return Article(
-        id=row[0],
-        url=row[1],
-        title=row[2],
-        published_at=from_db_time(row[3]),
-        source=row[4],
-        editor=row[5],
-        body=row[6],
-        fetched_at=from_db_time(row[7]),
-        content_hash=row[8],
-        source_name=row[9] or "",
-        subtitle=row[10],
-        reporter=row[11],
-        channel=row[12],
-    )
-
-
 def check_sqlite_file(path: Path) -> None:
     """Raise StoreError if the file exists, is not empty, and is not an SQLite database."""
     if not path.exists() or path.stat().st_size == 0:
@@ -133,8 +95,10 @@ def check_sqlite_file(path: Path) -> None:
         raise StoreError(f"NEWSBOT_DB: {str(path)!r} is not an SQLite database; not touching it")
 
 
-class Store:
-    """All persistent state of the bot: sources, articles, chats."""
+class SqliteStore(Store):
+    """The store on one SQLite file (or :memory:), one connection shared by every task."""
+
+    backend = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
@@ -146,7 +110,7 @@ class Store:
         self._article_count: tuple[tuple[int, int], int] | None = None
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str) -> SqliteStore:
         """Open (creating if needed) the database, check it, and apply pending migrations."""
         target = str(path)
         if target != ":memory:":
@@ -165,21 +129,15 @@ class Store:
         return store
 
     @property
-    def delivery(self) -> DeliveryStore:
+    def delivery(self) -> SqliteDeliveryStore:
         """Return the subscriptions-and-ledger view of this database."""
-        from storage.delivery import DeliveryStore
+        from storage.delivery import SqliteDeliveryStore
 
-        return DeliveryStore(self)
+        return SqliteDeliveryStore(self)
 
     async def close(self) -> None:
         """Close the connection."""
         await self._db.close()
-
-    async def __aenter__(self) -> Store:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def _configure(self) -> None:
         try:
@@ -319,20 +277,7 @@ class Store:
             "(SELECT count(*) FROM articles a WHERE a.source_name = s.name) "
             "FROM sources s ORDER BY s.name"
         )
-        return [
-            SourceStatus(
-                name=r[0],
-                title=r[1],
-                profile=r[2],
-                last_success_at=_opt_time(r[3]),
-                last_error_at=_opt_time(r[4]),
-                last_error=r[5],
-                consecutive_failures=r[6],
-                error_count=r[7],
-                article_count=r[8],
-            )
-            for r in rows
-        ]
+        return [_source_status(r) for r in rows]
 
     async def list_validators(self, url: str) -> tuple[str | None, str | None]:
         """Return the ETag and Last-Modified last seen for a list page."""
@@ -523,7 +468,7 @@ class Store:
         row = await self._fetchone("SELECT related FROM articles WHERE id = ?", (article_id,))
         if row is None:
             return []
-        return [Link(url=item["url"], title=item["title"]) for item in json.loads(row[0])]
+        return _related_links(row[0])
 
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
@@ -614,7 +559,7 @@ class Store:
         """Return people who held a title containing `title`, most recent holder first."""
         rows = await self._fetchall(
             "SELECT person_id, max(last_seen) AS seen FROM person_titles "
-            "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC LIMIT ?",
+            "WHERE instr(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC, person_id LIMIT ?",
             (title, limit),
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
@@ -622,7 +567,7 @@ class Store:
 
     async def all_people_names(self) -> list[tuple[str, str]]:
         """Return every known person's name and pinyin (for suggestions)."""
-        rows = await self._fetchall("SELECT name, pinyin FROM people ORDER BY last_seen DESC")
+        rows = await self._fetchall("SELECT name, pinyin FROM people ORDER BY last_seen DESC, id")
         return [(r[0], r[1]) for r in rows]
 
     async def get_person(self, person_id: int) -> Person | None:
@@ -640,23 +585,12 @@ class Store:
 
     async def _people_where(self, where: str, params: tuple[Any, ...]) -> list[Person]:
         rows = await self._fetchall(
-            "SELECT p.id, p.name, p.pinyin, p.latest_title, p.first_seen, p.last_seen, "
+            f"SELECT {PERSON_COLUMNS}, "
             "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
-            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC",
+            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC, p.id",
             params,
         )
-        return [
-            Person(
-                id=r[0],
-                name=r[1],
-                pinyin=r[2],
-                latest_title=r[3],
-                first_seen=_opt_time(r[4]),
-                last_seen=_opt_time(r[5]),
-                article_count=r[6],
-            )
-            for r in rows
-        ]
+        return [_person_from_row(r) for r in rows]
 
     async def person_statements(
         self, person_id: int, limit: int = 5, offset: int = 0
@@ -687,7 +621,7 @@ class Store:
         rows = await self._fetchall(
             "SELECT person_id, count(*) AS n FROM mentions "
             "WHERE role = 'spoke' AND published_at >= ? "
-            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC LIMIT ?",
+            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC, person_id LIMIT ?",
             (to_db_time(since), limit),
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
@@ -873,14 +807,7 @@ class Store:
         )
         if row is None:
             return None
-        return Chat(
-            id=row[0],
-            type=row[1],
-            language=row[2],
-            time_zone=row[3],
-            created_at=from_db_time(row[4]),
-            blocked_at=_opt_time(row[5]),
-        )
+        return _chat_from_row(row)
 
     async def set_chat_language(self, chat_id: int, language: str) -> None:
         """Choose the language the bot uses for pushes to a chat."""
@@ -889,25 +816,6 @@ class Store:
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
-
-
-def _single_titles(chains: Iterable[str]) -> list[str]:
-    """Split title chains (省委常委、沈阳市委书记) into single titles."""
-    titles: list[str] = []
-    for chain in chains:
-        for part in chain.replace(",", "、").replace("，", "、").split("、"):
-            part = part.strip()
-            if part and part not in titles:
-                titles.append(part)
-    return titles
-
-
-def _last_title(chains: Iterable[str]) -> str:
-    """Return the most specific title written: the whole first chain."""
-    for chain in chains:
-        if chain.strip():
-            return chain.strip()
-    return ""
 
 
 def _split_sql(script: str) -> list[str]:

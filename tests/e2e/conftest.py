@@ -35,8 +35,8 @@ async def bot_api() -> AsyncIterator[FakeBotApi]:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, bot_api: FakeBotApi) -> Callable[..., Settings]:
-    """Build Settings pointing at the fake API, a tmp database and a sources file."""
+def make_settings(tmp_path: Path, bot_api: FakeBotApi, db_target: str) -> Callable[..., Settings]:
+    """Build Settings pointing at the fake API, this test's database and a sources file."""
 
     def build(sources_toml: str = "", **env: str) -> Settings:
         sources = tmp_path / "sources.toml"
@@ -44,7 +44,7 @@ def make_settings(tmp_path: Path, bot_api: FakeBotApi) -> Callable[..., Settings
         values = {
             "NEWSBOT_TOKEN": TOKEN,
             "NEWSBOT_API_URL": bot_api.root_url,
-            "NEWSBOT_DB": str(tmp_path / "bot.db"),
+            "NEWSBOT_DB": db_target,
             "NEWSBOT_SOURCES": str(sources),
             "NEWSBOT_ADMINS": str(ADMIN_ID),
             **env,

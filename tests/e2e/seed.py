@@ -9,7 +9,7 @@ from pathlib import Path
 from news.ingest.fingerprint import fingerprint
 from news.models import ArticleAnalysis, Link, ParsedArticle
 from news.nlp.analysis import analyse
-from storage import Store
+from storage import open_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -48,10 +48,10 @@ def analysed_articles() -> tuple[tuple[str, ParsedArticle, ArticleAnalysis], ...
     return tuple(result)
 
 
-async def seed_store(path: Path, *, fetched_at: datetime | None = None) -> dict[str, int]:
+async def seed_store(target: Path | str, *, fetched_at: datetime | None = None) -> dict[str, int]:
     """Store every leader text as an article; return their ids by file name."""
     ids: dict[str, int] = {}
-    store = await Store.open(path)
+    store = await open_store(target)
     try:
         for name, article, analysis in analysed_articles():
             outcome = await store.add_article(

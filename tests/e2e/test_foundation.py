@@ -9,7 +9,7 @@ import pytest
 
 from handlers.texts import COMMANDS
 from news.models import ParsedArticle
-from storage import Store
+from storage.store import SqliteStore
 from tests.e2e.conftest import ADMIN_ID
 
 CHAT = 1001
@@ -19,7 +19,7 @@ async def seed_articles(
     path: Any, count: int, *, title: str = "辽宁新闻", long: bool = False
 ) -> None:
     """Put articles straight into the bot's database."""
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     try:
         for n in range(count):
             text = f"{title}{n} <&> " + ("振兴发展" * 60 if long else "")
@@ -44,7 +44,7 @@ async def test_start_welcomes_in_chinese_and_registers_the_chat(
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
     assert "东北新闻网" in reply.plain_text
     assert reply.parse_mode == "HTML"
-    store = await Store.open(bot.settings.db_path)
+    store = await SqliteStore.open(bot.settings.db_path)
     try:
         chat = await store.get_chat(CHAT)
     finally:
@@ -138,10 +138,10 @@ async def test_thirty_long_headlines_fit_one_accepted_message(
 async def test_an_error_is_logged_apologised_once_and_the_bot_goes_on(
     make_settings, start_bot, bot_api, monkeypatch, caplog
 ) -> None:
-    async def broken(self: Store, *args: object, **kwargs: object) -> list[object]:
+    async def broken(self: SqliteStore, *args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "count_articles", broken)
+    monkeypatch.setattr(SqliteStore, "count_articles", broken)
     await start_bot(make_settings())
     bot_api.push_text(CHAT, "/latest")
     [apology] = await bot_api.wait_for_messages(CHAT, 1)

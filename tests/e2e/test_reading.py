@@ -6,6 +6,8 @@ import pytest
 
 from tests.e2e.seed import seed_store
 
+pytestmark = pytest.mark.both_backends
+
 CHAT = 2002
 SEED = "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
 
@@ -13,7 +15,7 @@ SEED = "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
 @pytest.fixture
 async def reading_bot(make_settings, start_bot):
     settings = make_settings()
-    ids = await seed_store(settings.db_path)
+    ids = await seed_store(settings.db)
     bot = await start_bot(settings)
     return bot, ids
 
@@ -192,13 +194,16 @@ async def test_speaker_bad_input_gets_a_clear_reply(reading_bot, bot_api, query)
 async def test_speakers_of_the_week(make_settings, start_bot, bot_api) -> None:
     from datetime import UTC, datetime
 
-    from storage import Store
+    from storage import open_store
+    from tests.store_sql import execute_sql
 
     settings = make_settings()
-    await seed_store(settings.db_path)
-    store = await Store.open(settings.db_path)
-    await store._db.execute(
-        "UPDATE mentions SET published_at = ?", (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),)
+    await seed_store(settings.db)
+    store = await open_store(settings.db)
+    await execute_sql(
+        store,
+        "UPDATE mentions SET published_at = ?",
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     await store.close()
     await start_bot(settings)

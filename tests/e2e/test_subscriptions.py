@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import Store
+from storage import open_store
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.seed import seed_store
+
+pytestmark = pytest.mark.both_backends
 
 CHAT = 3003
 GROUP = -1001234
@@ -18,7 +20,7 @@ GROUP = -1001234
 async def bot(make_settings, start_bot):
     settings = make_settings()
     # Stored an hour ago: inside the next digest's 24-hour window.
-    await seed_store(settings.db_path, fetched_at=datetime.now(UTC) - timedelta(hours=1))
+    await seed_store(settings.db, fetched_at=datetime.now(UTC) - timedelta(hours=1))
     return await start_bot(settings)
 
 
@@ -38,7 +40,7 @@ async def test_subscribe_default_and_custom(bot, bot_api) -> None:
     )
     reply = await say(bot_api, CHAT, "/subscribe 07:30 Europe/Berlin", 2)
     assert reply.startswith("✅ 已订阅：每天 07:30（Europe/Berlin）")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         sub = await store.delivery.subscription(CHAT)
     finally:
@@ -98,7 +100,7 @@ async def test_subscription_from_a_forum_topic_remembers_the_topic(bot, bot_api)
     bot_api.push_text(GROUP, "/subscribe", message_thread_id=7)
     [reply] = await bot_api.wait_for_messages(GROUP, 1)
     assert reply.message_thread_id == 7
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         sub = await store.delivery.subscription(GROUP)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,9 +11,12 @@ from telegram.ext import ExtBot
 
 from handlers.delivery import Deliverer
 from news.schedule import next_due
-from storage import Store
+from storage import Store, open_store
 from tests.e2e.seed import seed_store
 from tests.fakes.bot_api import FakeBotApi
+from tests.store_sql import execute_sql
+
+pytestmark = pytest.mark.both_backends
 
 TOKEN = "555:delivery-test-token"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,10 +31,9 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    path = tmp_path / "d.db"
-    await seed_store(path, fetched_at=DUE - timedelta(hours=2))
-    opened = await Store.open(path)
+async def store(db_target: str) -> AsyncIterator[Store]:
+    await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+    opened = await open_store(db_target)
     yield opened
     await opened.close()
 
@@ -83,7 +84,7 @@ async def test_empty_digest_sent_when_the_chat_asks(
 ) -> None:
     await subscribe(store, 1, due=DUE + timedelta(days=1))
     await store.delivery.update_subscription(1, send_empty=True)
-    await store._db.execute("UPDATE subscriptions SET since_at = ?", ("2026-11-26T00:00:00Z",))
+    await execute_sql(store, "UPDATE subscriptions SET since_at = ?", "2026-11-26T00:00:00Z")
     await deliverer.tick(NOW + timedelta(days=1))
     [message] = api.messages_to(1)
     assert "今天没有新文章" in message.plain_text
@@ -117,7 +118,7 @@ async def test_down_for_days_resumes_without_a_backlog(
 ) -> None:
     await subscribe(store, 1)
     later = DUE + timedelta(days=3, minutes=30)
-    await store._db.execute("UPDATE articles SET fetched_at = '2026-11-28T20:00:00Z'")
+    await execute_sql(store, "UPDATE articles SET fetched_at = '2026-11-28T20:00:00Z'")
     report = await deliverer.tick(later)
     assert report.skipped == 1 and report.sent == 1  # the old days go; today is in the window
     assert len(api.messages_to(1)) == 1
@@ -190,7 +191,7 @@ async def test_follow_alerts_are_batched_and_sent_once(
     assert person is not None
     await store.delivery.follow(5, person.id, None)
     await store.delivery.follow_keyword(5, "城市", None)
-    await store._db.execute("UPDATE alert_cursor SET last_article_id = 0")  # as if all were new
+    await execute_sql(store, "UPDATE alert_cursor SET last_article_id = 0")  # as if all were new
     report = await deliverer.tick(NOW)
     assert report.alerts >= 2
     [message] = api.messages_to(5)
@@ -199,11 +200,10 @@ async def test_follow_alerts_are_batched_and_sent_once(
     assert len(api.messages_to(5)) == 1
 
 
-async def test_ten_subscribers_under_flood_limits(tmp_path: Path) -> None:
+async def test_ten_subscribers_under_flood_limits(db_target: str) -> None:
     async with FakeBotApi(TOKEN, global_rate=30) as api:
-        path = tmp_path / "f.db"
-        await seed_store(path, fetched_at=DUE - timedelta(hours=2))
-        store = await Store.open(path)
+        await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+        store = await open_store(db_target)
         try:
             from telegram.ext import AIORateLimiter
 

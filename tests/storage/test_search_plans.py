@@ -1,4 +1,5 @@
-"""Search and counting shortcuts give exactly what the plain queries give, on every path."""
+"""Search and counting shortcuts give exactly what the plain queries give, on every path and
+on both backends."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
+import storage.postgres.store as pg_module
 import storage.store as store_module
-from news.models import ParsedArticle
-from storage import Store
+from news.models import Article, ParsedArticle
+from storage import Store, open_store
+from storage.store import SqliteStore
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 WORDS = ("振兴", "营商环境", "于静", "城市品质")
+
+pytestmark = pytest.mark.both_backends
 
 
 def _article(n: int, rng: random.Random) -> ParsedArticle:
@@ -35,9 +40,9 @@ def _article(n: int, rng: random.Random) -> ParsedArticle:
 
 
 @pytest.fixture
-async def archive(tmp_path: Path) -> AsyncIterator[Store]:
+async def archive(db_target: str) -> AsyncIterator[Store]:
     rng = random.Random(7)
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(db_target) as store:
         for n in range(300):
             await store.add_article(
                 _article(n, rng), url_key=f"k{n}", fingerprint=f"f{n}", source_name=None
@@ -45,22 +50,20 @@ async def archive(tmp_path: Path) -> AsyncIterator[Store]:
         yield store
 
 
-def _expected(
-    path: str, words: list[str], since: datetime | None, until: datetime | None
+async def _expected(
+    store: Store, words: list[str], since: datetime | None, until: datetime | None
 ) -> list[int]:
     """Return every matching id newest first, found by substring in the stored texts."""
-    con = sqlite3.connect(path)
-    try:
-        rows = con.execute(
-            "SELECT id, title || char(10) || body, published_at FROM articles"
-        ).fetchall()
-    finally:
-        con.close()
-    low = since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else ""
-    high = until.strftime("%Y-%m-%dT%H:%M:%SZ") if until else "~"
-    kept = [r for r in rows if all(w in r[1] for w in words) and low <= r[2] < high]
-    kept.sort(key=lambda r: (r[2], r[0]), reverse=True)
-    return [r[0] for r in kept]
+    everything: list[Article] = await store.latest_articles(limit=100_000)
+    kept = [
+        a
+        for a in everything
+        if all(w in a.title + "\n" + a.body for w in words)
+        and (since is None or a.published_at >= since)
+        and (until is None or a.published_at < until)
+    ]
+    kept.sort(key=lambda a: (a.published_at, a.id), reverse=True)
+    return [a.id for a in kept]
 
 
 QUERIES = [
@@ -82,9 +85,10 @@ async def test_every_plan_pages_and_counts_like_a_plain_scan(
 ) -> None:
     # Small caps and windows send these few articles down the paths a large archive takes.
     monkeypatch.setattr(store_module, "SEARCH_COUNT_CAP", cap)
+    monkeypatch.setattr(pg_module, "SEARCH_COUNT_CAP", cap)
     monkeypatch.setattr(store_module, "SEARCH_WINDOW", window)
     for words, since, until in QUERIES:
-        expected = _expected(archive.path, words, since, until)
+        expected = await _expected(archive, words, since, until)
         for offset in (0, 5, 25, 60, 400):
             hits, total = await archive.search_articles(
                 words, since=since, until=until, limit=5, offset=offset
@@ -97,7 +101,7 @@ async def test_every_plan_pages_and_counts_like_a_plain_scan(
 
 async def test_relevance_order_ranks_every_hit(archive: Store) -> None:
     words = ["营商环境", "振兴"]
-    expected = _expected(archive.path, words, None, None)
+    expected = await _expected(archive, words, None, None)
     hits, total = await archive.search_articles(words, by_relevance=True, limit=len(expected))
     assert total == len(expected)
     assert sorted(h.article.id for h in hits) == sorted(expected)
@@ -108,7 +112,7 @@ async def test_relevance_order_ranks_every_hit(archive: Store) -> None:
 async def test_article_count_follows_every_change(tmp_path: Path) -> None:
     rng = random.Random(3)
     path = tmp_path / "c.db"
-    async with await Store.open(path) as bot, await Store.open(path) as ingest:
+    async with await SqliteStore.open(path) as bot, await SqliteStore.open(path) as ingest:
         assert await bot.count_articles() == 0
         await bot.add_article(_article(1, rng), url_key="a", fingerprint="a", source_name=None)
         assert await bot.count_articles() == 1  # this connection's own insert
@@ -125,7 +129,7 @@ async def test_article_count_follows_every_change(tmp_path: Path) -> None:
 
 async def test_article_count_never_keeps_a_transaction_that_rolls_back(tmp_path: Path) -> None:
     rng = random.Random(5)
-    async with await Store.open(tmp_path / "r.db") as store:
+    async with await SqliteStore.open(tmp_path / "r.db") as store:
         await store.add_article(_article(1, rng), url_key="a", fingerprint="a", source_name=None)
         assert await store.count_articles() == 1
         inserted = asyncio.Event()

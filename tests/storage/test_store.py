@@ -1,4 +1,5 @@
-"""Store on a real SQLite file: migrations, refusal of foreign files, articles, chats."""
+"""The store on both backends (a real SQLite file, a real PostgreSQL database): migrations,
+refusal of foreign or newer databases, articles, chats, sources."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from news.models import Link, ParsedArticle
-from storage import Store, StoreError
+from storage import Store, StoreError, open_store
 from storage.schema import SCHEMA_VERSION
+from storage.store import SqliteStore
+from tests.store_sql import INTEGRITY_ERRORS, execute_sql, fetch_sql
+
+pytestmark = pytest.mark.both_backends
 
 
 def parsed(n: int, *, url: str | None = None, day: int = 1) -> ParsedArticle:
@@ -37,7 +42,7 @@ async def add(store: Store, article: ParsedArticle, fingerprint: str | None = No
 
 async def test_migrates_a_new_file_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "n.db"
-    async with await Store.open(path) as store:
+    async with await SqliteStore.open(path) as store:
         assert await store.schema_version() == SCHEMA_VERSION
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -46,23 +51,25 @@ async def test_migrates_a_new_file_with_wal_and_foreign_keys(tmp_path: Path) -> 
     assert {"sources", "articles", "chats", "article_urls"} <= tables
 
 
-async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
-    path = tmp_path / "n.db"
-    async with await Store.open(path) as store:
+async def test_reopening_applies_nothing_twice(db_target: str) -> None:
+    async with await open_store(db_target) as store:
+        version = await store.schema_version()
+        assert version > 0
         await add(store, parsed(1))
-    async with await Store.open(path) as store:
+    async with await open_store(db_target) as store:
         assert await store.count_articles() == 1
+        assert await store.schema_version() == version
 
 
 async def test_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("my precious notes", encoding="utf-8")
     with pytest.raises(StoreError, match="not an SQLite database"):
-        await Store.open(path)
+        await SqliteStore.open(path)
     assert path.read_text(encoding="utf-8") == "my precious notes"
 
 
-async def test_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> None:
+async def test_sqlite_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> None:
     path = tmp_path / "n.db"
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE future (x)")
@@ -70,13 +77,13 @@ async def test_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path) -> Non
     con.commit()
     con.close()
     with pytest.raises(StoreError, match="newer"):
-        await Store.open(path)
+        await SqliteStore.open(path)
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 5
     con.close()
 
 
-async def test_a_failed_migration_leaves_no_trace(
+async def test_a_failed_sqlite_migration_leaves_no_trace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storage.store as store_module
@@ -86,80 +93,151 @@ async def test_a_failed_migration_leaves_no_trace(
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(broken))
     path = tmp_path / "n.db"
     with pytest.raises(sqlite3.OperationalError):
-        await Store.open(path)
+        await SqliteStore.open(path)
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA user_version").fetchone()[0] == len(broken) - 1
     assert con.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
     con.close()
 
 
-async def test_latest_articles_newest_first_and_round_trip(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "n.db") as store:
-        for n in range(5):
-            await add(store, parsed(n, day=n + 1))
-        latest = await store.latest_articles(3)
-        assert [a.title for a in latest] == ["标题4", "标题3", "标题2"]
-        first = latest[0]
-        assert first.published_at.tzinfo is not None
-        assert first.published_at == datetime(2024, 10, 5, 1, 4, tzinfo=UTC)
-        assert first.body == "第一段4。\n第二段。"
-        assert first.source == "辽宁日报"
-        assert await store.get_article(first.id) == first
-        assert await store.get_article(99999) is None
-        assert await store.article_related(first.id) == [
-            Link("https://news.nen.com.cn/a.shtml", "相关")
-        ]
+async def test_latest_articles_newest_first_and_round_trip(store: Store) -> None:
+    for n in range(5):
+        await add(store, parsed(n, day=n + 1))
+    latest = await store.latest_articles(3)
+    assert [a.title for a in latest] == ["标题4", "标题3", "标题2"]
+    first = latest[0]
+    assert first.published_at.tzinfo is not None
+    assert first.published_at == datetime(2024, 10, 5, 1, 4, tzinfo=UTC)
+    assert first.body == "第一段4。\n第二段。"
+    assert first.source == "辽宁日报"
+    assert await store.get_article(first.id) == first
+    assert await store.get_article(99999) is None
+    assert await store.article_related(first.id) == [
+        Link("https://news.nen.com.cn/a.shtml", "相关")
+    ]
 
 
-async def test_same_url_and_same_story_are_one_article(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "n.db") as store:
-        first = parsed(1)
-        again = await store.add_article(first, url_key="k1", fingerprint="fp", source_name=None)
-        assert again.created
-        dup_url = await store.add_article(
-            first, url_key="k1", fingerprint="other", source_name=None
+async def test_same_url_and_same_story_are_one_article(store: Store) -> None:
+    first = parsed(1)
+    again = await store.add_article(first, url_key="k1", fingerprint="fp", source_name=None)
+    assert again.created
+    dup_url = await store.add_article(first, url_key="k1", fingerprint="other", source_name=None)
+    assert (dup_url.created, dup_url.reason) == (False, "url")
+    moved = parsed(1, url="https://news.nen.com.cn/network/y/2024/10/01/1.shtml")
+    dup_story = await store.add_article(moved, url_key="k2", fingerprint="fp", source_name=None)
+    assert (dup_story.created, dup_story.reason) == (False, "fingerprint")
+    assert dup_story.article_id == again.article_id
+    assert await store.count_articles() == 1
+    assert await store.article_urls(again.article_id) == [first.url, moved.url]
+    assert await store.known_url_keys(["k1", "k2", "k3"]) == {"k1", "k2"}
+
+
+async def test_a_failing_insert_leaves_no_half_article(store: Store) -> None:
+    await store.add_article(parsed(1), url_key="k1", fingerprint="a", source_name=None)
+    # Same canonical URL under a new key: the articles insert succeeds at first glance,
+    # but url is UNIQUE, so the transaction must roll back entirely.
+    with pytest.raises(INTEGRITY_ERRORS):
+        await store.add_article(parsed(1), url_key="k-new", fingerprint="b", source_name=None)
+    assert await store.count_articles() == 1
+    assert await store.known_url_keys(["k-new"]) == set()
+
+
+async def test_chats_register_and_block(store: Store) -> None:
+    chat = await store.upsert_chat(42, "private", "en", "Asia/Shanghai")
+    assert (chat.id, chat.type, chat.language, chat.blocked_at) == (42, "private", "en", None)
+    await store.delivery.deactivate_chat(42, "bot was blocked by the user")
+    blocked = await store.get_chat(42)
+    assert blocked is not None and blocked.blocked_at is not None
+    again = await store.upsert_chat(42, "private", "zh", "Asia/Shanghai")
+    assert again.blocked_at is None and again.language == "zh"
+    assert again.created_at == chat.created_at
+
+
+async def test_source_health(store: Store) -> None:
+    await store.upsert_source("nen-liaoning", "东北新闻网·辽宁", "nen")
+    await store.record_source_error("nen-liaoning", "list page yielded no links")
+    await store.record_source_error("nen-liaoning", "timeout")
+    [status] = await store.source_statuses()
+    assert status.consecutive_failures == 2 and status.last_error == "timeout"
+    await store.record_source_success("nen-liaoning")
+    [status] = await store.source_statuses()
+    assert status.consecutive_failures == 0 and status.error_count == 2
+    assert status.last_success_at is not None
+
+
+@pytest.mark.postgres_only
+async def test_postgres_refuses_a_newer_schema_and_leaves_it_alone(db_target: str) -> None:
+    from storage.postgres.schema import SCHEMA_VERSION as PG_VERSION
+
+    async with await open_store(db_target) as store:
+        await execute_sql(
+            store, "INSERT INTO schema_migrations VALUES (?, 'later')", PG_VERSION + 5
         )
-        assert (dup_url.created, dup_url.reason) == (False, "url")
-        moved = parsed(1, url="https://news.nen.com.cn/network/y/2024/10/01/1.shtml")
-        dup_story = await store.add_article(moved, url_key="k2", fingerprint="fp", source_name=None)
-        assert (dup_story.created, dup_story.reason) == (False, "fingerprint")
-        assert dup_story.article_id == again.article_id
-        assert await store.count_articles() == 1
-        assert await store.article_urls(again.article_id) == [first.url, moved.url]
-        assert await store.known_url_keys(["k1", "k2", "k3"]) == {"k1", "k2"}
+        await execute_sql(store, "CREATE TABLE future (x INTEGER)")
+    with pytest.raises(StoreError, match="newer") as info:
+        await open_store(db_target)
+    assert "\n" not in str(info.value)
+    import asyncpg
+
+    con = await asyncpg.connect(db_target)
+    try:
+        assert await con.fetchval("SELECT max(version) FROM schema_migrations") == PG_VERSION + 5
+        assert await con.fetchval("SELECT to_regclass('future') IS NOT NULL")
+    finally:
+        await con.close()
 
 
-async def test_a_failing_insert_leaves_no_half_article(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "n.db") as store:
-        await store.add_article(parsed(1), url_key="k1", fingerprint="a", source_name=None)
-        # Same canonical URL under a new key: the articles insert succeeds at first glance,
-        # but url is UNIQUE, so the transaction must roll back entirely.
-        with pytest.raises(sqlite3.IntegrityError):
-            await store.add_article(parsed(1), url_key="k-new", fingerprint="b", source_name=None)
-        assert await store.count_articles() == 1
-        assert await store.known_url_keys(["k-new"]) == set()
+@pytest.mark.postgres_only
+async def test_a_failed_postgres_migration_leaves_no_trace(
+    db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    import storage.postgres.store as pg_module
+
+    async with await open_store(db_target) as store:
+        version = await store.schema_version()
+    broken = (*pg_module.MIGRATIONS, "CREATE TABLE half (x INTEGER); THIS IS NOT SQL")
+    monkeypatch.setattr(pg_module, "MIGRATIONS", broken)
+    monkeypatch.setattr(pg_module, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(asyncpg.PostgresSyntaxError):
+        await open_store(db_target)
+    monkeypatch.undo()
+    async with await open_store(db_target) as store:
+        assert await store.schema_version() == version
+        assert await fetch_sql(store, "SELECT to_regclass('half') IS NULL") == [(True,)]
 
 
-async def test_chats_register_and_block(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "n.db") as store:
-        chat = await store.upsert_chat(42, "private", "en", "Asia/Shanghai")
-        assert (chat.id, chat.type, chat.language, chat.blocked_at) == (42, "private", "en", None)
-        await store.delivery.deactivate_chat(42, "bot was blocked by the user")
-        blocked = await store.get_chat(42)
-        assert blocked is not None and blocked.blocked_at is not None
-        again = await store.upsert_chat(42, "private", "zh", "Asia/Shanghai")
-        assert again.blocked_at is None and again.language == "zh"
-        assert again.created_at == chat.created_at
+@pytest.mark.postgres_only
+async def test_three_instances_starting_at_once_migrate_once(db_target: str) -> None:
+    import asyncio
+
+    stores = await asyncio.gather(*(open_store(db_target) for _ in range(3)))
+    try:
+        versions = {await s.schema_version() for s in stores}
+        rows = await fetch_sql(stores[0], "SELECT version FROM schema_migrations ORDER BY version")
+        assert [r[0] for r in rows] == list(range(1, max(versions) + 1))
+        assert len(versions) == 1
+    finally:
+        for opened in stores:
+            await opened.close()
 
 
-async def test_source_health(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "n.db") as store:
-        await store.upsert_source("nen-liaoning", "东北新闻网·辽宁", "nen")
-        await store.record_source_error("nen-liaoning", "list page yielded no links")
-        await store.record_source_error("nen-liaoning", "timeout")
-        [status] = await store.source_statuses()
-        assert status.consecutive_failures == 2 and status.last_error == "timeout"
-        await store.record_source_success("nen-liaoning")
-        [status] = await store.source_statuses()
-        assert status.consecutive_failures == 0 and status.error_count == 2
-        assert status.last_success_at is not None
+def test_no_url_is_taken_for_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    monkeypatch.chdir(tmp_path)
+    for target in ("postgres:/x", "mysql://u:pw@h/db", "postgresql://u:pw@/nohost", "sqlite:x.db"):
+        with pytest.raises(StoreError) as info:
+            asyncio.run(open_store(target))
+        assert str(info.value).startswith("NEWSBOT_DB")
+        assert "pw" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    with pytest.raises(StoreError) as info:
+        await open_store("postgresql://newsbot:hunter2@127.0.0.1:9/newsbot")
+    message = str(info.value)
+    assert message.startswith("NEWSBOT_DB: cannot connect to")
+    assert "hunter2" not in message and "\n" not in message

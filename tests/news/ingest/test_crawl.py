@@ -18,7 +18,8 @@ from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher
 from news.ingest.sources_file import parse_sources
 from news.models import SourceConfig
-from storage import Store
+from storage import StoreUnavailable
+from storage.store import SqliteStore
 from tests.fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 
 SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
@@ -33,8 +34,8 @@ async def site() -> AsyncIterator[FakeNewsSite]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "crawl.db")
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore.open(tmp_path / "crawl.db")
     yield opened
     await opened.close()
 
@@ -44,7 +45,7 @@ def sources(site: FakeNewsSite) -> tuple[SourceConfig, ...]:
     return parse_sources(text, "sources.toml", ("nen", "generic"))
 
 
-async def crawl_all(site: FakeNewsSite, store: Store, **fetcher_options: object):
+async def crawl_all(site: FakeNewsSite, store: SqliteStore, **fetcher_options: object):
     async with httpx.AsyncClient(timeout=httpx.Timeout(2.0)) as client:
         fetcher = Fetcher(
             client,
@@ -58,7 +59,7 @@ async def crawl_all(site: FakeNewsSite, store: Store, **fetcher_options: object)
 
 
 async def test_crawls_every_article_once_and_again_changes_nothing(
-    site: FakeNewsSite, store: Store
+    site: FakeNewsSite, store: SqliteStore
 ) -> None:
     reports = await crawl_all(site, store)
     assert sum(r.new for r in reports) == len(ARTICLES)
@@ -74,7 +75,7 @@ async def test_crawls_every_article_once_and_again_changes_nothing(
     assert await store.count_articles() == len(ARTICLES)
 
 
-async def test_list_pages_use_conditional_get(site: FakeNewsSite, store: Store) -> None:
+async def test_list_pages_use_conditional_get(site: FakeNewsSite, store: SqliteStore) -> None:
     await crawl_all(site, store)
     list_path = MANIFEST["channels"][0]["list"]
     hits_before = site.hits(list_path)
@@ -99,7 +100,7 @@ async def test_list_pages_use_conditional_get(site: FakeNewsSite, store: Store) 
     ids=["500", "404", "timeout", "reset", "truncated", "20MB", "20MB-chunked", "redirect-loop"],
 )
 async def test_a_broken_article_is_skipped_and_nothing_else_is_lost(
-    site: FakeNewsSite, store: Store, fault: Fault
+    site: FakeNewsSite, store: SqliteStore, fault: Fault
 ) -> None:
     broken = ARTICLES[0]["path"]
     site.set_fault(broken, fault)
@@ -113,14 +114,16 @@ async def test_a_broken_article_is_skipped_and_nothing_else_is_lost(
     assert await store.count_articles() == len(ARTICLES)
 
 
-async def test_transient_500s_are_retried(site: FakeNewsSite, store: Store) -> None:
+async def test_transient_500s_are_retried(site: FakeNewsSite, store: SqliteStore) -> None:
     site.set_fault(ARTICLES[1]["path"], Fault(status=503, fail_first=2))
     reports = await crawl_all(site, store, attempts=4)
     assert sum(r.failed for r in reports) == 0
     assert await store.count_articles() == len(ARTICLES)
 
 
-async def test_wrong_or_missing_charset_still_decodes(site: FakeNewsSite, store: Store) -> None:
+async def test_wrong_or_missing_charset_still_decodes(
+    site: FakeNewsSite, store: SqliteStore
+) -> None:
     gbk = next(a for a in ARTICLES if a["encoding"].lower() in ("gbk", "gb18030", "gb2312"))
     utf8 = next(a for a in ARTICLES if a["encoding"] == "utf-8")
     site.set_fault(gbk["path"], Fault(content_type="text/html; charset=utf-8"))
@@ -131,7 +134,7 @@ async def test_wrong_or_missing_charset_still_decodes(site: FakeNewsSite, store:
 
 
 async def test_a_list_page_whose_markup_changed_is_an_error_not_silence(
-    site: FakeNewsSite, store: Store
+    site: FakeNewsSite, store: SqliteStore
 ) -> None:
     channel = MANIFEST["channels"][1]
     site.add_page(channel["list"], "<html><body><p>改版了</p></body></html>".encode())
@@ -145,7 +148,7 @@ async def test_a_list_page_whose_markup_changed_is_an_error_not_silence(
 
 
 async def test_a_failing_list_page_is_counted_for_the_admin(
-    site: FakeNewsSite, store: Store
+    site: FakeNewsSite, store: SqliteStore
 ) -> None:
     channel = MANIFEST["channels"][0]
     site.set_fault(channel["list"], Fault(status=500))
@@ -155,21 +158,23 @@ async def test_a_failing_list_page_is_counted_for_the_admin(
 
 
 async def test_a_crash_mid_article_leaves_no_half_row(
-    site: FakeNewsSite, store: Store, monkeypatch: pytest.MonkeyPatch
+    site: FakeNewsSite, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from storage import store as store_module
 
-    original = store_module.Store._write_analysis
+    original = store_module.SqliteStore._write_analysis
     calls = {"n": 0}
 
-    async def dies_on_the_third(self: Store, *args: object, **kwargs: object) -> None:
+    async def dies_on_the_third(self: SqliteStore, *args: object, **kwargs: object) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise sqlite3.OperationalError("disk I/O error")
         await original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module.Store, "_write_analysis", dies_on_the_third)
-    with pytest.raises(sqlite3.OperationalError):
+    monkeypatch.setattr(store_module.SqliteStore, "_write_analysis", dies_on_the_third)
+    # A disk error inside the transaction is reported as the store being unavailable (main's
+    # issue 15), after the rollback.
+    with pytest.raises(StoreUnavailable):
         await crawl_all(site, store)
     db = store._db
     async with db.execute(

@@ -1,0 +1,498 @@
+"""The PostgreSQL delivery store: subscriptions, follows, and the once-only delivery ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from news.models import Delivery, Person, Subscription
+from storage.base import (
+    DELIVERY_COLUMNS,
+    SUB_COLUMNS,
+    DeliveryStore,
+    _delivery,
+    _now,
+    _subscription,
+    subscription_values,
+    to_db_time,
+)
+from storage.postgres.store import PostgresStore, pg, rowcount
+
+# A row is open when it waits to be sent, or was being sent by an instance whose lease ran out
+# (it died, or stopped mid-send): such a row is sent again, at most once more.
+_OPEN_WHERE = (
+    "(status = 'pending' OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))"
+)
+_INSERT_DIGEST = (
+    "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, created_at, "
+    "updated_at) VALUES (?, 'digest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+class PostgresDeliveryStore(DeliveryStore):
+    """Typed access to subscriptions, follows and the delivery ledger on PostgreSQL."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        chat_id: int,
+        digest_time: str,
+        time_zone: str,
+        next_due_at: datetime,
+        thread_id: int | None,
+    ) -> Subscription:
+        """Create or update a chat's daily digest and make it active."""
+        await self.store._execute(
+            "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
+            " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
+            "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
+            "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
+            chat_id,
+            thread_id,
+            digest_time,
+            time_zone,
+            to_db_time(next_due_at),
+            to_db_time(_now()),
+        )
+        found = await self.subscription(chat_id)
+        assert found is not None
+        return found
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        """Return a chat's digest subscription (active or not), or None."""
+        row = await self.store._fetchrow(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id "
+            "WHERE s.chat_id = ?",
+            chat_id,
+        )
+        return _subscription(row) if row else None
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Stop a chat's digest; return whether there was an active one."""
+        changed = await self.store._execute(
+            "UPDATE subscriptions SET active = 0 WHERE chat_id = ? AND active = 1", chat_id
+        )
+        return changed > 0
+
+    async def update_subscription(self, chat_id: int, **fields: Any) -> Subscription | None:
+        """Change some settings of a subscription (time, zone, next due, channels, empty)."""
+        values = subscription_values(fields)
+        if values:
+            sets = ", ".join(f"{name} = ?" for name, _ in values)
+            await self.store._execute(
+                f"UPDATE subscriptions SET {sets} WHERE chat_id = ?",
+                *(v for _, v in values),
+                chat_id,
+            )
+        return await self.subscription(chat_id)
+
+    async def due_subscriptions(self, now: datetime, limit: int = 1000) -> list[Subscription]:
+        """Return active subscriptions whose digest is due, earliest first."""
+        rows = await self.store._fetch(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id "
+            "WHERE s.active = 1 AND s.next_due_at <= ? ORDER BY s.next_due_at LIMIT ?",
+            to_db_time(now),
+            limit,
+        )
+        return [_subscription(r) for r in rows]
+
+    async def schedule_digest(
+        self,
+        subscription: Subscription,
+        *,
+        key: str,
+        next_due_at: datetime,
+        payload: dict[str, Any],
+        status: str = "pending",
+    ) -> bool:
+        """Record a due digest in the ledger and move the subscription on, in one transaction.
+
+        Returns False when the ledger already holds this digest (it is never made twice).
+        """
+        now = to_db_time(_now())
+        async with self.store.transaction() as con:
+            created = rowcount(
+                await con.execute(
+                    pg(_INSERT_DIGEST),
+                    subscription.chat_id,
+                    key,
+                    status,
+                    json.dumps(payload),
+                    subscription.thread_id,
+                    now,
+                    now,
+                )
+            )
+            await con.execute(
+                "UPDATE subscriptions SET next_due_at = $1 WHERE chat_id = $2 AND next_due_at = $3",
+                to_db_time(next_due_at),
+                subscription.chat_id,
+                to_db_time(subscription.next_due_at),
+            )
+        return created > 0
+
+    async def add_manual_digest(
+        self, chat_id: int, key: str, payload: dict[str, Any], thread_id: int | None
+    ) -> bool:
+        """Record an admin's /digest_now in the ledger; False if that key exists."""
+        now = to_db_time(_now())
+        created = await self.store._execute(
+            _INSERT_DIGEST, chat_id, key, "pending", json.dumps(payload), thread_id, now, now
+        )
+        return created > 0
+
+    # --- follows -------------------------------------------------------------------------
+
+    async def follow(self, chat_id: int, person_id: int, thread_id: int | None) -> bool:
+        """Follow a person in a chat; False if it was already followed."""
+        existing = await self.store._fetchrow(
+            "SELECT active FROM follows WHERE chat_id = ? AND person_id = ?", chat_id, person_id
+        )
+        await self.store._execute(
+            "INSERT INTO follows (chat_id, person_id, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, person_id) DO UPDATE SET "
+            "active = 1, thread_id = excluded.thread_id",
+            chat_id,
+            person_id,
+            thread_id,
+            to_db_time(_now()),
+        )
+        return existing is None or not existing[0]
+
+    async def unfollow(self, chat_id: int, person_id: int) -> bool:
+        """Stop following a person; False if they were not followed."""
+        changed = await self.store._execute(
+            "DELETE FROM follows WHERE chat_id = ? AND person_id = ?", chat_id, person_id
+        )
+        return changed > 0
+
+    async def followed_people(self, chat_id: int) -> list[Person]:
+        """Return the people a chat follows, by name."""
+        rows = await self.store._fetch(
+            "SELECT person_id FROM follows WHERE chat_id = ? AND active = 1", chat_id
+        )
+        people = await self.store.people_by_ids(r[0] for r in rows)
+        return sorted(people.values(), key=lambda p: p.name)
+
+    async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
+        """Follow a word in new titles; False if it was already followed."""
+        await self.store._execute(
+            "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
+            chat_id,
+            keyword,
+            thread_id,
+            to_db_time(_now()),
+        )
+        return True
+
+    async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
+        """Stop following a word; False if it was not followed."""
+        changed = await self.store._execute(
+            "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?", chat_id, keyword
+        )
+        return changed > 0
+
+    async def followed_keywords(self, chat_id: int) -> list[str]:
+        """Return the words a chat follows."""
+        rows = await self.store._fetch(
+            "SELECT keyword FROM keyword_follows WHERE chat_id = ? AND active = 1 "
+            'ORDER BY keyword COLLATE "C"',
+            chat_id,
+        )
+        return [r[0] for r in rows]
+
+    async def enqueue_alerts(self, batch: int = 500) -> int:
+        """Turn articles stored since the last call into pending alerts for their followers.
+
+        The cursor and the alerts move in one transaction, so a crash repeats nothing and
+        loses nothing; the cursor row is locked, so two instances never take the same batch.
+        The first call only sets the cursor: no alerts for the back catalogue.
+        """
+        now = to_db_time(_now())
+        async with self.store.transaction() as con:
+            start = await con.fetchval(
+                "SELECT last_article_id FROM alert_cursor WHERE id = 1 FOR UPDATE"
+            )
+            top = int(await con.fetchval("SELECT coalesce(max(id), 0) FROM articles"))
+            if start is None:
+                await con.execute(
+                    "INSERT INTO alert_cursor (id, last_article_id) VALUES (1, $1) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    top,
+                )
+                return 0
+            end = min(top, int(start) + batch)
+            if end <= start:
+                return 0
+            created = 0
+            for sql in (
+                # Followed people who spoke in the new articles.
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), 'pending', "
+                "json_build_object('article_id', m.article_id)::text, f.thread_id, $1, $2 "
+                "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
+                "WHERE m.role = 'spoke' AND m.article_id > $3 AND m.article_id <= $4 "
+                "ON CONFLICT DO NOTHING",
+                # Followed words in the new titles.
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
+                "json_build_object('article_id', a.id)::text, k.thread_id, $1, $2 "
+                "FROM articles a JOIN keyword_follows k ON k.active = 1 "
+                "AND strpos(lower(a.title), lower(k.keyword)) > 0 "
+                "WHERE a.id > $3 AND a.id <= $4 "
+                "ON CONFLICT DO NOTHING",
+            ):
+                created += rowcount(await con.execute(sql, now, now, start, end))
+            await con.execute("UPDATE alert_cursor SET last_article_id = $1 WHERE id = 1", end)
+        return created
+
+    # --- the ledger ----------------------------------------------------------------------
+
+    async def open_deliveries(
+        self, limit: int = 1000, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and 'sending' ones whose lease ended."""
+        rows = await self.store._fetch(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE {_OPEN_WHERE} ORDER BY id LIMIT ?",
+            to_db_time(now or _now()),
+            limit,
+        )
+        return [_delivery(r) for r in rows]
+
+    async def claim_deliveries(
+        self, ids: Iterable[int], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Mark open rows 'sending' for this owner until the lease ends; return those it got.
+
+        The rows are locked with FOR UPDATE SKIP LOCKED inside the one UPDATE: an instance
+        claiming at the same moment skips them instead of waiting, and the open-row condition
+        is checked again on the locked rows, so each row is claimed by one instance at a time.
+        Each claim counts one attempt.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return []
+        stamp = to_db_time(now or _now())
+        rows = await self.store._fetch(
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, "
+            "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM deliveries "
+            f"WHERE id = ANY(?::bigint[]) AND {_OPEN_WHERE} FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {DELIVERY_COLUMNS}",
+            owner,
+            to_db_time(lease_until),
+            stamp,
+            wanted,
+            stamp,
+        )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+    async def release_deliveries(
+        self, ids: Iterable[int], owner: str, error: str = "", *, refund_attempt: bool = False
+    ) -> None:
+        """Put this owner's claimed rows back to 'pending' (flood control, an outage, a move).
+
+        With refund_attempt the claim's attempt is given back: Telegram being out of reach is
+        an outage, not a failure of the message.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return
+        refund = ", attempts = greatest(attempts - 1, 0)" if refund_attempt else ""
+        await self.store._execute(
+            "UPDATE deliveries SET status = 'pending', lease_owner = '', lease_until = NULL, "
+            f"error = ?, updated_at = ?{refund} WHERE id = ANY(?::bigint[]) "
+            "AND status = 'sending' AND lease_owner = ?",
+            error[:300],
+            to_db_time(_now()),
+            wanted,
+            owner,
+        )
+
+    async def save_parts(self, delivery_id: int, parts: list[str]) -> None:
+        """Keep a digest's composed messages, so a resumed send sends the same parts."""
+        await self.store._execute(
+            "UPDATE deliveries SET parts = ? WHERE id = ? AND parts IS NULL",
+            json.dumps(parts, ensure_ascii=False),
+            delivery_id,
+        )
+
+    async def record_parts_sent(self, delivery_id: int, count: int) -> None:
+        """Record that the first `count` parts of a digest have gone out."""
+        await self.store._execute(
+            "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND parts_sent < ?",
+            count,
+            delivery_id,
+            count,
+        )
+
+    async def reclaim_interrupted(self) -> int:
+        """End every lease on rows left 'sending'; return how many.
+
+        Only for a store one bot holds alone: on a shared PostgreSQL database other instances
+        may be sending those rows right now, so `newsbot run` never calls this there.
+        """
+        return await self.store._execute(
+            "UPDATE deliveries SET lease_until = NULL WHERE status = 'sending'"
+        )
+
+    async def mark_deliveries(
+        self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
+    ) -> None:
+        """Move ledger rows to a new status (sending, sent, failed, skipped) and commit."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        attempt = ", attempts = attempts + 1" if count_attempt else ""
+        await self.store._execute(
+            f"UPDATE deliveries SET status = ?, error = ?, updated_at = ?{attempt} "
+            "WHERE id = ANY(?::bigint[])",
+            status,
+            error[:300],
+            to_db_time(_now()),
+            wanted,
+        )
+
+    # --- leases --------------------------------------------------------------------------
+
+    async def take_lease(
+        self, name: str, owner: str, until: datetime, now: datetime | None = None
+    ) -> bool:
+        """Take or renew the named lease until `until`; False while another owner holds it."""
+        row = await self.store._fetchrow(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+            "expires_at = excluded.expires_at "
+            "WHERE leases.owner = excluded.owner OR leases.expires_at < ? RETURNING owner",
+            name,
+            owner,
+            to_db_time(until),
+            to_db_time(now or _now()),
+        )
+        return row is not None
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give up the named lease if this owner holds it."""
+        await self.store._execute("DELETE FROM leases WHERE name = ? AND owner = ?", name, owner)
+
+    async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
+        """Mark a digest sent and start the chat's next digest where this one ended."""
+        async with self.store.transaction() as con:
+            await con.execute(
+                "UPDATE deliveries SET status = 'sent', updated_at = $1 WHERE id = $2",
+                to_db_time(_now()),
+                delivery_id,
+            )
+            if until is not None:
+                await con.execute(
+                    "UPDATE subscriptions SET since_at = $1, not_found = 0 WHERE chat_id = $2 "
+                    "AND (since_at IS NULL OR since_at < $1)",
+                    to_db_time(until),
+                    chat_id,
+                )
+
+    async def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop every push to a chat (it blocked or removed the bot) and close its open rows."""
+        now = to_db_time(_now())
+        async with self.store.transaction() as con:
+            for table in ("subscriptions", "follows", "keyword_follows"):
+                await con.execute(f"UPDATE {table} SET active = 0 WHERE chat_id = $1", chat_id)
+            await con.execute(
+                "UPDATE deliveries SET status = 'failed', error = $1, updated_at = $2 "
+                "WHERE chat_id = $3 AND status IN ('pending', 'sending')",
+                reason[:300],
+                now,
+                chat_id,
+            )
+            await con.execute("UPDATE chats SET blocked_at = $1 WHERE id = $2", now, chat_id)
+
+    async def note_chat_not_found(self, chat_id: int) -> int:
+        """Count a "chat not found" answer; return how many in a row."""
+        row = await self.store._fetchrow(
+            "UPDATE subscriptions SET not_found = not_found + 1 WHERE chat_id = ? "
+            "RETURNING not_found",
+            chat_id,
+        )
+        return int(row[0]) if row else 1
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """Move a chat's subscriptions, follows and open deliveries to its new (supergroup) id."""
+        async with self.store.transaction() as con:
+            # What SQLite's UPDATE OR REPLACE does: the old chat's rows win over the new id's.
+            await con.execute(
+                "DELETE FROM subscriptions WHERE chat_id = $2 "
+                "AND EXISTS (SELECT 1 FROM subscriptions WHERE chat_id = $1)",
+                old_id,
+                new_id,
+            )
+            await con.execute(
+                "DELETE FROM follows n USING follows o WHERE n.chat_id = $2 AND o.chat_id = $1 "
+                "AND o.person_id = n.person_id",
+                old_id,
+                new_id,
+            )
+            await con.execute(
+                "DELETE FROM keyword_follows n USING keyword_follows o WHERE n.chat_id = $2 "
+                "AND o.chat_id = $1 AND o.keyword = n.keyword",
+                old_id,
+                new_id,
+            )
+            for table in ("subscriptions", "follows", "keyword_follows"):
+                await con.execute(
+                    f"UPDATE {table} SET chat_id = $2 WHERE chat_id = $1", old_id, new_id
+                )
+            # And its UPDATE OR IGNORE: a row the new id already has stays with the old one.
+            await con.execute(
+                "UPDATE deliveries d SET chat_id = $2 WHERE d.chat_id = $1 "
+                "AND d.status IN ('pending', 'sending') AND NOT EXISTS (SELECT 1 FROM deliveries e "
+                "WHERE e.chat_id = $2 AND e.kind = d.kind AND e.key = d.key)",
+                old_id,
+                new_id,
+            )
+            await con.execute(
+                "INSERT INTO chats (id, type, language, time_zone, created_at) "
+                "SELECT $2, 'supergroup', language, time_zone, created_at FROM chats WHERE id = $1 "
+                "ON CONFLICT DO NOTHING",
+                old_id,
+                new_id,
+            )
+
+    async def delivery_status(self, chat_id: int, kind: str, key: str) -> str | None:
+        """Return the ledger status of one delivery, or None if there is no such row."""
+        row = await self.store._fetchrow(
+            "SELECT status FROM deliveries WHERE chat_id = ? AND kind = ? AND key = ?",
+            chat_id,
+            kind,
+            key,
+        )
+        return row[0] if row else None
+
+    async def delivery_counts(self) -> dict[str, int]:
+        """Return how many ledger rows are in each status."""
+        rows = await self.store._fetch("SELECT status, count(*) FROM deliveries GROUP BY status")
+        return {r[0]: r[1] for r in rows}
+
+    async def articles_between(
+        self, since: datetime, until: datetime, channels: tuple[str, ...] = (), limit: int = 200
+    ) -> list[int]:
+        """Return ids of articles fetched in [since, until) (optionally of some sources)."""
+        params: list[Any] = [to_db_time(since), to_db_time(until)]
+        where = "fetched_at >= ? AND fetched_at < ?"
+        if channels:
+            where += " AND source_name = ANY(?::text[])"
+            params.append(list(channels))
+        rows = await self.store._fetch(
+            f"SELECT id FROM articles WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ?",
+            *params,
+            limit,
+        )
+        return [r[0] for r in rows]

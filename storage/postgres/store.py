@@ -1,0 +1,711 @@
+"""The PostgreSQL backend of the store contract: typed async methods over one asyncpg pool."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from news.models import (
+    Article,
+    ArticleAnalysis,
+    Chat,
+    Link,
+    ParsedArticle,
+    Person,
+    SearchHit,
+    SourceStatus,
+    Statement,
+    StoreOutcome,
+)
+from storage.base import (
+    ARTICLE_COLUMNS,
+    PERSON_COLUMNS,
+    Store,
+    StoreError,
+    _article_from_row,
+    _chat_from_row,
+    _last_title,
+    _now,
+    _person_from_row,
+    _related_links,
+    _single_titles,
+    _source_status,
+    from_db_time,
+    to_db_time,
+)
+from storage.open import redact_target
+from storage.postgres.schema import MIGRATIONS, SCHEMA_VERSION
+from storage.search import gram_terms, like_pattern, search_text, short_word_terms
+
+if TYPE_CHECKING:
+    from storage.postgres.delivery import PostgresDeliveryStore
+
+logger = logging.getLogger(__name__)
+
+# Connections per process: the handlers' concurrent reads plus a delivery tick; three
+# instances stay far below the server's default max_connections (100).
+POOL_MIN = 1
+POOL_MAX = 8
+SEARCH_COUNT_CAP = 1000
+# Every instance that starts takes this lock before it looks at schema_migrations, so three
+# starting at once migrate once. The number is 'newsbot' in ASCII.
+MIGRATION_LOCK = 0x6E657773626F74
+
+_PLACEHOLDER_RE = re.compile(r"\?")
+
+
+@lru_cache(maxsize=512)
+def pg(sql: str) -> str:
+    """Turn the `?` placeholders of portable SQL into asyncpg's `$1, $2, …` (none in literals)."""
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER_RE.sub(lambda _m: f"${next(counter)}", sql)
+
+
+def rowcount(status: str) -> int:
+    """Return the row count from an asyncpg command status ('UPDATE 3', 'INSERT 0 1')."""
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PostgresStore(Store):
+    """The store on a PostgreSQL database, one connection pool per process."""
+
+    backend = "postgresql"
+
+    def __init__(self, pool: Any, url: str) -> None:
+        self._pool = pool
+        self.path = redact_target(url)  # shown in messages; never the password
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect, check the schema version, and apply pending migrations under a lock."""
+        shown = redact_target(url)
+        try:
+            pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # asyncpg's messages name host, user and database, never the password.
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"NEWSBOT_DB: cannot connect to {shown!r}: {reason}") from None
+        store = cls(pool, url)
+        try:
+            await store._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
+
+    @property
+    def delivery(self) -> PostgresDeliveryStore:
+        """Return the subscriptions-and-ledger view of this database."""
+        from storage.postgres.delivery import PostgresDeliveryStore
+
+        return PostgresDeliveryStore(self)
+
+    async def close(self) -> None:
+        """Close every connection of the pool."""
+        await self._pool.close()
+
+    async def _migrate(self) -> None:
+        async with self._pool.acquire() as con:
+            await con.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                version = await self._read_version(con)
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"NEWSBOT_DB: {self.path!r} is at schema version {version}, newer than "
+                        f"this newsbot ({SCHEMA_VERSION}); upgrade newsbot or use another "
+                        "database"
+                    )
+                for number in range(version + 1, SCHEMA_VERSION + 1):
+                    async with con.transaction():
+                        if number == 1:
+                            await con.execute(
+                                "CREATE TABLE schema_migrations ("
+                                "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                            )
+                        await con.execute(MIGRATIONS[number - 1])
+                        await con.execute(
+                            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                            number,
+                            to_db_time(_now()),
+                        )
+                    logger.info("database migrated to schema version %d", number)
+            finally:
+                await con.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+    @staticmethod
+    async def _read_version(con: Any) -> int:
+        exists = await con.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not exists:
+            return 0
+        return int(await con.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    async def schema_version(self) -> int:
+        """Return the number of migrations applied to this database."""
+        async with self._pool.acquire() as con:
+            return await self._read_version(con)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """Run the block on one connection in one transaction: all of it lands, or none."""
+        async with self._pool.acquire() as con, con.transaction():
+            yield con
+
+    async def _execute(self, sql: str, *args: Any) -> int:
+        """Run one write statement (with `?` placeholders) on its own; return its row count."""
+        return rowcount(await self._pool.execute(pg(sql), *args))
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        return list(await self._pool.fetch(pg(sql), *args))
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any:
+        return await self._pool.fetchrow(pg(sql), *args)
+
+    # --- sources -------------------------------------------------------------------------
+
+    async def upsert_source(self, name: str, title: str, profile: str) -> None:
+        """Record a configured source, updating its title and profile."""
+        await self._execute(
+            "INSERT INTO sources (name, title, profile, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET title = excluded.title, profile = excluded.profile",
+            name,
+            title,
+            profile,
+            to_db_time(_now()),
+        )
+
+    async def record_source_success(self, name: str, at: datetime | None = None) -> None:
+        """Note a run of the source that completed."""
+        await self._execute(
+            "UPDATE sources SET last_success_at = ?, consecutive_failures = 0 WHERE name = ?",
+            to_db_time(at or _now()),
+            name,
+        )
+
+    async def record_source_error(self, name: str, error: str, at: datetime | None = None) -> None:
+        """Note an error of the source (a failed run, or a list page that yielded nothing)."""
+        await self._execute(
+            "UPDATE sources SET last_error_at = ?, last_error = ?, "
+            "consecutive_failures = consecutive_failures + 1, error_count = error_count + 1 "
+            "WHERE name = ?",
+            to_db_time(at or _now()),
+            error[:500],
+            name,
+        )
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        """Return every source's health and article count, by name."""
+        rows = await self._fetch(
+            "SELECT s.name, s.title, s.profile, s.last_success_at, s.last_error_at, s.last_error, "
+            "s.consecutive_failures, s.error_count, "
+            "(SELECT count(*) FROM articles a WHERE a.source_name = s.name) "
+            'FROM sources s ORDER BY s.name COLLATE "C"'
+        )
+        return [_source_status(r) for r in rows]
+
+    async def list_validators(self, url: str) -> tuple[str | None, str | None]:
+        """Return the ETag and Last-Modified last seen for a list page."""
+        row = await self._fetchrow(
+            "SELECT etag, last_modified FROM list_validators WHERE url = ?", url
+        )
+        return (row[0], row[1]) if row else (None, None)
+
+    async def save_list_validators(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> None:
+        """Remember a list page's validators for the next conditional GET."""
+        await self._execute(
+            "INSERT INTO list_validators (url, etag, last_modified) VALUES (?, ?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+            "last_modified = excluded.last_modified",
+            url,
+            etag,
+            last_modified,
+        )
+
+    # --- articles ------------------------------------------------------------------------
+
+    async def known_url_keys(self, keys: Iterable[str]) -> set[str]:
+        """Return which of these normalised URL keys already belong to a stored article."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+        rows = await self._fetch(
+            "SELECT url_key FROM article_urls WHERE url_key = ANY(?::text[])", wanted
+        )
+        return {r[0] for r in rows}
+
+    async def add_article(
+        self,
+        article: ParsedArticle,
+        *,
+        url_key: str,
+        fingerprint: str,
+        source_name: str | None,
+        fetched_at: datetime | None = None,
+        analysis: ArticleAnalysis | None = None,
+    ) -> StoreOutcome:
+        """Store a parsed article once: a known URL or fingerprint links to the existing row."""
+        async with self.transaction() as con:
+            known = await con.fetchval(
+                "SELECT article_id FROM article_urls WHERE url_key = $1", url_key
+            )
+            if known is not None:
+                return StoreOutcome(article_id=known, created=False, reason="url")
+            same = await con.fetchval(
+                "SELECT id FROM articles WHERE content_hash = $1 ORDER BY id LIMIT 1", fingerprint
+            )
+            if same is not None:
+                # The same story republished at another URL (another channel): one article,
+                # both URLs.
+                await con.execute(
+                    "INSERT INTO article_urls (url_key, url, article_id) VALUES ($1, $2, $3)",
+                    url_key,
+                    article.url,
+                    same,
+                )
+                return StoreOutcome(article_id=same, created=False, reason="fingerprint")
+            related = json.dumps(
+                [{"url": link.url, "title": link.title} for link in article.related],
+                ensure_ascii=False,
+            )
+            published = to_db_time(article.published_at)
+            article_id = await con.fetchval(
+                pg(
+                    "INSERT INTO articles (url, title, published_at, source, editor, body, "
+                    "fetched_at, content_hash, source_name, subtitle, reporter, channel, related) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                article.url,
+                article.title,
+                published,
+                article.source,
+                article.editor,
+                article.body,
+                to_db_time(fetched_at or _now()),
+                fingerprint,
+                source_name,
+                article.subtitle,
+                article.reporter,
+                article.channel,
+                related,
+            )
+            await con.execute(
+                "INSERT INTO article_urls (url_key, url, article_id) VALUES ($1, $2, $3)",
+                url_key,
+                article.url,
+                article_id,
+            )
+            await write_search_row(con, article_id, published, article.title, article.body)
+            if analysis is not None:
+                await self._write_analysis(con, article_id, article.published_at, analysis)
+            return StoreOutcome(article_id=article_id, created=True)
+
+    async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
+        """Replace an article's summary, keywords and mentions with a fresh analysis."""
+        row = await self._fetchrow("SELECT published_at FROM articles WHERE id = ?", article_id)
+        if row is None:
+            raise KeyError(f"no article {article_id}")
+        async with self.transaction() as con:
+            await self._write_analysis(con, article_id, from_db_time(row[0]), analysis)
+
+    async def _write_analysis(
+        self, con: Any, article_id: int, published_at: datetime, analysis: ArticleAnalysis
+    ) -> None:
+        """Write an analysis inside the caller's transaction (on its connection)."""
+        when = to_db_time(published_at)
+        await con.execute(
+            "UPDATE articles SET summary = $1, keywords = $2 WHERE id = $3",
+            analysis.summary,
+            ",".join(analysis.keywords),
+            article_id,
+        )
+        await con.execute("DELETE FROM mentions WHERE article_id = $1", article_id)
+        for person in analysis.people:
+            person_id = await con.fetchval(
+                pg(
+                    "INSERT INTO people (name, pinyin, latest_title, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET "
+                    "latest_title = CASE WHEN excluded.last_seen >= coalesce(people.last_seen, '')"
+                    "  AND excluded.latest_title <> '' THEN excluded.latest_title "
+                    "  ELSE people.latest_title END, "
+                    "first_seen = least(people.first_seen, excluded.first_seen), "
+                    "last_seen = greatest(people.last_seen, excluded.last_seen) "
+                    "RETURNING id"
+                ),
+                person.name,
+                person.pinyin,
+                _last_title(person.titles),
+                when,
+                when,
+            )
+            for title in _single_titles(person.titles):
+                await con.execute(
+                    "INSERT INTO person_titles (person_id, title, first_seen, last_seen) "
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT(person_id, title) DO UPDATE SET "
+                    "first_seen = least(person_titles.first_seen, excluded.first_seen), "
+                    "last_seen = greatest(person_titles.last_seen, excluded.last_seen)",
+                    person_id,
+                    title,
+                    when,
+                    when,
+                )
+            title_text = person.titles[0] if person.titles else ""
+            for role in person.roles:
+                statement = "\n".join(person.statements) if role == "spoke" else ""
+                await con.execute(
+                    "INSERT INTO mentions "
+                    "(article_id, person_id, role, title, statement, published_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6) "
+                    "ON CONFLICT (article_id, person_id, role) DO UPDATE SET "
+                    "title = excluded.title, statement = excluded.statement, "
+                    "published_at = excluded.published_at",
+                    article_id,
+                    person_id,
+                    role,
+                    title_text,
+                    statement,
+                    when,
+                )
+
+    async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
+        """Return the newest articles, newest first."""
+        rows = await self._fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            limit,
+            offset,
+        )
+        return [_article_from_row(r) for r in rows]
+
+    async def get_article(self, article_id: int) -> Article | None:
+        """Return one article by id, or None."""
+        row = await self._fetchrow(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", article_id
+        )
+        return _article_from_row(row) if row else None
+
+    async def article_urls(self, article_id: int) -> list[str]:
+        """Return every URL the article was found at, the canonical one first."""
+        rows = await self._fetch(
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            "WHERE u.article_id = ? ORDER BY (u.url = a.url) DESC, u.seq",
+            article_id,
+        )
+        return [r[0] for r in rows]
+
+    async def article_related(self, article_id: int) -> list[Link]:
+        """Return the related links stored with an article."""
+        row = await self._fetchrow("SELECT related FROM articles WHERE id = ?", article_id)
+        return _related_links(row[0]) if row else []
+
+    async def count_articles(self) -> int:
+        """Return how many articles are stored."""
+        return int(await self._pool.fetchval("SELECT count(*) FROM articles"))
+
+    async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:
+        """Return the articles with these ids, keyed by id."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        rows = await self._fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ANY(?::bigint[])", wanted
+        )
+        return {r[0]: _article_from_row(r) for r in rows}
+
+    async def article_summary(self, article_id: int) -> tuple[str, tuple[str, ...]]:
+        """Return an article's stored summary and keywords."""
+        row = await self._fetchrow(
+            "SELECT summary, keywords FROM articles WHERE id = ?", article_id
+        )
+        if row is None:
+            return "", ()
+        return row[0], tuple(k for k in row[1].split(",") if k)
+
+    async def article_summaries(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """Return the stored summaries of these articles, keyed by id, in one query."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        rows = await self._fetch(
+            "SELECT id, summary FROM articles WHERE id = ANY(?::bigint[])", wanted
+        )
+        return {r[0]: r[1] for r in rows}
+
+    # --- people --------------------------------------------------------------------------
+
+    async def speakers_of(self, article_id: int) -> list[str]:
+        """Return the names of the people who spoke in an article, in name order."""
+        return (await self.speakers_of_articles([article_id]))[article_id]
+
+    async def speakers_of_articles(self, article_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Return, for each article id, the names of those who spoke in it."""
+        wanted = list(dict.fromkeys(article_ids))
+        result: dict[int, list[str]] = {i: [] for i in wanted}
+        if not wanted:
+            return result
+        # COLLATE "C": code-point order, as SQLite sorts, whatever the database's locale.
+        rows = await self._fetch(
+            "SELECT m.article_id, p.name FROM mentions m JOIN people p ON p.id = m.person_id "
+            "WHERE m.article_id = ANY(?::bigint[]) AND m.role = 'spoke' "
+            'ORDER BY p.name COLLATE "C"',
+            wanted,
+        )
+        for article_id, name in rows:
+            result[article_id].append(name)
+        return result
+
+    async def person_by_name(self, name: str) -> Person | None:
+        """Return the person with exactly this (simplified) name."""
+        rows = await self._people_where("p.name = ?", name)
+        return rows[0] if rows else None
+
+    async def people_by_pinyin(self, pinyin: str) -> list[Person]:
+        """Return people whose name reads as this toneless pinyin, most recently seen first."""
+        return await self._people_where("p.pinyin = ?", pinyin)
+
+    async def people_by_title(self, title: str, limit: int = 10) -> list[Person]:
+        """Return people who held a title containing `title`, most recent holder first."""
+        rows = await self._fetch(
+            "SELECT person_id, max(last_seen) AS seen FROM person_titles "
+            "WHERE strpos(title, ?) > 0 GROUP BY person_id ORDER BY seen DESC, person_id LIMIT ?",
+            title,
+            limit,
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [by_id[r[0]] for r in rows if r[0] in by_id]
+
+    async def all_people_names(self) -> list[tuple[str, str]]:
+        """Return every known person's name and pinyin (for suggestions)."""
+        # NULLS LAST: SQLite sorts NULL first ascending, so last when descending.
+        rows = await self._fetch(
+            "SELECT name, pinyin FROM people ORDER BY last_seen DESC NULLS LAST, id"
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def get_person(self, person_id: int) -> Person | None:
+        """Return a person by id, or None."""
+        return (await self.people_by_ids([person_id])).get(person_id)
+
+    async def people_by_ids(self, person_ids: Iterable[int]) -> dict[int, Person]:
+        """Return the people with these ids, keyed by id, in one query."""
+        wanted = list(dict.fromkeys(person_ids))
+        if not wanted:
+            return {}
+        found = await self._people_where("p.id = ANY(?::bigint[])", wanted)
+        return {p.id: p for p in found}
+
+    async def _people_where(self, where: str, *params: Any) -> list[Person]:
+        rows = await self._fetch(
+            f"SELECT {PERSON_COLUMNS}, "
+            "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
+            f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST, p.id",
+            *params,
+        )
+        return [_person_from_row(r) for r in rows]
+
+    async def person_statements(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Statement]:
+        """Return the articles where a person spoke, newest first, with their statements."""
+        rows = await self._fetch(
+            "SELECT m.article_id, m.title, m.statement FROM mentions m "
+            "WHERE m.person_id = ? AND m.role = 'spoke' "
+            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            person_id,
+            limit,
+            offset,
+        )
+        articles = await self.articles_by_ids(r[0] for r in rows)
+        return [
+            Statement(article=articles[r[0]], title=r[1], statement=r[2])
+            for r in rows
+            if r[0] in articles
+        ]
+
+    async def count_person_statements(self, person_id: int) -> int:
+        """Return in how many articles a person spoke."""
+        row = await self._fetchrow(
+            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", person_id
+        )
+        return int(row[0]) if row else 0
+
+    async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles since a time, with the counts."""
+        rows = await self._fetch(
+            "SELECT person_id, count(*) AS n FROM mentions "
+            "WHERE role = 'spoke' AND published_at >= ? "
+            "GROUP BY person_id ORDER BY n DESC, max(published_at) DESC, person_id LIMIT ?",
+            to_db_time(since),
+            limit,
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
+
+    # --- search --------------------------------------------------------------------------
+
+    async def search_articles(
+        self,
+        words: list[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by_relevance: bool = False,
+        limit: int = 5,
+        offset: int = 0,
+    ) -> tuple[list[SearchHit], int]:
+        """Return articles whose title or body contain every word, and how many match in all.
+
+        Words of 3+ characters are LIKE patterns served by the trigram index, shorter ones
+        are terms of the bigram array; hits are newest first, or with `by_relevance` by how
+        often the long words occur per character of text (lower rank is better), then newest.
+        """
+        long_words = [w for w in words if len(w) >= 3]
+        short_terms: list[str] = []
+        for word in (w for w in words if len(w) < 3):
+            terms = short_word_terms(word)
+            if terms is None:
+                return [], 0  # a short word with no letters or digits cannot match anything
+            short_terms.extend(t for t in terms if t not in short_terms)
+        if not long_words and not short_terms:
+            return [], 0
+        where: list[str] = []
+        params: list[Any] = []
+        for word in long_words:
+            params.append(like_pattern(word))
+            where.append(f"s.text LIKE ${len(params)}")
+        if short_terms:
+            params.append(short_terms)
+            where.append(f"s.grams @> ${len(params)}::text[]")
+        if since is not None:
+            params.append(to_db_time(since))
+            where.append(f"s.published_at >= ${len(params)}")
+        if until is not None:
+            params.append(to_db_time(until))
+            where.append(f"s.published_at < ${len(params)}")
+        condition = " AND ".join(where)
+        # Counting every match of a very common word costs more than the page itself; past
+        # SEARCH_COUNT_CAP the reply says "1000+".
+        cap = SEARCH_COUNT_CAP + 1
+        total = int(
+            await self._pool.fetchval(
+                f"SELECT count(*) FROM (SELECT 1 FROM articles_search s WHERE {condition} "
+                f"LIMIT {cap}) m",
+                *params,
+            )
+        )
+        if total == 0:
+            return [], 0
+        page_params = [*params, limit, offset]
+        bounds = f"LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}"
+        ranks: dict[int, float] = {}
+        if by_relevance and long_words:
+            occurrences = " + ".join(
+                f"(length(s.text) - length(replace(s.text, ${n}, ''))) / {len(w)}.0"
+                for n, w in enumerate(long_words, start=len(page_params) + 1)
+            )
+            rows = await self._pool.fetch(
+                f"SELECT s.id, -({occurrences}) * 1000.0 / (length(s.text) + 1) AS r "
+                f"FROM articles_search s WHERE {condition} "
+                f"ORDER BY r, s.published_at DESC, s.id DESC {bounds}",
+                *page_params,
+                *(w.lower() for w in long_words),
+            )
+            page = [r[0] for r in rows]
+            ranks = {r[0]: float(r[1]) for r in rows}
+        else:
+            rows = await self._pool.fetch(
+                f"SELECT s.id FROM articles_search s WHERE {condition} "
+                f"ORDER BY s.published_at DESC, s.id DESC {bounds}",
+                *page_params,
+            )
+            page = [r[0] for r in rows]
+        articles = await self.articles_by_ids(page)
+        hits = [
+            SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
+        ]
+        return hits, total
+
+    async def save_search_query(self, chat_id: int, query: str) -> int:
+        """Remember a chat's search so its paging buttons can refer to it by a short id."""
+        return int(
+            await self._pool.fetchval(
+                "INSERT INTO search_queries (chat_id, query, created_at) VALUES ($1, $2, $3) "
+                "RETURNING id",
+                chat_id,
+                query,
+                to_db_time(_now()),
+            )
+        )
+
+    async def search_query(self, chat_id: int, query_id: int) -> str | None:
+        """Return a remembered search of this chat, or None (unknown, or another chat's)."""
+        row = await self._fetchrow(
+            "SELECT query FROM search_queries WHERE id = ? AND chat_id = ?", query_id, chat_id
+        )
+        return row[0] if row else None
+
+    # --- chats ---------------------------------------------------------------------------
+
+    async def upsert_chat(
+        self, chat_id: int, chat_type: str, language: str, time_zone: str
+    ) -> Chat:
+        """Register a chat (or refresh its type and language) and clear any blocked mark."""
+        await self._execute(
+            "INSERT INTO chats (id, type, language, time_zone, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET type = excluded.type, language = excluded.language, "
+            "blocked_at = NULL",
+            chat_id,
+            chat_type,
+            language,
+            time_zone,
+            to_db_time(_now()),
+        )
+        chat = await self.get_chat(chat_id)
+        assert chat is not None
+        return chat
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        """Return a registered chat, or None."""
+        row = await self._fetchrow(
+            "SELECT id, type, language, time_zone, created_at, blocked_at FROM chats WHERE id = ?",
+            chat_id,
+        )
+        return _chat_from_row(row) if row else None
+
+    async def set_chat_language(self, chat_id: int, language: str) -> None:
+        """Choose the language the bot uses for pushes to a chat."""
+        await self._execute("UPDATE chats SET language = ? WHERE id = ?", language, chat_id)
+
+    async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
+        """Choose the time zone dates are shown in for a chat."""
+        await self._execute("UPDATE chats SET time_zone = ? WHERE id = ?", time_zone, chat_id)
+
+
+def search_record(
+    article_id: int, published_at: str, title: str, body: str
+) -> tuple[int, str, str, list[str]]:
+    """Return an article's articles_search row: every index write (and copy-db) builds it here."""
+    text = search_text(title, body)
+    return (article_id, published_at, text, gram_terms(text))
+
+
+async def write_search_row(
+    con: Any, article_id: int, published_at: str, title: str, body: str
+) -> None:
+    """Index one article for search (insert or replace)."""
+    await con.execute(
+        "INSERT INTO articles_search (id, published_at, text, grams) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, "
+        "text = excluded.text, grams = excluded.grams",
+        *search_record(article_id, published_at, title, body),
+    )

@@ -1,0 +1,171 @@
+"""`newsbot copy-db`: a whole SQLite store lands in PostgreSQL once, and only into a safe target."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.__main__ import main
+from news.models import ParsedArticle
+from storage import Store, StoreError, open_store
+from storage.copy import copy_store
+from storage.postgres import PostgresStore
+from storage.store import SqliteStore
+from tests.e2e.seed import seed_store
+from tests.store_sql import execute_sql, fetch_sql
+
+pytestmark = pytest.mark.postgres_only
+
+DUE = datetime(2026, 12, 1, tzinfo=UTC)
+TABLES = {
+    "sources": "name",
+    "articles": "id",
+    "article_urls": "url_key",
+    "list_validators": "url",
+    "people": "id",
+    "person_titles": "person_id, title",
+    "mentions": "article_id, person_id, role",
+    "chats": "id",
+    "search_queries": "id",
+    "subscriptions": "chat_id",
+    "follows": "chat_id, person_id",
+    "keyword_follows": "chat_id, keyword",
+    "deliveries": "id",
+    "alert_cursor": "id",
+}
+
+
+async def fill_everything(path: Path) -> None:
+    """Put a row in every table of the SQLite schema."""
+    await seed_store(path)
+    async with await SqliteStore.open(path) as store:
+        await store.upsert_source("nen-liaoning", "东北新闻网·辽宁", "nen")
+        await store.record_source_error("nen-liaoning", "timeout")
+        await store.save_list_validators("https://liaoning.nen.com.cn/l.shtml", '"e1"', None)
+        await store.upsert_chat(5, "private", "zh", "Asia/Shanghai")
+        await store.upsert_chat(-100777, "supergroup", "en", "Asia/Shanghai")
+        await store.save_search_query(5, "振兴 2026-11-01..")
+        delivery = store.delivery
+        sub = await delivery.subscribe(5, "08:00", "Asia/Shanghai", DUE, None)
+        await delivery.subscribe(-100777, "09:30", "Asia/Shanghai", DUE, 12)
+        person = await store.person_by_name("易炼红")
+        assert person is not None
+        await delivery.follow(5, person.id, None)
+        await delivery.follow_keyword(-100777, "振兴", 12)
+        await delivery.enqueue_alerts()
+        await delivery.schedule_digest(
+            sub, key="2026-12-01", next_due_at=DUE + timedelta(days=1), payload={"n": 1}
+        )
+        await delivery.add_manual_digest(-100777, "manual-1", {}, 12)
+        [row] = await delivery.open_deliveries(1)
+        await delivery.mark_deliveries([row.id], "sent")
+
+
+async def table_rows(store: Store, table: str) -> list[tuple[Any, ...]]:
+    """Return a table's rows in key order, with the columns both schemas have."""
+    columns = {
+        "article_urls": "url_key, url, article_id",
+    }.get(table, "*")
+    return await fetch_sql(store, f"SELECT {columns} FROM {table} ORDER BY {TABLES[table]}")
+
+
+async def test_everything_is_copied_once(tmp_path: Path, db_target: str) -> None:
+    source_path = tmp_path / "old.db"
+    await fill_everything(source_path)
+    async with await SqliteStore.open(source_path) as source:
+        target = await open_store(db_target)
+        assert isinstance(target, PostgresStore)
+        try:
+            report = await copy_store(source, target)
+            for table in TABLES:
+                rows = await table_rows(source, table)
+                assert rows, f"the test left {table} empty"
+                assert await table_rows(target, table) == rows, table
+                assert report.copied[table] == len(rows), table
+            assert await target.article_urls(1) == await source.article_urls(1)
+            _hits, total = await target.search_articles(["城市品质"])
+            assert total == (await source.search_articles(["城市品质"]))[1] > 0
+            assert (
+                await target.delivery.delivery_counts() == await source.delivery.delivery_counts()
+            )
+
+            again = await copy_store(source, target)
+            assert again.total_copied == 0 and again.read == report.read
+
+            # The source grows; the next run copies just what is new, and new ids follow on.
+            await source.add_article(
+                ParsedArticle(
+                    url="https://liaoning.nen.com.cn/network/new.shtml",
+                    title="新文章",
+                    published_at=DUE,
+                    paragraphs=("振兴。",),
+                ),
+                url_key="new",
+                fingerprint="new",
+                source_name=None,
+            )
+            third = await copy_store(source, target)
+            assert third.copied["articles"] == 1 and third.copied["article_urls"] == 1
+            assert third.total_copied == 2
+            added = await target.add_article(
+                ParsedArticle(
+                    url="https://liaoning.nen.com.cn/network/pg.shtml",
+                    title="只在新库",
+                    published_at=DUE,
+                    paragraphs=("振兴。",),
+                ),
+                url_key="pg",
+                fingerprint="pg",
+                source_name=None,
+            )
+            assert added.article_id == await source.count_articles() + 1
+        finally:
+            await target.close()
+
+
+async def test_a_target_holding_something_else_is_refused_untouched(
+    tmp_path: Path, db_target: str
+) -> None:
+    source_path = tmp_path / "old.db"
+    await fill_everything(source_path)
+    target = await open_store(db_target)
+    assert isinstance(target, PostgresStore)
+    try:
+        await target.upsert_chat(99, "private", "zh", "Asia/Shanghai")
+        async with await SqliteStore.open(source_path) as source:
+            with pytest.raises(StoreError, match="not a copy") as info:
+                await copy_store(source, target)
+        assert "\n" not in str(info.value)
+        assert await target.count_articles() == 0
+        assert await fetch_sql(target, "SELECT count(*) FROM copied_from") == [(0,)]
+        await execute_sql(target, "DELETE FROM chats")
+    finally:
+        await target.close()
+
+
+def test_the_command_copies_and_says_what(
+    tmp_path: Path, db_target: str, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    import asyncio
+
+    monkeypatch.setenv("NEWSBOT_DB", str(tmp_path / "unused.db"))
+    source_path = tmp_path / "old.db"
+    asyncio.run(fill_everything(source_path))
+    password_url = db_target.replace("postgres@", "postgres:s3cret@", 1)
+    assert main(["copy-db", str(source_path), password_url]) == 0
+    out = capsys.readouterr().out
+    assert "articles: " in out and "copied " in out and "s3cret" not in out
+    assert main(["copy-db", str(source_path), db_target]) == 0
+    assert "copied 0 rows" in capsys.readouterr().out
+    for args in (
+        [db_target, str(source_path)],
+        [str(tmp_path / "missing.db"), db_target],
+        [str(source_path), "mysql://u:s3cret@h/db"],
+    ):
+        assert main(["copy-db", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("newsbot copy-db") and err.count("\n") == 1
+        assert "s3cret" not in err
