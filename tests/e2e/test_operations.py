@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import Store
+from storage import open_store
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.news_site import FakeNewsSite
@@ -169,7 +169,7 @@ def test_a_full_disk_ends_ingest_with_one_line_and_the_next_run_completes_it(
     db = tmp_path / "ops.db"
 
     async def create() -> None:
-        await (await Store.open(db)).close()
+        await (await open_store(db)).close()
 
     asyncio.run(create())
     env = newsbot_env(tmp_path, sources_file(tmp_path, site), NEWSBOT_LOG_LEVEL="WARNING")

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_application
 from bot.webhook import SECRET_HEADER, build_web_app
-from storage import Store
+from storage import open_store
 from tests.fakes.bot_api import FakeBotApi
 
 SECRET = "s3cret_Token-for-tests"
@@ -87,7 +87,7 @@ async def test_healthz_is_503_when_the_store_does_not_answer(
     async with TestClient(TestServer(web_app)) as client:
         answer = await client.get("/healthz")
         assert answer.status == 503  # not open yet
-        store = await Store.open(tmp_path / "h.db")
+        store = await open_store(tmp_path / "h.db")
         app.bot_data.store = store
         assert (await client.get("/healthz")).status == 200
         await store.close()

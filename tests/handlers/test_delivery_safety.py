@@ -17,7 +17,7 @@ from handlers.delivery import Deliverer
 from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.fingerprint import fingerprint
 from news.models import ParsedArticle
-from storage import Store
+from storage import Store, open_store
 from tests.e2e.seed import seed_store
 from tests.fakes.bot_api import FakeBotApi
 
@@ -33,15 +33,19 @@ async def api() -> AsyncIterator[FakeBotApi]:
         yield fake
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "safety.db"
+# Every accident here is tested on SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    await seed_store(db_path, fetched_at=DUE - timedelta(hours=2))
-    opened = await Store.open(db_path)
+def db_path(db_target: str) -> str:
+    return db_target
+
+
+@pytest.fixture
+async def store(db_target: str) -> AsyncIterator[Store]:
+    await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+    opened = await open_store(db_target)
     yield opened
     await opened.close()
 
@@ -163,10 +167,10 @@ async def test_a_split_digest_cut_off_resumes_at_the_unsent_part(
 
 
 async def test_two_processes_on_one_file_never_send_a_row_twice(
-    api: FakeBotApi, store: Store, db_path: Path
+    api: FakeBotApi, store: Store, db_path: str
 ) -> None:
     await subscribe_all(store)
-    other = await Store.open(db_path)  # a second connection, as a second process would have
+    other = await open_store(db_path)  # a second connection, as a second process would have
     bots = [watched_bot(api, TelegramLink()) for _ in range(2)]
     for bot in bots:
         await bot.initialize()
@@ -185,7 +189,7 @@ async def test_two_processes_on_one_file_never_send_a_row_twice(
 
 
 async def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(
-    store: Store, db_path: Path
+    store: Store, db_path: str
 ) -> None:
     await subscribe_all(store, range(1, 2))
     await store.delivery.schedule_digest(
@@ -195,7 +199,7 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(
         payload={"since": DUE.isoformat(), "until": DUE.isoformat()},
     )
     [row] = await store.delivery.open_deliveries()
-    other = await Store.open(db_path)
+    other = await open_store(db_path)
     try:
         now = datetime.now(UTC)
         got = await store.delivery.claim_deliveries([row.id], "a", now + timedelta(seconds=45))
@@ -234,10 +238,10 @@ async def test_a_lease_is_held_by_one_owner_until_it_expires(store: Store) -> No
 
 
 async def test_one_sender_at_a_time_and_a_clean_stop_hands_over_at_once(
-    api: FakeBotApi, store: Store, db_path: Path
+    api: FakeBotApi, store: Store, db_path: str
 ) -> None:
     await subscribe_all(store, range(1, 3))
-    other = await Store.open(db_path)
+    other = await open_store(db_path)
     bots = [watched_bot(api, TelegramLink()) for _ in range(2)]
     for bot in bots:
         await bot.initialize()
