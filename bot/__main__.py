@@ -64,7 +64,9 @@ def default_corpus() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
-def cmd_bench(name: str, corpus: Path, db: str | None = None) -> int:
+def cmd_bench(
+    name: str, corpus: Path, db: str | None = None, subscribers: int | None = None
+) -> int:
     """Run one benchmark and print its table."""
     if name == "parse":
         from bot import bench_parse
@@ -82,6 +84,12 @@ def cmd_bench(name: str, corpus: Path, db: str | None = None) -> int:
         from bot import bench_digest
 
         return bench_digest.run(sys.stdout)
+    if name == "scale":
+        from bot import bench_scale
+
+        return bench_scale.run(
+            sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
+        )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -107,10 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
     bench = sub.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument("name", choices=["parse", "speakers", "query", "digest"])
+    bench.add_argument("name", choices=["parse", "speakers", "query", "digest", "scale"])
     bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
     bench.add_argument(
-        "--db", metavar="URL", default=None, help="query: time on this postgresql:// database"
+        "--db",
+        metavar="URL",
+        default=None,
+        help="query: time on this postgresql:// database; scale: the server's admin URL",
+    )
+    bench.add_argument(
+        "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
     add_chat_commands(sub)
     return parser
@@ -155,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
-            return cmd_bench(args.name, args.corpus or default_corpus(), args.db)
+            return cmd_bench(args.name, args.corpus or default_corpus(), args.db, args.subscribers)
         if args.command in ("demo", "chat"):
             from bot import chat
 

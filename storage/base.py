@@ -523,6 +523,10 @@ class DeliveryStore(ABC):
         """Give up the named lease if this owner holds it."""
 
     @abstractmethod
+    async def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        """Return who holds the named lease now (host:pid:tag), or None if nobody does."""
+
+    @abstractmethod
     async def mark_deliveries(
         self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
     ) -> None:

@@ -369,6 +369,14 @@ class SqliteDeliveryStore(DeliveryStore):
         """Give up the named lease if this owner holds it."""
         await self.store._write("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
+    async def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        """Return who holds the named lease now (host:pid:tag), or None if nobody does."""
+        row = await self.store._fetchone(
+            "SELECT owner FROM leases WHERE name = ? AND expires_at >= ?",
+            (name, to_db_time(now or _now())),
+        )
+        return str(row[0]) if row else None
+
     async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
         """Mark a digest sent and start the chat's next digest where this one ended."""
         async with self.store.transaction() as db:

@@ -384,6 +384,15 @@ class PostgresDeliveryStore(DeliveryStore):
         """Give up the named lease if this owner holds it."""
         await self.store._execute("DELETE FROM leases WHERE name = ? AND owner = ?", name, owner)
 
+    async def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        """Return who holds the named lease now (host:pid:tag), or None if nobody does."""
+        row = await self.store._fetchrow(
+            "SELECT owner FROM leases WHERE name = ? AND expires_at >= ?",
+            name,
+            to_db_time(now or _now()),
+        )
+        return str(row[0]) if row is not None else None
+
     async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
         """Mark a digest sent and start the chat's next digest where this one ended."""
         async with self.store.transaction() as con:

@@ -228,7 +228,9 @@ async def test_a_lease_is_held_by_one_owner_until_it_expires(store: Store) -> No
     assert await ledger.take_lease("sender", "a", now + timedelta(seconds=30), now=now)
     assert not await ledger.take_lease("sender", "b", now + timedelta(seconds=30), now=now)
     assert await ledger.take_lease("sender", "a", now + timedelta(seconds=60), now=now)  # renew
+    assert await ledger.lease_holder("sender", now=now) == "a"
     later = now + timedelta(seconds=61)
+    assert await ledger.lease_holder("sender", now=later) is None  # expired
     assert await ledger.take_lease("sender", "b", later + timedelta(seconds=30), now=later)
     await ledger.release_lease("sender", "a")  # not a's any more: nothing happens
     assert not await ledger.take_lease("sender", "a", later + timedelta(seconds=30), now=later)
