@@ -83,6 +83,7 @@ def test_three_instances_answer_anything_and_deliver_every_digest_once_across_a_
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=5)
             assert refused.value.code == 401
+            refused.value.close()  # the error holds the answer's socket
     finally:
         codes = cluster.stop()
         api.stop_thread()
