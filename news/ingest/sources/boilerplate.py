@@ -316,7 +316,9 @@ class _BlockCollector:
             block = tag in _BLOCK_TAGS
             if block:
                 self.flush()
-            self.walk(child, in_link or tag == "a")
+            # Only <a href> is a link: forum templates leave <a name=…> anchors unclosed, and the
+            # parser then wraps the whole post in them (bbs.zol.com.cn).
+            self.walk(child, in_link or (tag == "a" and "href" in child.attributes))
             if block:
                 self.flush()
 
@@ -324,7 +326,7 @@ class _BlockCollector:
 def node_blocks(node: LexborNode) -> list[Block]:
     """Split an element's visible text into blocks, one per paragraph-like element or line."""
     collector = _BlockCollector()
-    collector.walk(node, node.tag == "a")
+    collector.walk(node, node.tag == "a" and "href" in node.attributes)
     collector.flush()
     return collector.blocks
 
