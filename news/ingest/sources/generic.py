@@ -38,7 +38,6 @@ from news.ingest.sources.boilerplate import (
     local_to_utc,
     node_blocks,
     normalize_space,
-    reporter_from_paragraphs,
 )
 from news.ingest.urls import date_from_url, is_article_url
 from news.models import ListPage, ParsedArticle
@@ -105,6 +104,8 @@ _CRUMB = re.compile(r"^(?:您当前的位置|您现在的位置|当前位置|您
 # A line with two or more of these labels is the article's meta line (作者：… 来源：… 发布日期：…),
 # however long: never prose.
 _FIELD_LABEL = re.compile(r"(?:作者|来源|稿源|发布日期|发布时间|日期|时间|编辑|点击|浏览)\s*[:：]")
+# A line under the headline that opens with a dash is its subtitle ("——当代中国的精神危机").
+_SUBTITLE = re.compile(r"^(?:——|--|─)")
 _HEAD_LINE_MAX = 80
 
 # Bylines in the article head: "作者：茉莉", "文/山石", "记者 张倩". The name runs to the next
@@ -116,8 +117,28 @@ _AUTHOR = re.compile(
 )
 _AUTHOR_NAME = re.compile(r"^[\u3400-\u9fff·&A-Za-z][\u3400-\u9fff·&A-Za-z0-9 ._-]{1,23}$")
 _BYLINE_MAX = 60
-# A story signed with the bare name in brackets as its last line: "（袁源）".
-_SIGNATURE = re.compile(r"^[（(]\s*(?P<name>[\u3400-\u9fff]{2,4}(?:[ 、][\u3400-\u9fff]{2,4}){0,3})\s*[）)]$")
+_NAME_CHARS = r"[\u3400-\u9fff·]"
+_REPORTER = re.compile(
+    r"记者\s*[:：]?\s*(?P<names>"
+    + _NAME_CHARS
+    + r"{2,4}(?:[\s、，,]+"
+    + _NAME_CHARS
+    + r"{2,4}){0,4})"
+    r"(?=\s*(?:$|[）)\]】/]|发自|报道|摄))"
+)
+# A story signed with bare names in brackets at its very end: "（袁源）", "（常书香 马丹阳）".
+_SIGNATURE = re.compile(
+    r"[（(]\s*(?P<names>"
+    + _NAME_CHARS
+    + r"{2,3}(?:[\s、]+"
+    + _NAME_CHARS
+    + r"{2,3}){0,3})\s*[）)]$"
+)
+_BARE_NAME = re.compile(r"^" + _NAME_CHARS + r"{2,3}$")
+# Tokens that are no personal name: organisations, roles, picture and end marks.
+_NOT_A_NAME = re.compile(
+    r"社|报|网|台|站|电|讯|完|图|摄|编|记者|通讯员|实习|频道|中心|新闻|日报|http|www|\d|CMS|系统"
+)
 
 # Kinds of pages without an article body, for the ParseError message.
 _VIDEO_TAGS = "video, embed, object, iframe[src*=player], iframe[src*=video]"
@@ -205,8 +226,16 @@ def _content_window(blocks: list[Block]) -> tuple[int, int]:
 
 
 def _is_field_line(text: str) -> bool:
-    """Tell whether a line is the article's meta line: two labelled fields or more."""
-    return len(text) <= 2 * _HEAD_LINE_MAX and len(_FIELD_LABEL.findall(text)) >= 2
+    """Tell whether a line is the article's meta line: two labelled fields, or a time and one.
+
+    "作者：… 来源：… 发布日期：…", "http://biz.163.com 2005-04-25 08:24:06 来源: 第一财经日报".
+    """
+    if len(text) > 2 * _HEAD_LINE_MAX:
+        return False
+    labels = len(_FIELD_LABEL.findall(text))
+    if labels >= 2:
+        return True
+    return labels == 1 and len(text) <= _HEAD_LINE_MAX and bool(find_local_times(text))
 
 
 def _drop_page_head(paragraphs: list[str], title: str) -> list[str]:
@@ -323,6 +352,8 @@ def _printed_headline(blocks: list[Block], start: int) -> str:
     for block in reversed(blocks[max(0, start - _HEADLINE_LOOKBACK) : start]):
         text = block.text
         if block.link_heavy or len(text) < _MIN_TITLE or _is_head_line(text):
+            continue
+        if _SUBTITLE.match(text):
             continue
         if len(text) <= _MAX_HEADING and not text.endswith("。"):
             return text
@@ -497,7 +528,7 @@ def _published_at(
     if day is not None:
         return date_to_utc(day)
     # An undated page is still an article: it is dated when it was read.
-    logger.info("no publication time on %s: dated when fetched", url)
+    logger.debug("no publication time on %s: dated when fetched", url)
     return fetched_at or datetime.now(UTC)
 
 
@@ -528,28 +559,59 @@ def author_from_line(text: str) -> str:
     return name if _AUTHOR_NAME.match(name) else ""
 
 
+def reporter_from_line(text: str, *, at_end: bool = False) -> str:
+    """Return the names of a 记者 byline or a closing signature in text, or "".
+
+    Forms: "记者 伊琳 李清芬", "本报记者罗科苏盈发自北京", "（总台记者 张倩）", "□ 本报记者 葛灵丹";
+    with at_end (the story's last paragraph) also a bare signature: "…佳节。（常书香 马丹阳）".
+    """
+    if len(text) <= _BYLINE_MAX or at_end:
+        match = _REPORTER.search(text if len(text) <= _BYLINE_MAX else text[-_BYLINE_MAX:])
+        if match is not None:
+            names = _byline_names(match.group("names"))
+            if names:
+                return names
+    if at_end:
+        match = _SIGNATURE.search(text)
+        if match is not None:
+            return _byline_names(match.group("names"))
+    return ""
+
+
+def _byline_names(raw: str) -> str:
+    """Keep the personal names of a byline, joined with 、; "" if a token is no name."""
+    tokens = [token for token in re.split(r"[\s、，,]+", raw) if token]
+    if not tokens or any(_NOT_A_NAME.search(token) for token in tokens):
+        return ""
+    return "、".join(tokens)
+
+
 def _reporter(
-    metas: dict[str, str], blocks: list[Block], first: int, start: int, body: list[str]
+    metas: dict[str, str], blocks: list[Block], window: tuple[int, int], first: int, body: list[str]
 ) -> str:
-    """Return the author or reporter: a byline meta, the article head, or the body's ends."""
+    """Return the author or reporter: the article head, the story's ends, then a byline meta.
+
+    The meta comes last: CMSs fill it with the site or the publishing software ("大汉网络").
+    """
+    start, end = window
+    head = [block.text for block in blocks[first : start + 1] if not block.link_heavy]
+    for text in head:
+        name = author_from_line(text) or reporter_from_line(text)
+        if name:
+            return name
+    closing = [block.text for block in blocks[end : end + 3] if not block.link_heavy]
+    opening = body[:3]
+    for index, text in enumerate([*opening, *body[-3:], *closing]):
+        name = author_from_line(text) or reporter_from_line(text, at_end=index >= len(opening))
+        if name:
+            return name
+    # A bare name on its own line under the headline ("茉莉").
+    for text in head[1:] if first < start else []:
+        if _BARE_NAME.match(text):
+            return text
     meta = metas.get("author", "")
-    if meta and _AUTHOR_NAME.match(meta) and not meta.startswith(("http", "www")):
+    if meta and _AUTHOR_NAME.match(meta) and not _NOT_A_NAME.search(meta):
         return meta
-    for block in blocks[first : start + 1]:
-        name = author_from_line(block.text)
-        if name:
-            return name
-    reporter = reporter_from_paragraphs(body)
-    if reporter:
-        return reporter
-    if body:
-        signed = _SIGNATURE.match(body[-1])
-        if signed:
-            return signed.group("name")
-    for text in body[:2] + body[-2:]:
-        name = author_from_line(text)
-        if name:
-            return name
     return ""
 
 
@@ -590,7 +652,9 @@ def parse_article(html: str, url: str, *, fetched_at: datetime | None = None) ->
     blocks = node_blocks(page)
     start, end = _content_window(blocks)
     title = find_title(root, metas, blocks, (start, end))
-    own = _drop_page_head(clean_paragraphs(b.text for b in blocks[start:end] if not b.link_heavy), title)
+    own = _drop_page_head(
+        clean_paragraphs(b.text for b in blocks[start:end] if not b.link_heavy), title
+    )
     body = _best_body(html, own, title)
     text = "\n".join(body.paragraphs)
     if not has_article_text(body.paragraphs):
@@ -611,7 +675,7 @@ def parse_article(html: str, url: str, *, fetched_at: datetime | None = None) ->
         paragraphs=tuple(body.paragraphs),
         source=_source(metas, blocks),
         editor=_editor(blocks, end),
-        reporter=_reporter(metas, blocks, first, start, body.paragraphs),
+        reporter=_reporter(metas, blocks, (start, end), first, body.paragraphs),
         channel=nen.breadcrumb_by_label(root),
         related=(),
     )
