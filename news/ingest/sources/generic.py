@@ -100,6 +100,7 @@ _DATELINE = re.compile(
 )
 _META_LABEL = re.compile(r"来源|作者|编辑|点击|浏览|字号|发布")
 _TIME_LABEL = re.compile(r"发布时间|发布日期|发表时间|发表日期|更新时间|时间|日期|来源|稿源|发布于")
+_POSTED = re.compile(r"于\s*(?:19|20)\d{2}.{0,40}发表|发表于|发布于")
 _CRUMB = re.compile(r"^(?:您当前的位置|您现在的位置|当前位置|您的位置|所在位置)\s*[:：]")
 # A line with two or more of these labels is the article's meta line (作者：… 来源：… 发布日期：…),
 # however long: never prose.
@@ -115,6 +116,8 @@ _AUTHOR = re.compile(
     r"(?:\s+[^\s:：|｜【】\[\]()（）<>=\"]{2,4})*?)"
     r"(?=\s*(?:$|[|｜【\[（(]|来源|发布|出自|出处|时间|日期|编辑|责任编辑|点击|浏览|\d))"
 )
+# Forum posts: "本贴由大卫于2005年8月12日16:12:21在〖…〗发表".
+_POSTED_BY = re.compile(r"^(?:本贴|本帖|此贴|此帖)由\s*(?P<name>[^\s于]{2,16})\s*于")
 _AUTHOR_NAME = re.compile(r"^[\u3400-\u9fff·&A-Za-z][\u3400-\u9fff·&A-Za-z0-9 ._-]{1,23}$")
 _BYLINE_MAX = 60
 _NAME_CHARS = r"[\u3400-\u9fff·]"
@@ -133,6 +136,13 @@ _SIGNATURE = re.compile(
     + r"{2,3}(?:[\s、]+"
     + _NAME_CHARS
     + r"{2,3}){0,3})\s*[）)]$"
+)
+_EDITOR_FIELD = re.compile(
+    r"(?:^|[\s|｜\[【(（])(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<names>"
+    + _NAME_CHARS
+    + r"{2,4}(?:[\s、]+"
+    + _NAME_CHARS
+    + r"{2,4}){0,2})\s*[\]】)）]?\s*$"
 )
 _BARE_NAME = re.compile(r"^" + _NAME_CHARS + r"{2,3}$")
 # Tokens that are no personal name: organisations, roles, picture and end marks.
@@ -222,7 +232,25 @@ def _content_window(blocks: list[Block]) -> tuple[int, int]:
         running += _block_score(block)
         if running > best:
             best, best_start, best_end = running, start, index + 1
-    return best_start, best_end
+    return best_start, _extend_over_figures(blocks, best_end)
+
+
+def _extend_over_figures(blocks: list[Block], end: int) -> int:
+    """Carry the run on over the story's own tables and figures to the prose after them.
+
+    A worksheet or chart drawn in text (short lines, no links) costs more than the prose
+    before it, so the run stops above it; the story goes on if prose follows before any
+    link or furniture does.
+    """
+    index = end
+    while index < len(blocks):
+        block = blocks[index]
+        if block.link_chars or is_boilerplate(block.text) or _is_field_line(block.text):
+            return end
+        if _block_score(block) > 0:
+            end = index + 1
+        index += 1
+    return end
 
 
 def _is_field_line(text: str) -> bool:
@@ -482,14 +510,23 @@ def _head_time(blocks: list[Block], first: int, start: int) -> LocalTime | None:
     return max(found, key=lambda pair: pair[0])[1]  # first of the best kind
 
 
-def _tail_time(blocks: list[Block], end: int) -> LocalTime | None:
-    """Find a date line closing the article ("2005-09-11 18:04:42", "（2005年4月28日）")."""
+def _tail_time(blocks: list[Block], window: tuple[int, int]) -> LocalTime | None:
+    """Find a date line closing the article ("2005-09-11 18:04:42", "（2005年4月28日）").
+
+    Forum posts sign off inside the post: "本贴由大卫于2005年8月12日16:12:21在〖…〗发表".
+    """
+    start, end = window
     for block in blocks[max(0, end - 2) : end + 2]:
         if block.link_heavy or len(block.text) > 40:
             continue
         found = find_local_time(block.text)
         if found is not None:
             return found
+    for block in blocks[start:end]:
+        if len(block.text) <= _HEAD_LINE_MAX and _POSTED.search(block.text):
+            found = find_local_time(block.text)
+            if found is not None:
+                return found
     return None
 
 
@@ -507,7 +544,7 @@ def _published_at(
     meta_time, meta_day = _meta_time(metas)
     if meta_time is not None:
         return meta_time
-    start, end = window
+    start = window[0]
     first = headline_at if 0 <= headline_at < start else max(0, start - _HEAD_WINDOW)
     dateline = _head_time(blocks, first, start)
     if dateline is not None and dateline.has_time:
@@ -517,7 +554,7 @@ def _published_at(
         return ld_time
     day = meta_day or ld_day or (dateline.value.date() if dateline else None)
     if day is None:
-        tail = _tail_time(blocks, end)
+        tail = _tail_time(blocks, window)
         if tail is not None:
             return local_to_utc(tail.value) if tail.has_time else date_to_utc(tail.value.date())
     day = day or date_from_url(url)
@@ -552,7 +589,7 @@ def author_from_line(text: str) -> str:
     """Return the author a short byline names ("作者：茉莉", "文/山石"), or ""."""
     if len(text) > _BYLINE_MAX:
         return ""
-    match = _AUTHOR.search(text)
+    match = _AUTHOR.search(text) or _POSTED_BY.search(text)
     if match is None:
         return ""
     name = normalize_space(match.group("name"))
@@ -615,10 +652,19 @@ def _reporter(
     return ""
 
 
+def editor_in_line(text: str) -> str:
+    """Return the editor a short line names, also after other fields ("来源：X 编辑：苏亮")."""
+    editor = editor_from_line(text)
+    if editor or len(text) > _BYLINE_MAX:
+        return editor or ""
+    match = _EDITOR_FIELD.search(text)
+    return _byline_names(match.group("names")) if match else ""
+
+
 def _editor(blocks: list[Block], end: int) -> str:
     """Return the 责任编辑 named after the body (or anywhere, if not there)."""
     for block in [*blocks[end : end + _HEAD_WINDOW], *reversed(blocks)]:
-        editor = editor_from_line(block.text)
+        editor = editor_in_line(block.text)
         if editor:
             return editor
     return ""
