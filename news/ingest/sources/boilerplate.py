@@ -47,6 +47,16 @@ _TOOLS = re.compile(
 )
 _TOOLS_MAX_LEN = 40
 
+# Links to the neighbouring articles ("上一篇：…", "下一篇：…"), which some templates print as
+# plain text beside the links; and copyright lines ("Copyright © 2004-2008 All rights reserved").
+_NEIGHBOURS = re.compile(r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[\]】)）]?\s*[:：]?")
+_NEIGHBOURS_MAX_LEN = 80
+_COPYRIGHT = re.compile(
+    r"^(?:copyright|\(c\)|©|版权所有)|all rights reserved|版权所有\s*[©:：(（]?\s*(?:19|20)\d{2}",
+    re.IGNORECASE,
+)
+_COPYRIGHT_MAX_LEN = 120
+
 # The app/WeChat promotion block under every 2018 article (seed text) and the QR-code captions
 # of the current template (div.erweima): a paragraph made only of these tokens is promotion.
 _PROMO_TOKENS = frozenset(
@@ -153,7 +163,7 @@ def is_credit_line(text: str) -> bool:
 
 
 def is_boilerplate(text: str) -> bool:
-    """Tell whether a paragraph is site furniture: disclaimer, share bar, promotion, pager."""
+    """Tell whether a paragraph is furniture: disclaimer, copyright, share bar, pager, 上一篇."""
     return _furniture(normalize_space(text))
 
 
@@ -166,6 +176,10 @@ def _furniture(text: str) -> bool:
     if len(text) <= _TOOLS_MAX_LEN and _TOOLS.match(text):
         return True
     if _PAGER.match(text) or _BOX_HEADING.match(text):
+        return True
+    if len(text) <= _NEIGHBOURS_MAX_LEN and _NEIGHBOURS.match(text):
+        return True
+    if len(text) <= _COPYRIGHT_MAX_LEN and _COPYRIGHT.search(text):
         return True
     if _editor(text) is not None:
         return True
