@@ -49,7 +49,9 @@ _TOOLS_MAX_LEN = 40
 
 # Links to the neighbouring articles ("上一篇：…", "下一篇：…"), which some templates print as
 # plain text beside the links; and copyright lines ("Copyright © 2004-2008 All rights reserved").
-_NEIGHBOURS = re.compile(r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[\]】)）]?\s*[:：]?")
+_NEIGHBOURS = re.compile(
+    r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[\]】)）]?\s*[:：]?"
+)
 _NEIGHBOURS_MAX_LEN = 80
 _COPYRIGHT = re.compile(
     r"^(?:copyright|\(c\)|©|版权所有)|all rights reserved|版权所有\s*[©:：(（]?\s*(?:19|20)\d{2}",

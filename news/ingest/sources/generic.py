@@ -80,7 +80,11 @@ _FALLBACK_TITLE_LEN = 40
 _STORY_CHARS = 3000
 _TITLE_IN_STORY = 0.5
 
-_SOURCE = re.compile(r"(?:来源|稿源|文章来源|信息来源)\s*[:：]\s*(?P<source>[^\s|｜:：]{2,30})")
+# The 来源 value stops at a field separator; markup debris ("size="20"") is no source.
+_SOURCE = re.compile(
+    r"(?:来源|稿源|文章来源|信息来源)\s*[:：]\s*"
+    r"(?P<source>[^\s|｜:：=\"'<>]{2,30})(?=[\s|｜]|$)"
+)
 _SOURCE_STOP = re.compile(r"(?:作者|编辑|责任编辑|记者|发布时间|时间|点击|浏览|字号).*$")
 
 # Error pages and login walls come back with status 200 on many portals; with little text and
