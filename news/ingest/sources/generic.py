@@ -112,6 +112,7 @@ _FIELD_LABEL = re.compile(r"(?:作者|来源|稿源|发布日期|发布时间|�
 # A line under the headline that opens with a dash is its subtitle ("——当代中国的精神危机").
 _SUBTITLE = re.compile(r"^(?:——|--|─)")
 _HEAD_LINE_MAX = 80
+_SHORT_DATELINE = 40
 
 # Bylines in the article head: "作者：茉莉", "文/山石", "记者 张倩". The name runs to the next
 # field label or the end of the line.
@@ -500,11 +501,16 @@ def _head_time(blocks: list[Block], first: int, start: int) -> LocalTime | None:
     """Find the dateline: the time printed between the headline and the body's first lines.
 
     Labelled times (发布时间, 来源 …) win over bare ones, and a time of day over a bare date.
-    Link-heavy blocks are skipped: a date there belongs to a related article.
+    Link-heavy blocks are skipped: a date there belongs to a related article. In the body's
+    first lines only a meta line counts: a date in a sentence ("2019年2月27日下午，…") is when
+    something happened, not when the story was published.
     """
     found: list[tuple[int, LocalTime]] = []
-    for block in blocks[first : start + 2]:
+    for index in range(first, min(start + 2, len(blocks))):
+        block = blocks[index]
         if block.link_heavy or len(block.text) > _HEAD_LINE_MAX * 2:
+            continue
+        if index >= start and not _is_dateline(block.text):
             continue
         labelled = _TIME_LABEL.search(block.text) is not None
         for item in find_local_times(block.text):
@@ -512,6 +518,13 @@ def _head_time(blocks: list[Block], first: int, start: int) -> LocalTime | None:
     if not found:
         return None
     return max(found, key=lambda pair: pair[0])[1]  # first of the best kind
+
+
+def _is_dateline(text: str) -> bool:
+    """Tell whether a line is a dateline or meta line rather than a sentence with a date."""
+    return _is_field_line(text) or (
+        len(text) <= _SHORT_DATELINE and _DATELINE.match(text) is not None
+    )
 
 
 def _tail_time(blocks: list[Block], window: tuple[int, int]) -> LocalTime | None:
@@ -566,6 +579,11 @@ def _published_at(
         found = htmldate.find_date(html, url=url, extensive_search=False, outputformat="%Y-%m-%d")
         if found:
             day = date.fromisoformat(found)
+    if day is None and start < len(blocks):
+        # Last before the fetch time: the day the lead says it was reported ("【看中国2005年07月
+        # 03日报道】", "2019年2月27日下午，…").
+        lead = find_local_time(blocks[start].text[:_HEAD_LINE_MAX])
+        day = lead.value.date() if lead is not None else None
     if day is not None:
         return date_to_utc(day)
     # An undated page is still an article: it is dated when it was read.
