@@ -233,6 +233,17 @@ def test_sidebar_and_related_list_dates_are_not_the_article_date() -> None:
     assert "地铁" not in article.body and "供暖" not in article.body
 
 
+def test_a_date_in_the_lead_sentence_is_not_the_dateline(fixtures: Path) -> None:
+    # zsnews.cn: the lead opens "2019年2月27日下午，…" (the visit); "发布日期：2019-03-06" follows
+    # the story.
+    assert local(parse(load(fixtures, "gne_zsnews_1.html"))) == "2019-03-06 00:00"
+
+
+def test_the_lead_dates_a_page_with_no_other_date() -> None:
+    story = "<p>【本网2019年03月05日讯】" + STORY[3:]
+    assert local(parse(page(story=story))) == "2019-03-05 00:00"
+
+
 def test_forum_post_signs_off_with_its_time(fixtures: Path) -> None:
     # netsh.com forum: "本贴由大卫于2005年8月12日16:12:21在〖…〗发表." inside the post.
     article = parse(load(fixtures, "cwce_9b1e5dcb.html"))
