@@ -153,6 +153,7 @@ _BARE_NAME = re.compile(r"^" + _NAME_CHARS + r"{2,3}$")
 # Tokens that are no personal name: organisations, roles, picture and end marks.
 _NOT_A_NAME = re.compile(
     r"社|报|网|台|站|电|讯|完|图|摄|编|记者|通讯员|实习|频道|中心|新闻|日报|http|www|\d|CMS|系统"
+    r"|正文|字号|打印|关闭|返回|分享|评论|首页|要闻|热点|专题|推荐|更多|视频|图片"
 )
 
 # Kinds of pages without an article body, for the ParseError message.
@@ -666,7 +667,7 @@ def _reporter(
             return name
     # A bare name on its own line under the headline ("茉莉").
     for text in head[1:] if first < start else []:
-        if _BARE_NAME.match(text):
+        if _BARE_NAME.match(text) and not _NOT_A_NAME.search(text) and not is_boilerplate(text):
             return text
     meta = metas.get("author", "")
     if meta and _AUTHOR_NAME.match(meta) and not _NOT_A_NAME.search(meta):

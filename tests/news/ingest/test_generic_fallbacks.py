@@ -285,6 +285,12 @@ def test_bylines_closing_the_story(closing: str, reporter: str) -> None:
     assert parse(page(story=STORY + f"<p>{closing}</p>")).reporter == reporter
 
 
+@pytest.mark.parametrize("word", ["正文", "热点", "视频新闻"])
+def test_a_short_word_under_the_headline_is_no_author(word: str) -> None:
+    html = page(before=f"<h1>沈阳老旧小区改造提速</h1><div>{word}</div>")
+    assert parse(html).reporter == ""
+
+
 def test_a_signature_at_the_end_of_the_last_paragraph() -> None:
     story = STORY.replace(
         "确保改造工程经得起检验。</p>", "确保改造工程经得起检验。（常书香 马丹阳）</p>"
