@@ -35,6 +35,13 @@ _ANY_BYTES_CODECS = frozenset({"latin_1", "iso8859-1", "cp1252", "ascii"})
 _MAX_BAD_SHARE = 0.001
 _MIN_BAD_ALLOWED = 2
 
+# What charset_normalizer may answer for a page of this region's sites. Any other guess (it
+# reads a GB2312 forum page of bbs.zol.com.cn as the Kazakh ptcp154) loses to GB18030 when the
+# bytes are nearly valid GB18030: every site this bot reads is Chinese.
+_CJK_CODECS = frozenset(
+    {"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950", "utf_8", "utf-8", "hz"}
+)
+
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -118,8 +125,13 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
     if nearly is not None:
         return nearly
     best = from_bytes(data).best()
-    if best is not None and best.encoding:
-        name = _codec_name(best.encoding) or best.encoding
+    guess = (_codec_name(best.encoding) or best.encoding) if best and best.encoding else None
+    if guess not in _CJK_CODECS:
+        chinese = _nearly_decodable(data, ["gb18030"])
+        if chinese is not None:
+            return chinese
+    if best is not None and guess:
+        name = guess
         try:
             return data.decode(name)
         except UnicodeDecodeError:

@@ -47,6 +47,18 @@ _TOOLS = re.compile(
 )
 _TOOLS_MAX_LEN = 40
 
+# Links to the neighbouring articles ("上一篇：…", "下一篇：…"), which some templates print as
+# plain text beside the links; and copyright lines ("Copyright © 2004-2008 All rights reserved").
+_NEIGHBOURS = re.compile(
+    r"^[\[【(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[\]】)）]?\s*[:：]?"
+)
+_NEIGHBOURS_MAX_LEN = 80
+_COPYRIGHT = re.compile(
+    r"^(?:copyright|\(c\)|©|版权所有)|all rights reserved|版权所有\s*[©:：(（]?\s*(?:19|20)\d{2}",
+    re.IGNORECASE,
+)
+_COPYRIGHT_MAX_LEN = 120
+
 # The app/WeChat promotion block under every 2018 article (seed text) and the QR-code captions
 # of the current template (div.erweima): a paragraph made only of these tokens is promotion.
 _PROMO_TOKENS = frozenset(
@@ -153,7 +165,7 @@ def is_credit_line(text: str) -> bool:
 
 
 def is_boilerplate(text: str) -> bool:
-    """Tell whether a paragraph is site furniture: disclaimer, share bar, promotion, pager."""
+    """Tell whether a paragraph is furniture: disclaimer, copyright, share bar, pager, 上一篇."""
     return _furniture(normalize_space(text))
 
 
@@ -166,6 +178,10 @@ def _furniture(text: str) -> bool:
     if len(text) <= _TOOLS_MAX_LEN and _TOOLS.match(text):
         return True
     if _PAGER.match(text) or _BOX_HEADING.match(text):
+        return True
+    if len(text) <= _NEIGHBOURS_MAX_LEN and _NEIGHBOURS.match(text):
+        return True
+    if len(text) <= _COPYRIGHT_MAX_LEN and _COPYRIGHT.search(text):
         return True
     if _editor(text) is not None:
         return True
@@ -316,7 +332,9 @@ class _BlockCollector:
             block = tag in _BLOCK_TAGS
             if block:
                 self.flush()
-            self.walk(child, in_link or tag == "a")
+            # Only <a href> is a link: forum templates leave <a name=…> anchors unclosed, and the
+            # parser then wraps the whole post in them (bbs.zol.com.cn).
+            self.walk(child, in_link or (tag == "a" and "href" in child.attributes))
             if block:
                 self.flush()
 
@@ -324,7 +342,7 @@ class _BlockCollector:
 def node_blocks(node: LexborNode) -> list[Block]:
     """Split an element's visible text into blocks, one per paragraph-like element or line."""
     collector = _BlockCollector()
-    collector.walk(node, node.tag == "a")
+    collector.walk(node, node.tag == "a" and "href" in node.attributes)
     collector.flush()
     return collector.blocks
 
