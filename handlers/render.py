@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from storage.search import aligned_search_form, search_form
+
 # Telegram counts a message's length after entity parsing, in UTF-16 code units.
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -156,10 +158,17 @@ def shorten(text: str, limit: int) -> str:
 
 
 def highlight(text: str, words: Sequence[str], width: int = 80) -> str:
-    """Return escaped HTML of the passage around the first match, with every word in bold."""
+    """Return escaped HTML of the passage around the first match, with every word in bold.
+
+    Words match in search form (振兴 finds 振興) but the passage keeps the text's own characters.
+    """
     flat = " ".join(text.split())
-    lowered = flat.lower()
-    hits = [(lowered.find(w.lower()), w) for w in words if w]
+    folded = aligned_search_form(flat)
+    lowered = folded.lower()
+    if len(lowered) != len(flat):  # a letter whose lower case is longer (İ): match as written
+        lowered = folded
+    words = [search_form(w).lower() for w in words]
+    hits = [(lowered.find(w), w) for w in words if w]
     hits = [(i, w) for i, w in hits if i >= 0]
     if not hits:
         return esc(shorten(flat, width))
@@ -167,14 +176,12 @@ def highlight(text: str, words: Sequence[str], width: int = 80) -> str:
     start = max(0, first - width // 3)
     end = min(len(flat), start + width)
     window = flat[start:end]
-    pattern = re.compile(
-        "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if w), re.I
-    )
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if w))
     pieces: list[str] = []
     cursor = 0
-    for match in pattern.finditer(window):
+    for match in pattern.finditer(lowered[start:end]):
         pieces.append(esc(window[cursor : match.start()]))
-        pieces.append(f"<b>{esc(match.group(0))}</b>")
+        pieces.append(f"<b>{esc(window[match.start() : match.end()])}</b>")
         cursor = match.end()
     pieces.append(esc(window[cursor:]))
     return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(flat) else "")

@@ -26,8 +26,8 @@ from news.models import (
     Statement,
     StoreOutcome,
 )
-from storage.schema import MIGRATIONS, SCHEMA_VERSION
-from storage.search import fts_phrase, gram_query, index_grams
+from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
+from storage.search import fts_phrase, gram_query, index_grams, search_form, stored_search_form
 
 if TYPE_CHECKING:
     from storage.delivery import DeliveryStore
@@ -178,6 +178,8 @@ class Store:
                     await self._db.execute(statement)
                 if number == 3:
                     await self._fill_grams()
+                if script == REINDEX_FOLDED_SEARCH:
+                    await self._reindex_folded()
                 await self._db.execute(f"PRAGMA user_version = {number}")
             logger.info("database migrated to schema version %d", number)
 
@@ -188,6 +190,37 @@ class Store:
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
             [(r[0], index_grams(r[1] + "\n" + r[2])) for r in rows],
         )
+
+    async def _reindex_folded(self) -> None:
+        """Index every stored article, and fold every followed word, in search_form."""
+        rows = await self._fetchall("SELECT id, title, body FROM articles")
+        folded = [(stored_search_form(r[1]), stored_search_form(r[2]), r[0]) for r in rows]
+        await self._db.executemany(
+            "UPDATE articles SET search_title = ?, search_body = ? WHERE id = ?",
+            [f for f in folded if f[0] is not None or f[1] is not None],
+        )
+        # The update trigger kept the new, still empty index in step row by row; rebuilding
+        # reads every article through articles_search at once.
+        await self._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+        await self._db.execute("DELETE FROM articles_grams")
+        await self._db.executemany(
+            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            [(r[0], index_grams(search_form(r[1] + "\n" + r[2]))) for r in rows],
+        )
+        keywords = await self._fetchall("SELECT chat_id, keyword FROM keyword_follows")
+        for chat_id, keyword in keywords:
+            folded = search_form(keyword)
+            if folded != keyword:
+                # A chat following both 振興 and 振兴 keeps one of them.
+                await self._db.execute(
+                    "UPDATE OR IGNORE keyword_follows SET keyword = ? "
+                    "WHERE chat_id = ? AND keyword = ?",
+                    (folded, chat_id, keyword),
+                )
+                await self._db.execute(
+                    "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
+                    (chat_id, keyword),
+                )
 
     async def schema_version(self) -> int:
         """Return the number of migrations applied to this database."""
@@ -348,8 +381,8 @@ class Store:
             )
             cursor = await db.execute(
                 "INSERT INTO articles (url, title, published_at, source, editor, body, fetched_at,"
-                " content_hash, source_name, subtitle, reporter, channel, related) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " content_hash, source_name, subtitle, reporter, channel, related, search_title,"
+                " search_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.url,
                     article.title,
@@ -364,6 +397,8 @@ class Store:
                     article.reporter,
                     article.channel,
                     related,
+                    stored_search_form(article.title),
+                    stored_search_form(article.body),
                 ),
             )
             article_id = cursor.lastrowid
@@ -375,7 +410,7 @@ class Store:
             )
             await db.execute(
                 "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                (article_id, index_grams(article.title + "\n" + article.body)),
+                (article_id, index_grams(search_form(article.title + "\n" + article.body))),
             )
             if analysis is not None:
                 await self._write_analysis(article_id, article.published_at, analysis)
@@ -654,6 +689,7 @@ class Store:
         Hits are newest first, or by bm25 (then newest) with `by_relevance`; a hit's rank is
         its bm25 score when ordered by relevance, 0.0 otherwise.
         """
+        words = [search_form(w) for w in words]
         long_words = [w for w in words if len(w) >= 3]
         short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
         if len(short_queries) < len([w for w in words if len(w) < 3]):
