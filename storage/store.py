@@ -193,15 +193,15 @@ class Store:
 
     async def _reindex_folded(self) -> None:
         """Index every stored article, and fold every followed word, in search_form."""
+        # Index every article as it stands first: the update trigger below removes each row's
+        # old entry, which must be there (removing an absent one corrupts an FTS5 index).
+        await self._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
         rows = await self._fetchall("SELECT id, title, body FROM articles")
         folded = [(stored_search_form(r[1]), stored_search_form(r[2]), r[0]) for r in rows]
         await self._db.executemany(
             "UPDATE articles SET search_title = ?, search_body = ? WHERE id = ?",
             [f for f in folded if f[0] is not None or f[1] is not None],
         )
-        # The update trigger kept the new, still empty index in step row by row; rebuilding
-        # reads every article through articles_search at once.
-        await self._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
         await self._db.execute("DELETE FROM articles_grams")
         await self._db.executemany(
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",

@@ -163,3 +163,45 @@ async def test_source_health(tmp_path: Path) -> None:
         [status] = await store.source_statuses()
         assert status.consecutive_failures == 0 and status.error_count == 2
         assert status.last_success_at is not None
+
+
+async def test_search_migration_reindexes_an_older_database_in_simplified_form(
+    tmp_path: Path,
+) -> None:
+    from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH
+    from storage.store import _split_sql
+
+    path = tmp_path / "old.db"
+    before = MIGRATIONS.index(REINDEX_FOLDED_SEARCH)
+    con = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:before]:
+        for statement in _split_sql(script):
+            con.execute(statement)
+    con.execute(
+        "INSERT INTO articles (id, url, title, published_at, body, fetched_at, content_hash) "
+        "VALUES (1, 'u', '瀋陽市政協舉行市情通報會', '2018-07-27T08:00:00Z', "
+        "'保持瀋陽振興發展的良好態勢。', '2018-07-27T08:00:00Z', 'h')"
+    )
+    con.execute("INSERT INTO articles_grams (rowid, grams) VALUES (1, 'old')")
+    con.execute(
+        "INSERT INTO keyword_follows (chat_id, keyword, created_at) VALUES (7, '振興', 'x')"
+    )
+    con.execute(f"PRAGMA user_version = {before}")
+    con.close()
+    async with await Store.open(path) as store:
+        assert await store.schema_version() == SCHEMA_VERSION
+        for words in (["振兴发展"], ["振興發展"], ["振兴"], ["沈阳市政协"], ["沈"]):
+            hits, total = await store.search_articles(words)
+            assert total == 1, words
+        assert await store.delivery.followed_keywords(7) == ["振兴"]
+        await store._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        # An article stored after the migration is indexed the same way.
+        traditional = ParsedArticle(
+            url="http://big5.cri.cn/a.shtml",
+            title="全面振興新突破",
+            published_at=datetime(2024, 1, 1, tzinfo=UTC),
+            paragraphs=("推動東北全面振興。",),
+        )
+        await add(store, traditional)
+        hits, total = await store.search_articles(["全面振兴"])
+        assert total == 1 and hits[0].article.title == "全面振興新突破"
