@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from news.models import (
+    Appearance,
     Article,
     ArticleAnalysis,
     Chat,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# The roles a mention may have, in the order they are shown (as news.nlp.speakers.ROLES).
+ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
 BUSY_TIMEOUT_MS = 5000
 SEARCH_COUNT_CAP = 1000
 # How many of the newest articles a search with many matches looks at first (see
@@ -209,13 +212,13 @@ class Store:
         )
         keywords = await self._fetchall("SELECT chat_id, keyword FROM keyword_follows")
         for chat_id, keyword in keywords:
-            folded = search_form(keyword)
-            if folded != keyword:
+            folded_word = search_form(keyword)
+            if folded_word != keyword:
                 # A chat following both 振興 and 振兴 keeps one of them.
                 await self._db.execute(
                     "UPDATE OR IGNORE keyword_follows SET keyword = ? "
                     "WHERE chat_id = ? AND keyword = ?",
-                    (folded, chat_id, keyword),
+                    (folded_word, chat_id, keyword),
                 )
                 await self._db.execute(
                     "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
@@ -653,6 +656,59 @@ class Store:
             for r in rows
             if r[0] in articles
         ]
+
+    async def person_appearances(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Appearance]:
+        """Return the articles a person appears in, newest first, with their roles there."""
+        rows = await self._fetchall(
+            "SELECT article_id, group_concat(role), max(title), max(statement), "
+            "max(published_at) AS at FROM mentions WHERE person_id = ? "
+            "GROUP BY article_id ORDER BY at DESC, article_id DESC LIMIT ? OFFSET ?",
+            (person_id, limit, offset),
+        )
+        articles = await self.articles_by_ids(r[0] for r in rows)
+        return [
+            Appearance(
+                article=articles[r[0]],
+                roles=tuple(role for role in ROLE_ORDER if role in r[1].split(",")),
+                title=r[2],
+                statement=r[3],
+            )
+            for r in rows
+            if r[0] in articles
+        ]
+
+    async def person_role_counts(self, person_id: int) -> dict[str, int]:
+        """Return in how many articles a person had each role (spoke, presided, …)."""
+        rows = await self._fetchall(
+            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", (person_id,)
+        )
+        counts = {r[0]: int(r[1]) for r in rows}
+        return {role: counts[role] for role in ROLE_ORDER if role in counts}
+
+    async def people_with_title_between(
+        self, title: str, since: datetime, until: datetime, limit: int = 20
+    ) -> list[tuple[Person, str]]:
+        """Return people with a title containing `title` seen in [since, until), and that title.
+
+        The most recently seen holder comes first; each person comes once, with the title
+        (of those matching) seen last.
+        """
+        rows = await self._fetchall(
+            "SELECT person_id, title, last_seen FROM person_titles "
+            "WHERE instr(title, ?) > 0 AND first_seen < ? AND last_seen >= ? "
+            "ORDER BY last_seen DESC LIMIT ?",
+            (title, to_db_time(until), to_db_time(since), limit * 5),
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        found: list[tuple[Person, str]] = []
+        seen: set[int] = set()
+        for person_id, held, _ in rows:
+            if person_id in by_id and person_id not in seen:
+                seen.add(person_id)
+                found.append((by_id[person_id], held))
+        return found[:limit]
 
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""

@@ -200,9 +200,8 @@ def _t2s() -> _Converter:
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     data = resources.files("news.nlp.data")
-    leaders = json.loads(data.joinpath("leaders.json").read_text(encoding="utf-8"))
     aliases: dict[str, str] = {}
-    for entry in leaders["leaders"]:
+    for entry in _gazetteer():
         name = str(entry["name"])
         for form in (name, *entry.get("aliases", ())):
             aliases[to_simplified(str(form))] = name
@@ -284,6 +283,55 @@ def normalize_name(s: str) -> str:
     """Return a person's name in simplified characters, without spaces or punctuation."""
     folded = to_halfwidth(to_simplified(s))
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PSZC")
+
+
+def title_matches(held: str, query: str) -> bool:
+    """Return whether a held title chain answers a title query: 辽宁省省长 for 省长.
+
+    Each single title of the chain (split at 、) must be the query or end with it, and not as
+    a deputy's title: 副省长 and 常务副市长 do not answer 省长 or 市长.
+    """
+    query = query.replace(" ", "")
+    if not query:
+        return False
+    for part in held.replace(",", "、").split("、"):
+        part = part.strip()
+        if part == query:
+            return True
+        if part.endswith(query) and not part[: -len(query)].endswith("副"):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A title a gazetteer leader held, and the years it is known to span (to: None = open)."""
+
+    name: str
+    title: str
+    first_year: int
+    last_year: int | None
+
+
+def gazetteer_terms(query: str, first_year: int, last_year: int) -> list[Term]:
+    """Return the gazetteer's terms of a title matching query that overlap the years given."""
+    found: list[Term] = []
+    for entry in _gazetteer():
+        for term in entry.get("titles", ()):
+            start = int(term["from"])
+            end = term.get("to")
+            stop = int(end) if end is not None else None
+            overlaps = start <= last_year and (stop is None or stop >= first_year)
+            if overlaps and title_matches(str(term["title"]), query):
+                found.append(Term(str(entry["name"]), str(term["title"]), start, stop))
+    found.sort(key=lambda t: (-(t.last_year or 9999), -t.first_year, t.name))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> tuple[dict[str, Any], ...]:
+    data = resources.files("news.nlp.data").joinpath("leaders.json").read_text(encoding="utf-8")
+    return tuple(json.loads(data)["leaders"])
 
 
 def name_pinyin(name: str) -> str:

@@ -194,7 +194,9 @@ async def test_search_migration_reindexes_an_older_database_in_simplified_form(
             hits, total = await store.search_articles(words)
             assert total == 1, words
         assert await store.delivery.followed_keywords(7) == ["振兴"]
-        await store._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        await store._db.execute(
+            "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')"
+        )
         # An article stored after the migration is indexed the same way.
         traditional = ParsedArticle(
             url="http://big5.cri.cn/a.shtml",
