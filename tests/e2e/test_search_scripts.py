@@ -16,8 +16,9 @@ from tests.e2e.seed import FIXTURES, seed_store
 
 CHAT = 3003
 BIG5 = "big5cri_2018-07-27_jiangyouwei.txt"  # a real big5.cri.cn text, traditional characters
-# A simplified text (辽宁日报 via lnd.com.cn, 2026) written out in traditional characters by OpenCC s2t, as
-# big5.cri.cn republishes mainland reports: the corpus has no traditional text saying 全面振興.
+# A simplified text (辽宁日报 via lnd.com.cn, 2026) written out in traditional characters by
+# OpenCC s2t, as big5.cri.cn republishes mainland reports: the corpus has no traditional text
+# saying 全面振興.
 SIMPLIFIED = "lnd_news_2026-01-27_030544224.txt"
 TRADITIONAL_TITLE = "許昆林周波與省政協港澳委員座談"
 
