@@ -84,6 +84,7 @@ _FOLLOWER_WORDS: tuple[str, ...] = (
     "又", "就", "是", "曾", "担任", "任", "的", "指示", "批示", "主讲", "介绍", "宣读", "传达",
     "带队", "参观", "视察", "认为", "希望", "嘱咐", "叮嘱", "要", "已", "将", "并", "则", "均",
     "都", "从", "于", "被", "亲切", "专程", "应邀", "同时", "签署", "颁发", "揭牌", "率领", "当选",
+    "解读", "推介", "相继", "依次", "提及", "作的", "所作",
 )  # fmt: skip
 _FOLLOWER_RE = re.compile("|".join(sorted(set(_FOLLOWER_WORDS), key=len, reverse=True)))
 # Stricter than _FOLLOWER_RE: what confirms a name jieba guessed without any title.
@@ -146,7 +147,24 @@ _SPOKE_ANYWHERE: tuple[re.Pattern[str], ...] = (
     re.compile(r"提出(?!的)[^,;:。的]{0,12}?要求"),
     re.compile(r"(?<!的)发言(?!人|稿|材料|权)"),
     re.compile(r"(?<!的)演讲"),
+    # Presenting for a city or unit: 分别代表沈阳市进行推介 / 作推介 / 介绍了情况.
+    re.compile(r"(?:进行|作|做)了?[^,;:。]{0,8}?推介"),
+    re.compile(r"分别代表[^;:。]{0,30}?(?:推介|介绍|发言|讲话|致辞)"),
+    re.compile(r"(?:^|并|还|分别|先后|相继|依次|详细|具体)介绍(?:了)?(?!信|人|下)"),
+    re.compile(r"(?:^|并|还|分别|先后)(?:宣读|解读)(?:了)?"),
+    re.compile(r"(?:^|并|还|分别|先后|原原本本地?|认真)传达(?:了)?[^,;:。]{0,40}?(?:精神|讲话|指示|批示)"),
 )  # fmt: skip
+# What a person named as an object did: 听取了市政协副主席X作的提案工作报告.
+_MADE_REPORT_RE = re.compile(r"(?:所)?[作做]的[^,;:。]{0,20}?(?:报告|讲话|发言|说明|部署|推介)")
+# Org words that head a title chain even where jieba tags them as names: 宣传部部长.
+_ORG_END_RE = re.compile(
+    r"(?:部|委|局|厅|办|院|会|处|室|署|中心|政府|党组|工委|政协|人大|学校|大学|公司|集团|省|市|"
+    r"区|县|镇|乡|街道|社区|村)$"
+)
+# 王刚、陈强、刘伟分别代表…: a list of names without titles, confirmed by what follows it.
+_BARE_LIST_RE = re.compile(
+    r"((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:同志)?(?=(?:等)?(?:分别|先后|相继|依次))"
+)
 _PRESIDED_RE = re.compile(r"(?<!的)主持(?!人|下|的)")
 _ATTENDED_RE = re.compile(r"(?:出席|参加|列席|陪同|参会)(?!人士|人员|代表|名单|证|者|的)")
 # 参加会见 is attending someone else's meeting, not meeting.
@@ -328,6 +346,11 @@ def gazetteer_terms(query: str, first_year: int, last_year: int) -> list[Term]:
     return found
 
 
+def gazetteer_names() -> frozenset[str]:
+    """Return the canonical names of the gazetteer's leaders."""
+    return frozenset(str(entry["name"]) for entry in _gazetteer())
+
+
 @lru_cache(maxsize=1)
 def _gazetteer() -> tuple[dict[str, Any], ...]:
     data = resources.files("news.nlp.data").joinpath("leaders.json").read_text(encoding="utf-8")
@@ -398,11 +421,17 @@ class _Reader:
             return False
         if given[0] in _SURNAME_NOT_BEFORE.get(cand[0], ""):
             return False
+        # A place is not a person, however rare the word: 沈阳, 铁西, 浑南.
+        if self.jieba.tags.get(cand, "").startswith("ns"):
+            return False
         # 明确要求 / 单位 / 高度重视 read as 明确 etc.: common words are not names.
         return not (
             self.jieba.is_word(cand, _WORDLIKE_MIN_FREQ)
             or self.jieba.is_word(cand[:2], _WORDLIKE_MIN_FREQ)
         )
+
+    def known_name(self, word: str) -> bool:
+        return word in self.lexicon.aliases
 
     def follower_ok(self, pos: int) -> bool:
         work = self.work
@@ -442,6 +471,12 @@ class _Reader:
             ):
                 names.add(word)
             pos += len(word)
+        for match in _BARE_LIST_RE.finditer(work):
+            for member in match.group(1).split("、"):
+                for cand in (member, member[-2:]) if len(member) == 3 else (member,):
+                    if self.plausible_name(cand):
+                        names.add(cand)
+                        break
         for match in _POST_TITLE_RE.finditer(work):
             name = self.name_before(match.start())
             if name:
@@ -547,7 +582,12 @@ class _Reader:
             return name_start, ""
         taken = 0
         for word, flag in reversed(self.jieba.pos(segment)):
-            if word in _CHAIN_WORDS or flag in _CHAIN_FLAGS or _TITLE_END_RE.search(word):
+            if (
+                word in _CHAIN_WORDS
+                or flag in _CHAIN_FLAGS
+                or _TITLE_END_RE.search(word)
+                or (len(word) >= 2 and _ORG_END_RE.search(word) and not self.known_name(word))
+            ):
                 taken += len(word)
             else:
                 break
@@ -759,6 +799,8 @@ class _Reader:
             roles.add("met")
         if _ATTENDEE_LIST_PREFIX_RE.search(sentence_prefix):
             roles.add("attended")
+        if not subject and _MADE_REPORT_RE.match(self.work, group[-1].after):
+            roles.add("spoke")
         for member in group:
             self.person(member.name).roles.update(roles)
 

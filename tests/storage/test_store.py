@@ -207,3 +207,25 @@ async def test_search_migration_reindexes_an_older_database_in_simplified_form(
         await add(store, traditional)
         hits, total = await store.search_articles(["全面振兴"])
         assert total == 1 and hits[0].article.title == "全面振興新突破"
+
+
+async def test_a_gazetteer_alias_in_a_later_article_is_the_same_person(tmp_path: Path) -> None:
+    from news.nlp.analysis import analyse
+
+    async with await Store.open(tmp_path / "p.db") as store:
+        for n, body in enumerate(("沈阳市市长姜有为讲话。", "瀋陽市市長姜有爲主持會議。")):
+            article = parsed(n, day=n + 1)
+            await store.add_article(
+                article,
+                url_key=f"k{n}",
+                fingerprint=f"f{n}",
+                source_name=None,
+                analysis=analyse(article.title, (body,)),
+            )
+        names = [name for name, _ in await store.all_people_names()]
+        assert names.count("姜有为") == 1 and len(names) == 1
+        person = await store.person_by_name("姜有为")
+        assert person is not None and person.article_count == 2
+        assert await store.person_role_counts(person.id) == {"spoke": 1, "presided": 1}
+        appearances = await store.person_appearances(person.id)
+        assert [a.roles for a in appearances] == [("presided",), ("spoke",)]  # newest first
