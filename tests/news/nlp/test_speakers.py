@@ -23,9 +23,9 @@ from news.nlp.speakers import (
     extract_people,
     find_names,
     gazetteer_terms,
-    title_matches,
     name_pinyin,
     normalize_name,
+    title_matches,
     to_simplified,
 )
 from news.nlp.text import sentence_spans, split_sentences, to_halfwidth
