@@ -31,6 +31,8 @@ F1_TARGET = 0.97
 OUTSIDE_PRECISION_TARGET = 0.95
 TARGET = 0.95  # precision and recall each, as before issue 12
 CLUENER_FILE = Path("ner") / "cluener2020_dev_labelled.jsonl"
+# Sentences from ../shared/corpus/ner labelled for issue 12 before the extractor saw them.
+HELD_OUT_SENTENCES = "heldout_sentences.json"
 # The four files (of the 14 besides the seed and the shifen file, the one the issue names)
 # whose sha1 of the file name sorts first; chosen before any issue-12 rule was written.
 HELD_OUT = frozenset(
@@ -214,6 +216,29 @@ def score_leaders(leaders_dir: Path) -> SpokeScore:
     return SpokeScore(tuple(files))
 
 
+def score_sentences(path: Path) -> SpokeScore:
+    """Score extract_people's 'spoke' on the hand-labelled held-out sentences in path."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files: list[FileScore] = []
+    for number, item in enumerate(data["sentences"], start=1):
+        text = item["text"]
+        found = [m.name for m in extract_people(text) if "spoke" in m.roles]
+        expected = list(item["spoke"])
+        not_spoke = set(item["not_spoke"])
+        files.append(
+            FileScore(
+                file=f"{number}. {text[:24]}…",
+                expected=tuple(expected),
+                found=tuple(found),
+                missed=tuple(n for n in expected if n not in found),
+                false=tuple(n for n in found if n in not_spoke),
+                unlabelled=tuple(n for n in found if n not in expected and n not in not_spoke),
+                kinds=tuple((n, speech_kind(text, n)) for n in expected),
+            )
+        )
+    return SpokeScore(tuple(files))
+
+
 def outside_gazetteer(score: SpokeScore) -> SpokeScore:
     """Return the score over the people found or expected who are not in the gazetteer."""
     known = gazetteer_names()
@@ -279,6 +304,26 @@ def run(corpus: Path, out: TextIO, leaders: Path | None = None) -> int:
     print("\nrecall by speech-act kind (all files):", file=out)
     for kind, (hits, total) in score.recall_by_kind().items():
         print(f"  {kind:<28} {hits}/{total}", file=out)
+    sentences = leaders / HELD_OUT_SENTENCES
+    if sentences.is_file():
+        held = score_sentences(sentences)
+        print(f"\nheld-out news sentences ({sentences.name}, {len(held.files)} sentences):", file=out)
+        for f in held.files:
+            if f.missed or f.false or f.unlabelled:
+                print(
+                    f"  {f.file} missed {'、'.join(f.missed) or '-'}, false "
+                    f"{'、'.join(f.false) or '-'}, unlabelled {'、'.join(f.unlabelled) or '-'}",
+                    file=out,
+                )
+        for label, part in (("all", held), ("outside the gazetteer", outside_gazetteer(held))):
+            print(
+                f"  {label}: spoke expected {part.expected}, found {part.true_positives}, "
+                f"false {part.false}, unlabelled {part.unlabelled}; precision "
+                f"{part.precision:.3f} recall {part.recall:.3f} F1 {part.f1:.3f}",
+                file=out,
+            )
+        for kind, (hits, total) in held.recall_by_kind().items():
+            print(f"  recall, {kind:<28} {hits}/{total}", file=out)
     met_f1 = score.f1 >= F1_TARGET
     met_false = score.false == 0
     met_outside = outside.precision >= OUTSIDE_PRECISION_TARGET
