@@ -53,9 +53,25 @@ _TITLE_WORDS: tuple[str, ...] = (
     "院长", "检察长", "庭长", "司令员", "政委", "校长", "总理", "国务委员", "理事长", "会长",
     "社长", "总编辑", "代表", "成员", "组长", "行长", "馆长", "大使", "州长", "旗长", "盟长",
     "主任委员", "调研员", "专员", "总监",
+    "工程师", "董事", "所长", "司长", "研究员", "教授", "理事", "科长", "队长", "站长", "台长",
+    "署长", "负责人", "分析师", "主管", "总经济师", "总会计师", "副总", "合伙人", "首席",
 )  # fmt: skip
 _TITLE_RE = re.compile("|".join(sorted(set(_TITLE_WORDS), key=len, reverse=True)))
 _TITLE_END_RE = re.compile("(?:" + _TITLE_RE.pattern + ")$")
+
+# A reporting verb right after a name (after adverbs such as 明确/日前/上月曾): the name is the
+# one speaking, whatever stands before it (泗水县文化市场综合执法局颜鲲表示).
+_SPEECH_AFTER_NAME_RE = re.compile(
+    r"(?:明确|同时|日前|近日|昨日|昨天|今天|上月|此前|曾经|曾|也|还|则|更|再次|进一步|对记者|"
+    r"对本报记者|向记者|在接受[^,;:。]{0,16}?采访时|接受[^,;:。]{0,12}?采访时|在[^,;:。]{0,12}?上)*"
+    r"(?:表示|指出|强调|介绍说|介绍|透露|坦言|说)"
+)
+# …unless the name is an object: 对王刚表示感谢, 向李明表示祝贺 (和/与 join two speakers).
+_OBJECT_BEFORE_RE = re.compile(r"(?:对|向|为|给|让|请|代|替|采访了?|听取了?)$")
+# Characters a title ends in, which a three-character guess must not start with (长王刚).
+_TITLE_TAIL = frozenset("长记任席理授师员总董事监裁委人")
+
+_REPORT_WORD_RE = re.compile(r"表示|指出|强调|介绍|透露|坦言|说")
 
 # Titles written after a name: 习近平总书记, 郝鹏书记, 王沪宁同志.
 _POST_TITLE_RE = re.compile(r"总书记|书记|同志")
@@ -119,7 +135,8 @@ _NEW_SUBJECT_RE = re.compile(
 _PRE = (
     r"(?:(?:在[^,;:。]{0,40}?(?:中|时|上|后|期间|之际|之后)|[^,;:。]{0,30}?(?:后|时))?"
     r"(?:还|也|并|又|再|则|即|同时|首先|随后|最后|进一步|再次|特别|明确|着重|深刻|郑重|专门|"
-    r"充分|高度|亲切|动情|坦言|直言)*)"
+    r"充分|高度|亲切|动情|坦言|直言|日前|近日|昨日|昨天|上月|此前|曾经|曾|对本报记者|对记者|"
+    r"向记者|接受[^,;:。]{0,12}?采访时)*)"
 )
 # Reporting verbs that introduce what was said; their clause must end with them (他说，…) or a
 # quotation must follow (他说“…”).
@@ -161,6 +178,8 @@ _ORG_END_RE = re.compile(
     r"(?:部|委|局|厅|办|院|会|处|室|署|中心|政府|党组|工委|政协|人大|学校|大学|公司|集团|省|市|"
     r"区|县|镇|乡|街道|社区|村)$"
 )
+# A unit's name right before a name stands for its title: 泗水县文化市场综合执法局颜鲲表示.
+_UNIT_END_RE = re.compile(r"(?:局|厅|委|办|院|所|处|中心|公司|集团|协会|学会|银行|部)$")
 # 王刚、陈强、刘伟分别代表…: a list of names without titles, confirmed by what follows it.
 _BARE_LIST_RE = re.compile(
     r"((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:同志)?(?=(?:等)?(?:分别|先后|相继|依次))"
@@ -417,7 +436,9 @@ class _Reader:
             given = cand[1:]
         else:
             return False
-        if any(ch in _NOT_IN_GIVEN_NAME for ch in given):
+        # jieba's dictionary knows some people by name (钱其琛): its word wins over the list.
+        known_person = self.jieba.tags.get(cand, "").startswith("nr")
+        if not known_person and any(ch in _NOT_IN_GIVEN_NAME for ch in given):
             return False
         if given[0] in _SURNAME_NOT_BEFORE.get(cand[0], ""):
             return False
@@ -471,6 +492,10 @@ class _Reader:
             ):
                 names.add(word)
             pos += len(word)
+        for match in _REPORT_WORD_RE.finditer(work):
+            name = self.speaker_before(match.start(), match.end())
+            if name:
+                names.add(name)
         for match in _BARE_LIST_RE.finditer(work):
             for member in match.group(1).split("、"):
                 for cand in (member, member[-2:]) if len(member) == 3 else (member,):
@@ -494,6 +519,54 @@ class _Reader:
             if not self.work.startswith("、", pos):
                 return found
             pos += 1
+
+    def speaker_before(self, verb: int, verb_end: int) -> str | None:
+        """Return the name written right before a reporting verb (and its adverbs), if any."""
+        work = self.work
+        # The adverbs the verb may carry go first, the longest run of them: 冀岩上月曾表示.
+        for start in range(max(0, verb - 24), verb + 1):
+            if not _SPEECH_AFTER_NAME_RE.fullmatch(work, start, verb_end):
+                continue
+            for length in (3, 2):
+                cand = work[start - length : start]
+                if len(cand) != length or not self.plausible_name(cand):
+                    continue
+                # Nothing vouches for this name but the verb: any dictionary word is out, and
+                # so is a guess that is neither after a title, at a clause's start, nor read as
+                # a name by jieba in its context (据省政府官网介绍).
+                if self.jieba.is_word(cand, 1) or not self.vouched(start - length, start):
+                    continue
+                if length == 3 and cand[0] in _TITLE_TAIL and self.plausible_name(cand[1:]):
+                    continue
+                if _OBJECT_BEFORE_RE.search(work, max(0, start - length - 4), start - length):
+                    return None
+                return cand
+        return None
+
+    def vouched(self, start: int, end: int) -> bool:
+        """Return whether a title, a clause start or jieba's reading supports a name guess."""
+        work = self.work
+        if start == 0 or work[start - 1] in _CLAUSE_BOUNDARY:
+            return True
+        if _TITLE_END_RE.search(work, max(0, start - 6), start) or _UNIT_END_RE.search(
+            work, max(0, start - 6), start
+        ):
+            return True
+        pos = max(0, start - 6)
+        for word, flag in self.jieba.pos(work[pos : end + 2]):
+            if pos == start:
+                return word == work[start:end] and flag.startswith("nr")
+            pos += len(word)
+            if pos > start:
+                return False
+        return False
+
+    def speaks_right_after(self, occ: _Occurrence) -> bool:
+        """Return whether a reporting verb follows the name and the name is not an object."""
+        if not _SPEECH_AFTER_NAME_RE.match(self.work, occ.after):
+            return False
+        before = self.work[max(0, occ.chain_start - 4) : occ.chain_start]
+        return _OBJECT_BEFORE_RE.search(before) is None
 
     def name_before(self, end: int) -> str | None:
         """Return the name jieba sees right before a post-title (郝鹏书记), if any."""
@@ -602,7 +675,9 @@ class _Reader:
     # -- predicates -----------------------------------------------------------------------
     def is_subject(self, occ: _Occurrence) -> bool:
         prefix = self.work[self.clause_start(occ.chain_start) : occ.chain_start]
-        return _SUBJECT_PREFIX_RE.fullmatch(prefix) is not None
+        if _SUBJECT_PREFIX_RE.fullmatch(prefix) is not None:
+            return True
+        return not occ.pronoun and self.speaks_right_after(occ)
 
     def is_agent(self, occ: _Occurrence) -> bool:
         """Return whether 由 introduces the name as the doer: 会议由市长王新伟主持."""
