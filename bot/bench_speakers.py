@@ -307,7 +307,12 @@ def run(corpus: Path, out: TextIO, leaders: Path | None = None) -> int:
     sentences = leaders / HELD_OUT_SENTENCES
     if sentences.is_file():
         held = score_sentences(sentences)
-        print(f"\nheld-out news sentences ({sentences.name}, {len(held.files)} sentences):", file=out)
+        first_run = json.loads(sentences.read_text(encoding="utf-8")).get("_first_run", "")
+        print(
+            f"\nnews sentences ({sentences.name}, {len(held.files)} sentences; held out until "
+            f"their first run, tuned on since):\n  first run: {first_run}",
+            file=out,
+        )
         for f in held.files:
             if f.missed or f.false or f.unlabelled:
                 print(
