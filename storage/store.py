@@ -662,9 +662,12 @@ class Store:
     ) -> list[Appearance]:
         """Return the articles a person appears in, newest first, with their roles there."""
         rows = await self._fetchall(
-            "SELECT article_id, group_concat(role), max(title), max(statement), "
-            "max(published_at) AS at FROM mentions WHERE person_id = ? "
-            "GROUP BY article_id ORDER BY at DESC, article_id DESC LIMIT ? OFFSET ?",
+            # One article's rows share its date, so they are neighbours in the date index:
+            # grouping by (date, article) reads the page in index order and stops there.
+            "SELECT article_id, group_concat(role), max(title), max(statement) "
+            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ? "
+            "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
+            "LIMIT ? OFFSET ?",
             (person_id, limit, offset),
         )
         articles = await self.articles_by_ids(r[0] for r in rows)
