@@ -249,3 +249,41 @@ async def test_a_persons_page_of_articles_reads_the_date_index_without_sorting(
     )
     con.close()
     assert "mentions_by_person_date" in plan and "TEMP B-TREE" not in plan
+
+
+async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
+    tmp_path: Path,
+) -> None:
+    from news.nlp.analysis import analyse
+    from news.nlp.speakers import normalize_name
+
+    async with await Store.open(tmp_path / "f.db") as store:
+        delivery = store.delivery
+        await delivery.follow_keyword(9, "黨組", None)
+        first = parsed(1, day=1)
+        await store.add_article(
+            first,
+            url_key="k1",
+            fingerprint="f1",
+            source_name=None,
+            analysis=analyse(first.title, ("省委常委、市委书记张雷主持会议并讲话。",)),
+        )
+        person = await store.person_by_name(normalize_name("張雷"))  # what /follow 張雷 looks up
+        assert person is not None and person.name == "张雷"
+        await delivery.follow(8, person.id, None)
+        assert await delivery.enqueue_alerts() == 0  # the first call only sets the cursor
+        later = ParsedArticle(
+            url="https://liaoning.nen.com.cn/network/x/2024/10/02/2.shtml",
+            title="市政府党组召开扩大会议",
+            published_at=datetime(2024, 10, 2, tzinfo=UTC),
+            paragraphs=("省委常委、市委书记张雷讲话。",),
+        )
+        await store.add_article(
+            later,
+            url_key="k2",
+            fingerprint="f2",
+            source_name=None,
+            analysis=analyse(later.title, later.paragraphs),
+        )
+        assert await delivery.enqueue_alerts() == 2  # chat 8 for 张雷, chat 9 for 党组
+        assert await delivery.followed_keywords(9) == ["党组"]
