@@ -7,7 +7,10 @@ How it reads an article: the text is converted to simplified characters, full-wi
 is folded to ASCII (offsets stay the same, so titles and statements are cut from the simplified
 text as written), people are found by the gazetteer, by title-anchored rules (a title word
 such as 书记/市长/主任 followed by a two- or three-character name starting with a surname and then
-a role verb or a delimiter) and inside attendee lists. Each occurrence then gets its title chain
+a role verb or a delimiter), inside attendee lists, in bare lists before 分别/先后 and right before
+a reporting verb (颜鲲表示, when a title, a unit, a clause start or jieba vouches for the name);
+every guess must pass the name check (a known surname, two or three characters, not a common
+word, not a place). Each occurrence then gets its title chain
 (the run of titles written before it), is grouped with names sharing its predicate
 (张雷，市长王新伟出席会议并讲话) and, when it is the subject of its clause, its predicate decides
 the roles: spoke, presided, attended, met; everyone else is mentioned.
