@@ -15,7 +15,7 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
-from news.nlp.speakers import to_simplified
+from storage.search import search_form
 
 PER_PAGE = 5
 MAX_WORDS = 8
@@ -60,7 +60,7 @@ def parse_search(raw: str, tz: ZoneInfo) -> SearchQuery | None:
     raw = raw.strip()
     if not raw or len(raw) > MAX_QUERY_CHARS:
         return None
-    tokens = to_simplified(raw).split()
+    tokens = search_form(raw).split()
     since = until = None
     words: list[str] = []
     for token in tokens:

@@ -17,8 +17,8 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.speakers import resolve, suggestions
 from handlers.texts import text
 from news.models import Chat, Person, Subscription
-from news.nlp.speakers import to_simplified
 from news.schedule import next_due, parse_hhmm, parse_time_zone
+from storage.search import search_form
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ async def cmd_unfollow(update: Update, context: Context) -> None:
 
 
 def _keyword_arg(args: list[str]) -> str | None:
-    word = to_simplified(" ".join(args).strip())
+    word = search_form(" ".join(args).strip())
     if not word or len(word) > MAX_KEYWORD_CHARS or not any(ch.isalnum() for ch in word):
         return None
     return word

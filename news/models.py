@@ -178,6 +178,16 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
+class Appearance:
+    """An article a person appears in: what they did there, their title, what they said."""
+
+    article: Article
+    roles: tuple[str, ...]  # spoke, presided, attended, met, mentioned (in that order)
+    title: str
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
     """An article matching a search."""
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from news.models import (
+    Appearance,
     Article,
     ArticleAnalysis,
     Chat,
@@ -26,6 +27,9 @@ from news.models import (
     StoreOutcome,
     Subscription,
 )
+
+# The roles a person can have in an article, in the order a reader is told them.
+ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
 
 
 class StoreError(Exception):
@@ -352,6 +356,26 @@ class Store(ABC):
     @abstractmethod
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
+
+    @abstractmethod
+    async def person_appearances(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Appearance]:
+        """Return the articles a person appears in, newest first, with their roles there."""
+
+    @abstractmethod
+    async def person_role_counts(self, person_id: int) -> dict[str, int]:
+        """Return in how many articles a person had each role (spoke, presided, …)."""
+
+    @abstractmethod
+    async def people_with_title_between(
+        self, title: str, since: datetime, until: datetime, limit: int = 20
+    ) -> list[tuple[Person, str]]:
+        """Return people with a title containing `title` seen in [since, until), and that title.
+
+        The most recently seen holder comes first; each person comes once, with the title
+        (of those matching) seen last.
+        """
 
     @abstractmethod
     async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:

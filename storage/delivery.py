@@ -20,6 +20,7 @@ from storage.base import (
     subscription_values,
     to_db_time,
 )
+from storage.search import search_form
 from storage.store import SqliteStore
 
 # A row is open when it waits to be sent, or was being sent by a process whose lease ran out
@@ -187,7 +188,8 @@ class SqliteDeliveryStore(DeliveryStore):
         return sorted(people.values(), key=lambda p: p.name)
 
     async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
-        """Follow a word in new titles; False if it was already followed."""
+        """Follow a word in new titles (in search_form, as titles are matched); True."""
+        keyword = search_form(keyword)
         await self.store._write(
             "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
@@ -197,6 +199,7 @@ class SqliteDeliveryStore(DeliveryStore):
 
     async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
         """Stop following a word; False if it was not followed."""
+        keyword = search_form(keyword)
         rowcount, _ = await self.store._write(
             "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?", (chat_id, keyword)
         )
@@ -248,7 +251,7 @@ class SqliteDeliveryStore(DeliveryStore):
                 "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
                 "json_object('article_id', a.id), k.thread_id, ?, ? "
                 "FROM articles a JOIN keyword_follows k ON k.active = 1 "
-                "AND instr(lower(a.title), lower(k.keyword)) > 0 "
+                "AND instr(lower(coalesce(a.search_title, a.title)), lower(k.keyword)) > 0 "
                 "WHERE a.id > ? AND a.id <= ?",
             ):
                 cursor = await db.execute(sql, (now, now, start, end))

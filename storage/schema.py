@@ -5,6 +5,51 @@ from __future__ import annotations
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with the user_version bump.
 # Times are TEXT 'YYYY-MM-DDTHH:MM:SSZ' in UTC so that they sort as strings.
+# Search over traditional and simplified text alike: the indexes hold storage.search.search_form
+# of every title and body. Most articles are simplified already, so the folded copy is stored
+# only where it differs (search_title / search_body, else NULL) and the trigram index reads
+# through a view that takes the copy or the original. The store re-indexes every stored article
+# (and folds followed keywords) right after this script, in the same transaction; it finds
+# this migration by its text, not its number, so it may be renumbered at a merge.
+# It also indexes a person's mentions by date: /speaker lists every article a person appears
+# in, newest first, and reads one page of them in index order instead of sorting 20,000.
+REINDEX_FOLDED_SEARCH = """
+    ALTER TABLE articles ADD COLUMN search_title TEXT;
+    ALTER TABLE articles ADD COLUMN search_body  TEXT;
+    DROP TRIGGER articles_fts_insert;
+    DROP TRIGGER articles_fts_delete;
+    DROP TRIGGER articles_fts_update;
+    DROP TABLE articles_fts;
+    CREATE VIEW articles_search AS
+        SELECT id, coalesce(search_title, title) AS title, coalesce(search_body, body) AS body
+        FROM articles;
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, body, content='articles_search', content_rowid='id', tokenize='trigram'
+    );
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, body) VALUES (
+            new.id, coalesce(new.search_title, new.title), coalesce(new.search_body, new.body)
+        );
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES (
+            'delete', old.id, coalesce(old.search_title, old.title),
+            coalesce(old.search_body, old.body)
+        );
+    END;
+    CREATE TRIGGER articles_fts_update
+    AFTER UPDATE OF title, body, search_title, search_body ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES (
+            'delete', old.id, coalesce(old.search_title, old.title),
+            coalesce(old.search_body, old.body)
+        );
+        INSERT INTO articles_fts (rowid, title, body) VALUES (
+            new.id, coalesce(new.search_title, new.title), coalesce(new.search_body, new.body)
+        );
+    END;
+    CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: foundation: sources, articles, chats.
     """
@@ -199,6 +244,8 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  TEXT NOT NULL
     );
     """,
+    # 7: search in simplified form on both sides (see REINDEX_FOLDED_SEARCH above).
+    REINDEX_FOLDED_SEARCH,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

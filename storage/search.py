@@ -1,11 +1,60 @@
-"""Search-index helpers: the bigram tokens of a text and safe FTS5 query strings."""
+"""Search-index helpers: the one text normalisation, bigram tokens and safe FTS5 query strings."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Protocol
 
 # What the bigram index keeps: letters and digits (CJK included); everything else splits runs.
 _RUN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Full-width ASCII forms (！ to ～) and the ideographic space, folded to half-width.
+_HALFWIDTH = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> str: ...
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> _Converter:
+    import opencc  # loads its dictionaries from package data, once
+
+    converter: _Converter = opencc.OpenCC("t2s")
+    return converter
+
+
+def search_form(text: str) -> str:
+    """Return the form of text that search indexes hold and queries are matched in.
+
+    Traditional characters become simplified (OpenCC t2s) and full-width ASCII half-width, so
+    全面振興 and 全面振兴 are one word. Every backend calls this for every index write and
+    every query (articles, keyword follows): the index and the query must agree exactly.
+    """
+    if not text:
+        return text
+    return _t2s().convert(text).translate(_HALFWIDTH)
+
+
+def stored_search_form(text: str) -> str | None:
+    """Return search_form(text) to store next to text, or None where it is text itself."""
+    folded = search_form(text)
+    return None if folded == text else folded
+
+
+def aligned_search_form(text: str) -> str:
+    """Return search_form(text) with exactly one character per character of text.
+
+    Offsets found in the result index text too (for snippets in the article's own characters).
+    OpenCC may turn a phrase into one of another length; then each character is converted on
+    its own.
+    """
+    folded = search_form(text)
+    if len(folded) == len(text):
+        return folded
+    chars = [search_form(ch) for ch in text]
+    return "".join(c if len(c) == 1 else ch for c, ch in zip(chars, text, strict=True))
 
 
 def index_grams(text: str) -> str:
@@ -42,7 +91,7 @@ def search_text(title: str, body: str) -> str:
     Every index write goes through here, so that a normalisation (say, traditional to
     simplified) applies to the trigram and the bigram index alike.
     """
-    return (title + "\n" + body).lower()
+    return search_form(title + "\n" + body).lower()
 
 
 def gram_terms(text: str) -> list[str]:

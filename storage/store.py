@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from news.models import (
+    Appearance,
     Article,
     ArticleAnalysis,
     Chat,
@@ -29,6 +30,7 @@ from news.models import (
 from storage.base import (
     ARTICLE_COLUMNS,
     PERSON_COLUMNS,
+    ROLE_ORDER,
     Store,
     StoreError,
     StoreUnavailable,
@@ -43,8 +45,8 @@ from storage.base import (
     from_db_time,
     to_db_time,
 )
-from storage.schema import MIGRATIONS, SCHEMA_VERSION
-from storage.search import fts_phrase, gram_query, index_grams
+from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
+from storage.search import fts_phrase, gram_query, index_grams, search_form, stored_search_form
 
 if TYPE_CHECKING:
     from storage.delivery import SqliteDeliveryStore
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# The roles a mention may have, in the order they are shown (as news.nlp.speakers.ROLES).
 BUSY_TIMEOUT_MS = 5000
 SEARCH_COUNT_CAP = 1000
 # How many of the newest articles a search with many matches looks at first (see
@@ -165,6 +168,8 @@ class SqliteStore(Store):
                     await self._db.execute(statement)
                 if number == 3:
                     await self._fill_grams()
+                if script == REINDEX_FOLDED_SEARCH:
+                    await self._reindex_folded()
                 await self._db.execute(f"PRAGMA user_version = {number}")
             logger.info("database migrated to schema version %d", number)
 
@@ -175,6 +180,37 @@ class SqliteStore(Store):
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
             [(r[0], index_grams(r[1] + "\n" + r[2])) for r in rows],
         )
+
+    async def _reindex_folded(self) -> None:
+        """Index every stored article, and fold every followed word, in search_form."""
+        # Index every article as it stands first: the update trigger below removes each row's
+        # old entry, which must be there (removing an absent one corrupts an FTS5 index).
+        await self._db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+        rows = await self._fetchall("SELECT id, title, body FROM articles")
+        folded = [(stored_search_form(r[1]), stored_search_form(r[2]), r[0]) for r in rows]
+        await self._db.executemany(
+            "UPDATE articles SET search_title = ?, search_body = ? WHERE id = ?",
+            [f for f in folded if f[0] is not None or f[1] is not None],
+        )
+        await self._db.execute("DELETE FROM articles_grams")
+        await self._db.executemany(
+            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            [(r[0], index_grams(search_form(r[1] + "\n" + r[2]))) for r in rows],
+        )
+        keywords = await self._fetchall("SELECT chat_id, keyword FROM keyword_follows")
+        for chat_id, keyword in keywords:
+            folded_word = search_form(keyword)
+            if folded_word != keyword:
+                # A chat following both 振興 and 振兴 keeps one of them.
+                await self._db.execute(
+                    "UPDATE OR IGNORE keyword_follows SET keyword = ? "
+                    "WHERE chat_id = ? AND keyword = ?",
+                    (folded_word, chat_id, keyword),
+                )
+                await self._db.execute(
+                    "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
+                    (chat_id, keyword),
+                )
 
     async def schema_version(self) -> int:
         """Return the number of migrations applied to this database."""
@@ -349,8 +385,8 @@ class SqliteStore(Store):
             )
             cursor = await db.execute(
                 "INSERT INTO articles (url, title, published_at, source, editor, body, fetched_at,"
-                " content_hash, source_name, subtitle, reporter, channel, related) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " content_hash, source_name, subtitle, reporter, channel, related, search_title,"
+                " search_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.url,
                     article.title,
@@ -365,6 +401,8 @@ class SqliteStore(Store):
                     article.reporter,
                     article.channel,
                     related,
+                    stored_search_form(article.title),
+                    stored_search_form(article.body),
                 ),
             )
             article_id = cursor.lastrowid
@@ -376,7 +414,7 @@ class SqliteStore(Store):
             )
             await db.execute(
                 "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                (article_id, index_grams(article.title + "\n" + article.body)),
+                (article_id, index_grams(search_form(article.title + "\n" + article.body))),
             )
             if analysis is not None:
                 await self._write_analysis(article_id, article.published_at, analysis)
@@ -609,6 +647,62 @@ class SqliteStore(Store):
             if r[0] in articles
         ]
 
+    async def person_appearances(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Appearance]:
+        """Return the articles a person appears in, newest first, with their roles there."""
+        rows = await self._fetchall(
+            # One article's rows share its date, so they are neighbours in the date index:
+            # grouping by (date, article) reads the page in index order and stops there.
+            "SELECT article_id, group_concat(role), max(title), max(statement) "
+            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ? "
+            "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
+            "LIMIT ? OFFSET ?",
+            (person_id, limit, offset),
+        )
+        articles = await self.articles_by_ids(r[0] for r in rows)
+        return [
+            Appearance(
+                article=articles[r[0]],
+                roles=tuple(role for role in ROLE_ORDER if role in r[1].split(",")),
+                title=r[2],
+                statement=r[3],
+            )
+            for r in rows
+            if r[0] in articles
+        ]
+
+    async def person_role_counts(self, person_id: int) -> dict[str, int]:
+        """Return in how many articles a person had each role (spoke, presided, …)."""
+        rows = await self._fetchall(
+            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", (person_id,)
+        )
+        counts = {r[0]: int(r[1]) for r in rows}
+        return {role: counts[role] for role in ROLE_ORDER if role in counts}
+
+    async def people_with_title_between(
+        self, title: str, since: datetime, until: datetime, limit: int = 20
+    ) -> list[tuple[Person, str]]:
+        """Return people with a title containing `title` seen in [since, until), and that title.
+
+        The most recently seen holder comes first; each person comes once, with the title
+        (of those matching) seen last.
+        """
+        rows = await self._fetchall(
+            "SELECT person_id, title, last_seen FROM person_titles "
+            "WHERE instr(title, ?) > 0 AND first_seen < ? AND last_seen >= ? "
+            "ORDER BY last_seen DESC LIMIT ?",
+            (title, to_db_time(until), to_db_time(since), limit * 5),
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        found: list[tuple[Person, str]] = []
+        seen: set[int] = set()
+        for person_id, held, _ in rows:
+            if person_id in by_id and person_id not in seen:
+                seen.add(person_id)
+                found.append((by_id[person_id], held))
+        return found[:limit]
+
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
         row = await self._fetchone(
@@ -644,6 +738,7 @@ class SqliteStore(Store):
         Hits are newest first, or by bm25 (then newest) with `by_relevance`; a hit's rank is
         its bm25 score when ordered by relevance, 0.0 otherwise.
         """
+        words = [search_form(w) for w in words]
         long_words = [w for w in words if len(w) >= 3]
         short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
         if len(short_queries) < len([w for w in words if len(w) < 3]):

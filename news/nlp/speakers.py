@@ -7,7 +7,10 @@ How it reads an article: the text is converted to simplified characters, full-wi
 is folded to ASCII (offsets stay the same, so titles and statements are cut from the simplified
 text as written), people are found by the gazetteer, by title-anchored rules (a title word
 such as 书记/市长/主任 followed by a two- or three-character name starting with a surname and then
-a role verb or a delimiter) and inside attendee lists. Each occurrence then gets its title chain
+a role verb or a delimiter), inside attendee lists, in bare lists before 分别/先后 and right before
+a reporting verb (颜鲲表示, when a title, a unit, a clause start or jieba vouches for the name);
+every guess must pass the name check (a known surname, two or three characters, not a common
+word, not a place). Each occurrence then gets its title chain
 (the run of titles written before it), is grouped with names sharing its predicate
 (张雷，市长王新伟出席会议并讲话) and, when it is the subject of its clause, its predicate decides
 the roles: spoke, presided, attended, met; everyone else is mentioned.
@@ -53,9 +56,25 @@ _TITLE_WORDS: tuple[str, ...] = (
     "院长", "检察长", "庭长", "司令员", "政委", "校长", "总理", "国务委员", "理事长", "会长",
     "社长", "总编辑", "代表", "成员", "组长", "行长", "馆长", "大使", "州长", "旗长", "盟长",
     "主任委员", "调研员", "专员", "总监",
+    "工程师", "董事", "所长", "司长", "研究员", "教授", "理事", "科长", "队长", "站长", "台长",
+    "署长", "负责人", "分析师", "主管", "总经济师", "总会计师", "副总", "合伙人", "首席",
 )  # fmt: skip
 _TITLE_RE = re.compile("|".join(sorted(set(_TITLE_WORDS), key=len, reverse=True)))
 _TITLE_END_RE = re.compile("(?:" + _TITLE_RE.pattern + ")$")
+
+# A reporting verb right after a name (after adverbs such as 明确/日前/上月曾): the name is the
+# one speaking, whatever stands before it (泗水县文化市场综合执法局颜鲲表示).
+_SPEECH_AFTER_NAME_RE = re.compile(
+    r"(?:明确|同时|日前|近日|昨日|昨天|今天|上月|此前|曾经|曾|也|还|则|更|再次|进一步|对记者|"
+    r"对本报记者|向记者|在接受[^,;:。]{0,16}?采访时|接受[^,;:。]{0,12}?采访时|在[^,;:。]{0,12}?上)*"
+    r"(?:表示|指出|强调|介绍说|介绍|透露|坦言|说)"
+)
+# …unless the name is an object: 对王刚表示感谢, 向李明表示祝贺 (和/与 join two speakers).
+_OBJECT_BEFORE_RE = re.compile(r"(?:对|向|为|给|让|请|代|替|采访了?|听取了?)$")
+# Characters a title ends in, which a three-character guess must not start with (长王刚).
+_TITLE_TAIL = frozenset("长记任席理授师员总董事监裁委人")
+
+_REPORT_WORD_RE = re.compile(r"表示|指出|强调|介绍|透露|坦言|说")
 
 # Titles written after a name: 习近平总书记, 郝鹏书记, 王沪宁同志.
 _POST_TITLE_RE = re.compile(r"总书记|书记|同志")
@@ -84,6 +103,7 @@ _FOLLOWER_WORDS: tuple[str, ...] = (
     "又", "就", "是", "曾", "担任", "任", "的", "指示", "批示", "主讲", "介绍", "宣读", "传达",
     "带队", "参观", "视察", "认为", "希望", "嘱咐", "叮嘱", "要", "已", "将", "并", "则", "均",
     "都", "从", "于", "被", "亲切", "专程", "应邀", "同时", "签署", "颁发", "揭牌", "率领", "当选",
+    "解读", "推介", "相继", "依次", "提及", "作的", "所作",
 )  # fmt: skip
 _FOLLOWER_RE = re.compile("|".join(sorted(set(_FOLLOWER_WORDS), key=len, reverse=True)))
 # Stricter than _FOLLOWER_RE: what confirms a name jieba guessed without any title.
@@ -118,7 +138,8 @@ _NEW_SUBJECT_RE = re.compile(
 _PRE = (
     r"(?:(?:在[^,;:。]{0,40}?(?:中|时|上|后|期间|之际|之后)|[^,;:。]{0,30}?(?:后|时))?"
     r"(?:还|也|并|又|再|则|即|同时|首先|随后|最后|进一步|再次|特别|明确|着重|深刻|郑重|专门|"
-    r"充分|高度|亲切|动情|坦言|直言)*)"
+    r"充分|高度|亲切|动情|坦言|直言|日前|近日|昨日|昨天|上月|此前|曾经|曾|对本报记者|对记者|"
+    r"向记者|接受[^,;:。]{0,12}?采访时)*)"
 )
 # Reporting verbs that introduce what was said; their clause must end with them (他说，…) or a
 # quotation must follow (他说“…”).
@@ -146,7 +167,26 @@ _SPOKE_ANYWHERE: tuple[re.Pattern[str], ...] = (
     re.compile(r"提出(?!的)[^,;:。的]{0,12}?要求"),
     re.compile(r"(?<!的)发言(?!人|稿|材料|权)"),
     re.compile(r"(?<!的)演讲"),
+    # Presenting for a city or unit: 分别代表沈阳市进行推介 / 作推介 / 介绍了情况.
+    re.compile(r"(?:进行|作|做)了?[^,;:。]{0,8}?推介"),
+    re.compile(r"分别代表[^;:。]{0,30}?(?:推介|介绍|发言|讲话|致辞)"),
+    re.compile(r"(?:^|并|还|分别|先后|相继|依次|详细|具体)介绍(?:了)?(?!信|人|下)"),
+    re.compile(r"(?:^|并|还|分别|先后)(?:宣读|解读)(?:了)?"),
+    re.compile(r"(?:^|并|还|分别|先后|原原本本地?|认真)传达(?:了)?[^,;:。]{0,40}?(?:精神|讲话|指示|批示)"),
 )  # fmt: skip
+# What a person named as an object did: 听取了市政协副主席X作的提案工作报告.
+_MADE_REPORT_RE = re.compile(r"(?:所)?[作做]的[^,;:。]{0,20}?(?:报告|讲话|发言|说明|部署|推介)")
+# Org words that head a title chain even where jieba tags them as names: 宣传部部长.
+_ORG_END_RE = re.compile(
+    r"(?:部|委|局|厅|办|院|会|处|室|署|中心|政府|党组|工委|政协|人大|学校|大学|公司|集团|省|市|"
+    r"区|县|镇|乡|街道|社区|村)$"
+)
+# A unit's name right before a name stands for its title: 泗水县文化市场综合执法局颜鲲表示.
+_UNIT_END_RE = re.compile(r"(?:局|厅|委|办|院|所|处|中心|公司|集团|协会|学会|银行|部)$")
+# 王刚、陈强、刘伟分别代表…: a list of names without titles, confirmed by what follows it.
+_BARE_LIST_RE = re.compile(
+    r"((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3})(?:同志)?(?=(?:等)?(?:分别|先后|相继|依次))"
+)
 _PRESIDED_RE = re.compile(r"(?<!的)主持(?!人|下|的)")
 _ATTENDED_RE = re.compile(r"(?:出席|参加|列席|陪同|参会)(?!人士|人员|代表|名单|证|者|的)")
 # 参加会见 is attending someone else's meeting, not meeting.
@@ -200,9 +240,8 @@ def _t2s() -> _Converter:
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     data = resources.files("news.nlp.data")
-    leaders = json.loads(data.joinpath("leaders.json").read_text(encoding="utf-8"))
     aliases: dict[str, str] = {}
-    for entry in leaders["leaders"]:
+    for entry in _gazetteer():
         name = str(entry["name"])
         for form in (name, *entry.get("aliases", ())):
             aliases[to_simplified(str(form))] = name
@@ -286,6 +325,60 @@ def normalize_name(s: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PSZC")
 
 
+def title_matches(held: str, query: str) -> bool:
+    """Return whether a held title chain answers a title query: 辽宁省省长 for 省长.
+
+    Each single title of the chain (split at 、) must be the query or end with it, and not as
+    a deputy's title: 副省长 and 常务副市长 do not answer 省长 or 市长.
+    """
+    query = query.replace(" ", "")
+    if not query:
+        return False
+    for part in held.replace(",", "、").split("、"):
+        part = part.strip()
+        if part == query:
+            return True
+        if part.endswith(query) and not part[: -len(query)].endswith("副"):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A title a gazetteer leader held, and the years it is known to span (to: None = open)."""
+
+    name: str
+    title: str
+    first_year: int
+    last_year: int | None
+
+
+def gazetteer_terms(query: str, first_year: int, last_year: int) -> list[Term]:
+    """Return the gazetteer's terms of a title matching query that overlap the years given."""
+    found: list[Term] = []
+    for entry in _gazetteer():
+        for term in entry.get("titles", ()):
+            start = int(term["from"])
+            end = term.get("to")
+            stop = int(end) if end is not None else None
+            overlaps = start <= last_year and (stop is None or stop >= first_year)
+            if overlaps and title_matches(str(term["title"]), query):
+                found.append(Term(str(entry["name"]), str(term["title"]), start, stop))
+    found.sort(key=lambda t: (-(t.last_year or 9999), -t.first_year, t.name))
+    return found
+
+
+def gazetteer_names() -> frozenset[str]:
+    """Return the canonical names of the gazetteer's leaders."""
+    return frozenset(str(entry["name"]) for entry in _gazetteer())
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> tuple[dict[str, Any], ...]:
+    data = resources.files("news.nlp.data").joinpath("leaders.json").read_text(encoding="utf-8")
+    return tuple(json.loads(data)["leaders"])
+
+
 def name_pinyin(name: str) -> str:
     """Return the toneless pinyin of a name as one lowercase word, e.g. 易炼红 -> yilianhong."""
     name = normalize_name(name)
@@ -346,15 +439,23 @@ class _Reader:
             given = cand[1:]
         else:
             return False
-        if any(ch in _NOT_IN_GIVEN_NAME for ch in given):
+        # jieba's dictionary knows some people by name (钱其琛): its word wins over the list.
+        known_person = self.jieba.tags.get(cand, "").startswith("nr")
+        if not known_person and any(ch in _NOT_IN_GIVEN_NAME for ch in given):
             return False
         if given[0] in _SURNAME_NOT_BEFORE.get(cand[0], ""):
+            return False
+        # A place is not a person, however rare the word: 沈阳, 铁西, 浑南.
+        if self.jieba.tags.get(cand, "").startswith("ns"):
             return False
         # 明确要求 / 单位 / 高度重视 read as 明确 etc.: common words are not names.
         return not (
             self.jieba.is_word(cand, _WORDLIKE_MIN_FREQ)
             or self.jieba.is_word(cand[:2], _WORDLIKE_MIN_FREQ)
         )
+
+    def known_name(self, word: str) -> bool:
+        return word in self.lexicon.aliases
 
     def follower_ok(self, pos: int) -> bool:
         work = self.work
@@ -394,6 +495,16 @@ class _Reader:
             ):
                 names.add(word)
             pos += len(word)
+        for match in _REPORT_WORD_RE.finditer(work):
+            name = self.speaker_before(match.start(), match.end())
+            if name:
+                names.add(name)
+        for match in _BARE_LIST_RE.finditer(work):
+            for member in match.group(1).split("、"):
+                for cand in (member, member[-2:]) if len(member) == 3 else (member,):
+                    if self.plausible_name(cand):
+                        names.add(cand)
+                        break
         for match in _POST_TITLE_RE.finditer(work):
             name = self.name_before(match.start())
             if name:
@@ -411,6 +522,54 @@ class _Reader:
             if not self.work.startswith("、", pos):
                 return found
             pos += 1
+
+    def speaker_before(self, verb: int, verb_end: int) -> str | None:
+        """Return the name written right before a reporting verb (and its adverbs), if any."""
+        work = self.work
+        # The adverbs the verb may carry go first, the longest run of them: 冀岩上月曾表示.
+        for start in range(max(0, verb - 24), verb + 1):
+            if not _SPEECH_AFTER_NAME_RE.fullmatch(work, start, verb_end):
+                continue
+            for length in (3, 2):
+                cand = work[start - length : start]
+                if len(cand) != length or not self.plausible_name(cand):
+                    continue
+                # Nothing vouches for this name but the verb: any dictionary word is out, and
+                # so is a guess that is neither after a title, at a clause's start, nor read as
+                # a name by jieba in its context (据省政府官网介绍).
+                if self.jieba.is_word(cand, 1) or not self.vouched(start - length, start):
+                    continue
+                if length == 3 and cand[0] in _TITLE_TAIL and self.plausible_name(cand[1:]):
+                    continue
+                if _OBJECT_BEFORE_RE.search(work, max(0, start - length - 4), start - length):
+                    return None
+                return cand
+        return None
+
+    def vouched(self, start: int, end: int) -> bool:
+        """Return whether a title, a clause start or jieba's reading supports a name guess."""
+        work = self.work
+        if start == 0 or work[start - 1] in _CLAUSE_BOUNDARY:
+            return True
+        if _TITLE_END_RE.search(work, max(0, start - 6), start) or _UNIT_END_RE.search(
+            work, max(0, start - 6), start
+        ):
+            return True
+        pos = max(0, start - 6)
+        for word, flag in self.jieba.pos(work[pos : end + 2]):
+            if pos == start:
+                return word == work[start:end] and flag.startswith("nr")
+            pos += len(word)
+            if pos > start:
+                return False
+        return False
+
+    def speaks_right_after(self, occ: _Occurrence) -> bool:
+        """Return whether a reporting verb follows the name and the name is not an object."""
+        if not _SPEECH_AFTER_NAME_RE.match(self.work, occ.after):
+            return False
+        before = self.work[max(0, occ.chain_start - 4) : occ.chain_start]
+        return _OBJECT_BEFORE_RE.search(before) is None
 
     def name_before(self, end: int) -> str | None:
         """Return the name jieba sees right before a post-title (郝鹏书记), if any."""
@@ -499,7 +658,12 @@ class _Reader:
             return name_start, ""
         taken = 0
         for word, flag in reversed(self.jieba.pos(segment)):
-            if word in _CHAIN_WORDS or flag in _CHAIN_FLAGS or _TITLE_END_RE.search(word):
+            if (
+                word in _CHAIN_WORDS
+                or flag in _CHAIN_FLAGS
+                or _TITLE_END_RE.search(word)
+                or (len(word) >= 2 and _ORG_END_RE.search(word) and not self.known_name(word))
+            ):
                 taken += len(word)
             else:
                 break
@@ -514,7 +678,9 @@ class _Reader:
     # -- predicates -----------------------------------------------------------------------
     def is_subject(self, occ: _Occurrence) -> bool:
         prefix = self.work[self.clause_start(occ.chain_start) : occ.chain_start]
-        return _SUBJECT_PREFIX_RE.fullmatch(prefix) is not None
+        if _SUBJECT_PREFIX_RE.fullmatch(prefix) is not None:
+            return True
+        return not occ.pronoun and self.speaks_right_after(occ)
 
     def is_agent(self, occ: _Occurrence) -> bool:
         """Return whether 由 introduces the name as the doer: 会议由市长王新伟主持."""
@@ -711,6 +877,8 @@ class _Reader:
             roles.add("met")
         if _ATTENDEE_LIST_PREFIX_RE.search(sentence_prefix):
             roles.add("attended")
+        if not subject and _MADE_REPORT_RE.match(self.work, group[-1].after):
+            roles.add("spoke")
         for member in group:
             self.person(member.name).roles.update(roles)
 

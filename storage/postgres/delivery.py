@@ -19,6 +19,7 @@ from storage.base import (
     to_db_time,
 )
 from storage.postgres.store import PostgresStore, pg, rowcount
+from storage.search import search_form
 
 # A row is open when it waits to be sent, or was being sent by an instance whose lease ran out
 # (it died, or stopped mid-send): such a row is sent again, at most once more.
@@ -182,7 +183,8 @@ class PostgresDeliveryStore(DeliveryStore):
         return sorted(people.values(), key=lambda p: p.name)
 
     async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
-        """Follow a word in new titles; False if it was already followed."""
+        """Follow a word in new titles (in search_form, as titles are matched); True."""
+        keyword = search_form(keyword)
         await self.store._execute(
             "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
@@ -195,6 +197,7 @@ class PostgresDeliveryStore(DeliveryStore):
 
     async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
         """Stop following a word; False if it was not followed."""
+        keyword = search_form(keyword)
         changed = await self.store._execute(
             "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?", chat_id, keyword
         )
@@ -247,8 +250,11 @@ class PostgresDeliveryStore(DeliveryStore):
                 "thread_id, created_at, updated_at) "
                 "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
                 "json_build_object('article_id', a.id)::text, k.thread_id, $1, $2 "
-                "FROM articles a JOIN keyword_follows k ON k.active = 1 "
-                "AND strpos(lower(a.title), lower(k.keyword)) > 0 "
+                # The search row's first line is the title in search_form, case folded: a
+                # followed 振兴 fires on a title that says 振興.
+                "FROM articles a JOIN articles_search s ON s.id = a.id "
+                "JOIN keyword_follows k ON k.active = 1 "
+                "AND strpos(split_part(s.text, chr(10), 1), lower(k.keyword)) > 0 "
                 "WHERE a.id > $3 AND a.id <= $4 "
                 "ON CONFLICT DO NOTHING",
             ):

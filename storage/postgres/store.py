@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from news.models import (
+    Appearance,
     Article,
     ArticleAnalysis,
     Chat,
@@ -28,6 +29,7 @@ from news.models import (
 from storage.base import (
     ARTICLE_COLUMNS,
     PERSON_COLUMNS,
+    ROLE_ORDER,
     Store,
     StoreError,
     _article_from_row,
@@ -42,8 +44,8 @@ from storage.base import (
     to_db_time,
 )
 from storage.open import redact_target
-from storage.postgres.schema import MIGRATIONS, SCHEMA_VERSION
-from storage.search import gram_terms, like_pattern, search_text, short_word_terms
+from storage.postgres.schema import MIGRATIONS, REFOLD_SEARCH, SCHEMA_VERSION
+from storage.search import gram_terms, like_pattern, search_form, search_text, short_word_terms
 
 if TYPE_CHECKING:
     from storage.postgres.delivery import PostgresDeliveryStore
@@ -132,6 +134,8 @@ class PostgresStore(Store):
                                 "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
                             )
                         await con.execute(MIGRATIONS[number - 1])
+                        if MIGRATIONS[number - 1] is REFOLD_SEARCH:
+                            await _refold_search(con)
                         await con.execute(
                             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                             number,
@@ -539,6 +543,66 @@ class PostgresStore(Store):
         )
         return int(row[0]) if row else 0
 
+    async def person_appearances(
+        self, person_id: int, limit: int = 5, offset: int = 0
+    ) -> list[Appearance]:
+        """Return the articles a person appears in, newest first, with their roles there."""
+        rows = await self._fetch(
+            # mentions_by_person_date hands the rows over in (date, article) order.
+            "SELECT article_id, string_agg(role, ','), max(title), max(statement) "
+            "FROM mentions WHERE person_id = ? "
+            "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
+            "LIMIT ? OFFSET ?",
+            person_id,
+            limit,
+            offset,
+        )
+        articles = await self.articles_by_ids(r[0] for r in rows)
+        return [
+            Appearance(
+                article=articles[r[0]],
+                roles=tuple(role for role in ROLE_ORDER if role in r[1].split(",")),
+                title=r[2],
+                statement=r[3],
+            )
+            for r in rows
+            if r[0] in articles
+        ]
+
+    async def person_role_counts(self, person_id: int) -> dict[str, int]:
+        """Return in how many articles a person had each role (spoke, presided, …)."""
+        rows = await self._fetch(
+            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", person_id
+        )
+        counts = {r[0]: int(r[1]) for r in rows}
+        return {role: counts[role] for role in ROLE_ORDER if role in counts}
+
+    async def people_with_title_between(
+        self, title: str, since: datetime, until: datetime, limit: int = 20
+    ) -> list[tuple[Person, str]]:
+        """Return people with a title containing `title` seen in [since, until), and that title.
+
+        The most recently seen holder comes first; each person comes once, with the title
+        (of those matching) seen last.
+        """
+        rows = await self._fetch(
+            "SELECT person_id, title, last_seen FROM person_titles "
+            "WHERE strpos(title, ?) > 0 AND first_seen < ? AND last_seen >= ? "
+            "ORDER BY last_seen DESC, person_id LIMIT ?",
+            title,
+            to_db_time(until),
+            to_db_time(since),
+            limit * 5,
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        found: list[tuple[Person, str]] = []
+        seen: set[int] = set()
+        for person_id, held, _ in rows:
+            if person_id in by_id and person_id not in seen:
+                seen.add(person_id)
+                found.append((by_id[person_id], held))
+        return found[:limit]
+
     async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:
         """Return who spoke in the most articles since a time, with the counts."""
         rows = await self._fetch(
@@ -569,6 +633,7 @@ class PostgresStore(Store):
         are terms of the bigram array; hits are newest first, or with `by_relevance` by how
         often the long words occur per character of text (lower rank is better), then newest.
         """
+        words = [search_form(w) for w in words]  # as the index holds them: 振興 finds 振兴
         long_words = [w for w in words if len(w) >= 3]
         short_terms: list[str] = []
         for word in (w for w in words if len(w) < 3):
@@ -689,6 +754,34 @@ class PostgresStore(Store):
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._execute("UPDATE chats SET time_zone = ? WHERE id = ?", time_zone, chat_id)
+
+
+async def _refold_search(con: Any) -> None:
+    """Index every stored article, and fold every followed word, in search_form."""
+    rows = await con.fetch(
+        "SELECT a.id, a.published_at, a.title, a.body FROM articles a ORDER BY a.id"
+    )
+    records = [search_record(r[0], r[1], r[2], r[3]) for r in rows]
+    await con.executemany(
+        "UPDATE articles_search SET text = $3, grams = $4 WHERE id = $1 AND published_at = $2",
+        records,
+    )
+    words = await con.fetch("SELECT chat_id, keyword FROM keyword_follows")
+    for chat_id, keyword in words:
+        folded = search_form(keyword)
+        if folded != keyword:
+            # A chat that followed both forms keeps one.
+            await con.execute(
+                "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
+                "SELECT chat_id, $3, thread_id, active, created_at FROM keyword_follows "
+                "WHERE chat_id = $1 AND keyword = $2 ON CONFLICT DO NOTHING",
+                chat_id,
+                keyword,
+                folded,
+            )
+            await con.execute(
+                "DELETE FROM keyword_follows WHERE chat_id = $1 AND keyword = $2", chat_id, keyword
+            )
 
 
 def search_record(

@@ -286,7 +286,7 @@ async def test_newsbot_chat_script_runs_every_command_against_the_demo(tmp_path:
     )
     transcript = out.getvalue()
     assert status == 0, err.getvalue()
-    assert "new 14" in err.getvalue() and "new 11" in err.getvalue() and "new 6" in err.getvalue()
+    assert "new 15" in err.getvalue() and "new 11" in err.getvalue() and "new 6" in err.getvalue()
     steps = script_steps(SCRIPT)
     sections = transcript_sections(transcript)
     assert [line for line, _ in sections] == [step.line for step in steps]

@@ -24,11 +24,11 @@ async def test_scheduled_crawl_fills_latest_and_status(make_settings, start_bot,
             bot_api.push_text(ADMIN_ID, "/status", user_id=ADMIN_ID)
             replies = await bot_api.wait_for_messages(ADMIN_ID, _ + 1, timeout=5)
             shown = replies[-1].plain_text
-            if all(part in shown for part in ("📰 14", "📰 11", "HTTP 500")):
+            if all(part in shown for part in ("📰 15", "📰 11", "HTTP 500")):
                 break
             await asyncio.sleep(0.2)
         status = replies[-1].plain_text
-        assert "📰 14" in status and "📰 11" in status
+        assert "📰 15" in status and "📰 11" in status
         assert "HTTP 500" in status  # the broken archive list is shown to the admin
         bot_api.push_text(2, "/latest 3")
         [latest] = await bot_api.wait_for_messages(2, 1)

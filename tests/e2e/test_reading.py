@@ -159,7 +159,7 @@ async def test_speaker_by_name_traditional_and_pinyin(reading_bot, bot_api) -> N
         bot_api.push_text(CHAT, f"/speaker {query}")
         reply = (await bot_api.wait_for_messages(CHAT, count))[-1]
         assert reply.plain_text.startswith("易炼红"), reply.plain_text[:80]
-        assert "讲话（第 1/" in reply.plain_text
+        assert "全部文章（第 1/" in reply.plain_text
         assert "城市品质" in reply.plain_text
 
 

@@ -78,13 +78,17 @@ def test_a_file_that_is_not_sqlite_stops_start_up_untouched(tmp_path: Path) -> N
 def test_a_full_run_answers_and_never_logs_the_token(tmp_path: Path) -> None:
     api = FakeBotApi(TOKEN)
     root = api.run_in_thread()
+    # Files, not pipes: the DEBUG log of start-up (every migration statement) outgrows a pipe's
+    # 64 KB buffer, and a child writing to a full pipe nobody reads blocks its event loop.
+    out_file = (tmp_path / "stdout.txt").open("w+", encoding="utf-8")
+    err_file = (tmp_path / "stderr.txt").open("w+", encoding="utf-8")
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
             cwd=ROOT,
             env=newsbot_env(tmp_path, NEWSBOT_TOKEN=TOKEN, NEWSBOT_API_URL=root),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=out_file,
+            stderr=err_file,
             text=True,
         )
         try:
@@ -98,11 +102,15 @@ def test_a_full_run_answers_and_never_logs_the_token(tmp_path: Path) -> None:
             assert len(api.messages_to(77)) == 2
         finally:
             process.send_signal(signal.SIGTERM)
-            stdout, stderr = process.communicate(timeout=30)
+            process.wait(timeout=30)
+            stdout = (tmp_path / "stdout.txt").read_text(encoding="utf-8")
+            stderr = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
         assert process.returncode == 0, stderr
         assert "newsbot started as @newsbot_test_bot" in stderr
         assert "DEBUG" in stderr  # the log ran at its most talkative
         assert TOKEN not in stderr and TOKEN not in stdout
         assert TOKEN.split(":")[1] not in stderr
     finally:
+        out_file.close()
+        err_file.close()
         api.stop_thread()

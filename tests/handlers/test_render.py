@@ -10,6 +10,7 @@ import pytest
 from handlers.render import (
     check_callback_data,
     esc,
+    highlight,
     link,
     split_html,
     utf16_len,
@@ -85,3 +86,9 @@ def test_callback_data_limit() -> None:
         check_callback_data("x" * 65)
     with pytest.raises(ValueError):
         check_callback_data("摘" * 22)  # 66 bytes in UTF-8
+
+
+def test_highlight_matches_across_scripts_and_keeps_the_texts_characters() -> None:
+    assert "<b>全面振興</b>" in highlight("推動東北全面振興取得新突破。", ["全面振兴"])
+    assert "<b>全面振兴</b>" in highlight("推动东北全面振兴取得新突破。", ["全面振興"])
+    assert "<b>Ｂ５</b>" in highlight("版本 Ｂ５ 发布。", ["b5"])  # full width folds too

@@ -241,3 +241,127 @@ async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     message = str(info.value)
     assert message.startswith("NEWSBOT_DB: cannot connect to")
     assert "hunter2" not in message and "\n" not in message
+
+
+async def test_search_migration_reindexes_an_older_database_in_simplified_form(
+    tmp_path: Path,
+) -> None:
+    from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH
+    from storage.store import _split_sql
+
+    path = tmp_path / "old.db"
+    before = MIGRATIONS.index(REINDEX_FOLDED_SEARCH)
+    con = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:before]:
+        for statement in _split_sql(script):
+            con.execute(statement)
+    con.execute(
+        "INSERT INTO articles (id, url, title, published_at, body, fetched_at, content_hash) "
+        "VALUES (1, 'u', '瀋陽市政協舉行市情通報會', '2018-07-27T08:00:00Z', "
+        "'保持瀋陽振興發展的良好態勢。', '2018-07-27T08:00:00Z', 'h')"
+    )
+    con.execute("INSERT INTO articles_grams (rowid, grams) VALUES (1, 'old')")
+    con.execute(
+        "INSERT INTO keyword_follows (chat_id, keyword, created_at) VALUES (7, '振興', 'x')"
+    )
+    con.execute(f"PRAGMA user_version = {before}")
+    con.close()
+    async with await SqliteStore.open(path) as store:
+        assert await store.schema_version() == SCHEMA_VERSION
+        for words in (["振兴发展"], ["振興發展"], ["振兴"], ["沈阳市政协"], ["沈"]):
+            hits, total = await store.search_articles(words)
+            assert total == 1, words
+        assert await store.delivery.followed_keywords(7) == ["振兴"]
+        await store._db.execute(
+            "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')"
+        )
+        # An article stored after the migration is indexed the same way.
+        traditional = ParsedArticle(
+            url="http://big5.cri.cn/a.shtml",
+            title="全面振興新突破",
+            published_at=datetime(2024, 1, 1, tzinfo=UTC),
+            paragraphs=("推動東北全面振興。",),
+        )
+        await add(store, traditional)
+        hits, total = await store.search_articles(["全面振兴"])
+        assert total == 1 and hits[0].article.title == "全面振興新突破"
+
+
+async def test_a_gazetteer_alias_in_a_later_article_is_the_same_person(tmp_path: Path) -> None:
+    from news.nlp.analysis import analyse
+
+    async with await SqliteStore.open(tmp_path / "p.db") as store:
+        for n, body in enumerate(("沈阳市市长姜有为讲话。", "瀋陽市市長姜有爲主持會議。")):
+            article = parsed(n, day=n + 1)
+            await store.add_article(
+                article,
+                url_key=f"k{n}",
+                fingerprint=f"f{n}",
+                source_name=None,
+                analysis=analyse(article.title, (body,)),
+            )
+        names = [name for name, _ in await store.all_people_names()]
+        assert names.count("姜有为") == 1 and len(names) == 1
+        person = await store.person_by_name("姜有为")
+        assert person is not None and person.article_count == 2
+        assert await store.person_role_counts(person.id) == {"spoke": 1, "presided": 1}
+        appearances = await store.person_appearances(person.id)
+        assert [a.roles for a in appearances] == [("presided",), ("spoke",)]  # newest first
+
+
+async def test_a_persons_page_of_articles_reads_the_date_index_without_sorting(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "plan.db"
+    async with await SqliteStore.open(path):
+        pass
+    con = sqlite3.connect(path)
+    plan = " ".join(
+        str(row[3])
+        for row in con.execute(
+            "EXPLAIN QUERY PLAN SELECT article_id, group_concat(role), max(title), "
+            "max(statement) FROM mentions INDEXED BY mentions_by_person_date "
+            "WHERE person_id = 1 GROUP BY published_at, article_id "
+            "ORDER BY published_at DESC, article_id DESC LIMIT 5"
+        )
+    )
+    con.close()
+    assert "mentions_by_person_date" in plan and "TEMP B-TREE" not in plan
+
+
+async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
+    tmp_path: Path,
+) -> None:
+    from news.nlp.analysis import analyse
+    from news.nlp.speakers import normalize_name
+
+    async with await SqliteStore.open(tmp_path / "f.db") as store:
+        delivery = store.delivery
+        await delivery.follow_keyword(9, "黨組", None)
+        first = parsed(1, day=1)
+        await store.add_article(
+            first,
+            url_key="k1",
+            fingerprint="f1",
+            source_name=None,
+            analysis=analyse(first.title, ("省委常委、市委书记张雷主持会议并讲话。",)),
+        )
+        person = await store.person_by_name(normalize_name("張雷"))  # what /follow 張雷 looks up
+        assert person is not None and person.name == "张雷"
+        await delivery.follow(8, person.id, None)
+        assert await delivery.enqueue_alerts() == 0  # the first call only sets the cursor
+        later = ParsedArticle(
+            url="https://liaoning.nen.com.cn/network/x/2024/10/02/2.shtml",
+            title="市政府党组召开扩大会议",
+            published_at=datetime(2024, 10, 2, tzinfo=UTC),
+            paragraphs=("省委常委、市委书记张雷讲话。",),
+        )
+        await store.add_article(
+            later,
+            url_key="k2",
+            fingerprint="f2",
+            source_name=None,
+            analysis=analyse(later.title, later.paragraphs),
+        )
+        assert await delivery.enqueue_alerts() == 2  # chat 8 for 张雷, chat 9 for 党组
+        assert await delivery.followed_keywords(9) == ["党组"]

@@ -22,8 +22,10 @@ from news.nlp.speakers import (
     Mention,
     extract_people,
     find_names,
+    gazetteer_terms,
     name_pinyin,
     normalize_name,
+    title_matches,
     to_simplified,
 )
 from news.nlp.text import sentence_spans, split_sentences, to_halfwidth
@@ -402,7 +404,7 @@ def test_whole_labelled_set() -> None:
 
 def test_benchmark_without_a_corpus_fails(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert run(tmp_path, out) == 1
+    assert run(tmp_path, out, leaders=tmp_path / "leaders") == 1
     assert "not found" in out.getvalue()
 
 
@@ -442,3 +444,88 @@ def test_cli_reads_plain_text(tmp_path: Path) -> None:
     assert result[0]["name"] == "吕志成"
     assert set(result[0]) == {"name", "roles", "titles", "statements"}
     assert cli_run(tmp_path / "missing.txt", io.StringIO()) == 2
+
+
+# -- issue 12: every speech act, people outside the gazetteer -------------------------------
+# Sentences written after the patterns the issue names (「市政协副主席X作…工作报告」,
+# 「A、B、C分别代表…进行推介」, title chains, lists after one title); the names are made up.
+SPEECH_ACTS = [
+    ("会议听取了市政协副主席李明作的提案工作报告。", {"李明": "spoke"}),
+    ("市政协副主席李明作提案工作报告。", {"李明": "spoke"}),
+    (
+        "沈阳市副市长王刚、大连市副市长陈强、鞍山市副市长刘伟分别代表本市进行推介。",
+        {"王刚": "spoke", "陈强": "spoke", "刘伟": "spoke"},
+    ),
+    (
+        "王刚、陈强、刘伟分别代表各自城市作推介发言。",
+        {"王刚": "spoke", "陈强": "spoke", "刘伟": "spoke"},
+    ),
+    (
+        "副市长张华、李强、赵宇出席会议。",
+        {"张华": "attended", "李强": "attended", "赵宇": "attended"},
+    ),
+    ("区委书记刘洋主持会议。", {"刘洋": "presided"}),
+    ("市委常委、宣传部部长孙立平作动员讲话。", {"孙立平": "spoke"}),
+    ("市委副书记杨波宣读了表彰决定。", {"杨波": "spoke"}),
+    ("市纪委书记周涛通报了有关案件情况。", {"周涛": "spoke"}),
+    ("市发改委主任吴敏解读了相关政策。", {"吴敏": "spoke"}),
+    ("市长赵刚传达了全国两会精神。", {"赵刚": "spoke"}),
+    ("省委书记郝鹏会见了客人。", {"郝鹏": "met"}),
+    ("县委书记刘洋作工作部署。", {"刘洋": "spoke"}),
+    ("王新伟提出要求。", {"王新伟": "spoke"}),
+    ("市委书记姜有爲出席。", {"姜有为": "attended"}),
+    ("党委书记强调,沈阳市要抓好落实。", {}),
+    ("会上,市委常委、组织部部长高峰作总结讲话。", {"高峰": "spoke"}),
+    (
+        "市政协主席韩东太致辞。副市长王玲、刘伟和市政协副主席杨洁参加活动。",
+        {"韩东太": "spoke", "王玲": "attended", "刘伟": "attended", "杨洁": "attended"},
+    ),
+    ("市委常委、秘书长李松林在会上提及此事。", {"李松林": "mentioned"}),
+    ("省政府副省长陈刚作政府工作报告。", {"陈刚": "spoke"}),
+    ("市教育局局长马丽作辅导报告。", {"马丽": "spoke"}),
+    ("市委书记王新伟、市长吕志成分别发言。", {"王新伟": "spoke", "吕志成": "spoke"}),
+    ("沈阳市委副书记王成介绍了情况。", {"王成": "spoke"}),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), SPEECH_ACTS)
+def test_speech_acts_and_roles(text: str, want: dict[str, str]) -> None:
+    got = {m.name: m.roles for m in extract_people(text)}
+    assert set(got) == set(want), got
+    for name, role in want.items():
+        assert role in got[name], (name, got[name])
+
+
+def test_people_outside_the_gazetteer_keep_their_title_chain() -> None:
+    [person] = extract_people("市委常委、宣传部部长孙立平作动员讲话。")
+    assert person.titles == ("市委常委、宣传部部长",)
+    listed = extract_people("副市长张华、李强、赵宇出席会议。")
+    assert [m.titles for m in listed] == [("副市长",)] * 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["党委书记强调,要抓好落实。", "沈阳市强调,要抓好落实。", "铁西区委书记指出,要抓好落实。"],
+)
+def test_titles_and_places_never_become_people(text: str) -> None:
+    assert extract_people(text) == []
+
+
+def test_a_gazetteer_alias_is_the_same_person() -> None:
+    [traditional] = extract_people("瀋陽市市長姜有爲講話。")
+    [simplified] = extract_people("沈阳市市长姜有为讲话。")
+    assert traditional.name == simplified.name == "姜有为"
+
+
+def test_title_matching_skips_deputies() -> None:
+    assert title_matches("辽宁省省长", "省长")
+    assert title_matches("省委常委、沈阳市委书记", "沈阳市委书记")
+    assert not title_matches("辽宁省副省长", "省长")
+    assert not title_matches("沈阳市委常委、常务副市长", "市长")
+    assert not title_matches("沈阳市委副书记", "书记")
+
+
+def test_gazetteer_terms_by_year() -> None:
+    assert [t.name for t in gazetteer_terms("省长", 2024, 2024)] == ["李乐成"]
+    assert {t.name for t in gazetteer_terms("省长", 2025, 2025)} == {"李乐成", "王新伟"}
+    assert gazetteer_terms("省长", 1990, 1990) == []
