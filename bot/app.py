@@ -14,6 +14,7 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings, load_sources
+from handlers.chart_cache import DEFAULT_TTL_SECONDS, ChartCache
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer
 from handlers.jobs import schedule_delivery, schedule_ingestion
@@ -64,6 +65,9 @@ def build_application(settings: Settings) -> BotApplication:
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
     app.bot_data.sources = load_sources(settings)
+    # No new articles arrive sooner than the shortest crawl interval: charts keep that long.
+    intervals = [s.interval_minutes for s in app.bot_data.sources]
+    app.bot_data.charts = ChartCache(ttl=60 * min(intervals, default=DEFAULT_TTL_SECONDS / 60))
     handlers.register(app)
     return app
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from handlers.chart_cache import ChartCache
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
 from storage import Store
@@ -28,6 +29,7 @@ class BotData:
     deliverer: Deliverer | None = None
     _store: Store | None = None
     http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
+    charts: ChartCache = field(default_factory=ChartCache)
 
     @property
     def store(self) -> Store:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 from telegram import InlineKeyboardButton, Update
 
 from handlers.context import Context
-from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
+from handlers.keyboards import (
+    chart_row,
+    markup,
+    page_count,
+    paging_row,
+    parse_callback,
+    summary_buttons,
+)
 from handlers.render import check_callback_data, esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
 from handlers.texts import text
@@ -100,7 +107,9 @@ async def send_person_page(update: Update, context: Context, person: Person, pag
     total = await store.count_person_statements(person.id)
     if total == 0:
         await show_page(
-            update, header + "\n\n" + esc(text(lang, "speaker_no_speech", name=person.name)), None
+            update,
+            header + "\n\n" + esc(text(lang, "speaker_no_speech", name=person.name)),
+            markup([chart_row(lang, person.id)]),
         )
         return
     pages = page_count(total, PER_PAGE)
@@ -126,6 +135,7 @@ async def send_person_page(update: Update, context: Context, person: Person, pag
         lines.append(entry)
     rows = summary_buttons(lang, [s.article.id for s in statements], start=first)
     rows.append(paging_row(lang, page, pages, lambda p: f"spk:{person.id}:{p}"))
+    rows.append(chart_row(lang, person.id))  # 活动图: its own row, handled by handlers.charts
     await show_page(update, "\n\n".join(lines), markup(rows))
 
 

@@ -213,3 +213,16 @@ class Delivery:
     attempts: int
     payload: str  # JSON
     thread_id: int | None = None
+
+
+# A person's main role in an article, as charts stack them: the first that applies.
+ACTIVITY_ROLES: tuple[str, ...] = ("spoke", "presided", "attended", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class HourCount:
+    """How many articles fall in one UTC hour, under one label (a person's role, or "")."""
+
+    hour: datetime  # aware UTC, on the hour: local months are cut from these in any whole-hour zone
+    label: str
+    count: int

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from news.models import (
+    ACTIVITY_ROLES,
     Article,
     ArticleAnalysis,
     Chat,
+    HourCount,
     Link,
     ParsedArticle,
     Person,
@@ -654,28 +656,11 @@ class Store:
         Hits are newest first, or by bm25 (then newest) with `by_relevance`; a hit's rank is
         its bm25 score when ordered by relevance, 0.0 otherwise.
         """
+        matches = _matcher(words)
+        if matches is None:
+            return [], 0
         long_words = [w for w in words if len(w) >= 3]
         short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-        if len(short_queries) < len([w for w in words if len(w) < 3]):
-            return [], 0  # a short word with no letters or digits cannot match anything
-        if not long_words and not short_queries:
-            return [], 0
-        fts_query = " AND ".join(fts_phrase(w) for w in long_words)
-        grams_query = " AND ".join(f"({q})" for q in short_queries)
-
-        def matches(floor: int | None = None) -> tuple[str, list[Any]]:
-            """Return SQL for the rowids matching every word (from `floor` on), and its params."""
-            above = " AND rowid >= ?" if floor is not None else ""
-            bound = [floor] if floor is not None else []
-            grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
-            if not long_words:
-                return grams_sql, [grams_query, *bound]
-            sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
-            if not short_queries:
-                return sql, [fts_query, *bound]
-            # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
-            # MATCH per row, seconds in all): the IN list is built once instead.
-            return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
 
         dates = ""
         date_params: list[Any] = []
@@ -703,7 +688,7 @@ class Store:
                 "SELECT a.id, bm25(articles_fts) AS r FROM articles_fts f "
                 f"JOIN articles a ON a.id = f.rowid WHERE articles_fts MATCH ?{grams}{dates} "
                 "ORDER BY r, a.published_at DESC LIMIT ? OFFSET ?",
-                [*matches()[1], *date_params, limit, offset],
+                [*matches(None)[1], *date_params, limit, offset],
             )
             page = [r[0] for r in rows]
             ranks = {r[0]: float(r[1]) for r in rows}
@@ -792,6 +777,75 @@ class Store:
         )
         return row[0] if row else None
 
+    # --- charts and feeds --------------------------------------------------------------
+
+    async def person_activity(
+        self, person_id: int, since: datetime, until: datetime
+    ) -> list[HourCount]:
+        """Return in how many articles of [since, until) a person appeared, per hour and role.
+
+        Each article counts once, under the person's main role there: spoke, presided,
+        attended, else "other"; the counts add up to the person's articles in the period.
+        """
+        rows = await self._fetchall(
+            "SELECT hour, role_rank, count(*) FROM ("
+            "SELECT substr(min(published_at), 1, 13) AS hour, min(CASE role "
+            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
+            "AS role_rank FROM mentions "
+            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY article_id"
+            ") per_article GROUP BY hour, role_rank ORDER BY hour, role_rank",
+            (person_id, to_db_time(since), to_db_time(until)),
+        )
+        return [HourCount(_hour_time(r[0]), ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+
+    async def search_activity(
+        self, words: list[str], since: datetime, until: datetime
+    ) -> list[HourCount]:
+        """Return how many articles of [since, until) contain every word, per hour (uncapped)."""
+        matches = _matcher(words)
+        if matches is None:
+            return []
+        sql, params = matches(None)
+        rows = await self._fetchall(
+            "SELECT substr(a.published_at, 1, 13) AS hour, count(*) FROM articles a "
+            f"WHERE a.id IN ({sql}) AND a.published_at >= ? AND a.published_at < ? "
+            "GROUP BY hour ORDER BY hour",
+            [*params, to_db_time(since), to_db_time(until)],
+        )
+        return [HourCount(_hour_time(r[0]), "", r[1]) for r in rows]
+
+    async def search_top_speakers(
+        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+    ) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles of [since, until) containing every word."""
+        matches = _matcher(words)
+        if matches is None:
+            return []
+        sql, params = matches(None)
+        rows = await self._fetchall(
+            "SELECT m.person_id, count(*) AS n FROM mentions m "
+            f"WHERE m.role = 'spoke' AND m.article_id IN ({sql}) "
+            "AND m.published_at >= ? AND m.published_at < ? "
+            "GROUP BY m.person_id ORDER BY n DESC, max(m.published_at) DESC LIMIT ?",
+            [*params, to_db_time(since), to_db_time(until), limit],
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
+
+    async def source_names(self) -> list[str]:
+        """Return the names of every recorded source."""
+        rows = await self._fetchall("SELECT name FROM sources ORDER BY name")
+        return [r[0] for r in rows]
+
+    async def latest_articles_of_source(self, source_name: str, limit: int = 50) -> list[Article]:
+        """Return the newest articles a configured source found, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.source_name = ? "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            (source_name, limit),
+        )
+        return [_article_from_row(r) for r in rows]
+
     # --- chats ---------------------------------------------------------------------------
 
     async def upsert_chat(
@@ -833,6 +887,44 @@ class Store:
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
+
+
+def _hour_time(text: str) -> datetime:
+    """Parse the first 13 characters of a stored time ('2024-01-31T16') as that UTC hour."""
+    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+
+
+def _matcher(words: list[str]) -> Callable[[int | None], tuple[str, list[Any]]] | None:
+    """Return a builder of SQL for the rowids matching every word, or None if none can match.
+
+    The builder takes an optional rowid floor and returns (sql, params). Words of three or
+    more characters use the FTS5 trigram index, shorter ones the bigram index (SQLite only:
+    a PostgreSQL backend speaks its own search).
+    """
+    long_words = [w for w in words if len(w) >= 3]
+    short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
+    if len(short_queries) < len([w for w in words if len(w) < 3]):
+        return None  # a short word with no letters or digits cannot match anything
+    if not long_words and not short_queries:
+        return None
+    fts_query = " AND ".join(fts_phrase(w) for w in long_words)
+    grams_query = " AND ".join(f"({q})" for q in short_queries)
+
+    def matches(floor: int | None = None) -> tuple[str, list[Any]]:
+        """Return SQL for the rowids matching every word (from `floor` on), and its params."""
+        above = " AND rowid >= ?" if floor is not None else ""
+        bound = [floor] if floor is not None else []
+        grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
+        if not long_words:
+            return grams_sql, [grams_query, *bound]
+        sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
+        if not short_queries:
+            return sql, [fts_query, *bound]
+        # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
+        # MATCH per row, seconds in all): the IN list is built once instead.
+        return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
+
+    return matches
 
 
 def _single_titles(chains: Iterable[str]) -> list[str]:
