@@ -183,7 +183,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "trend_speakers": "。讲话最多：{names}",
         "inline_help_button": "用法：输入领导姓名或词语，如 易炼红、营商环境",
         "inline_bad_query": "无法搜索这个查询，点此查看用法",
-        "inline_spoke_description": "{date} · {source}讲话：{names}",
     },
     "en": {
         "welcome": (
@@ -288,7 +287,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "trend_speakers": ". Spoke most: {names}",
         "inline_help_button": "Type a leader's name or a word, e.g. 易炼红, 营商环境",
         "inline_bad_query": "This query cannot be searched; tap for help",
-        "inline_spoke_description": "{date} · {source}spoke: {names}",
     },
 }
 

@@ -1223,6 +1223,25 @@ class FakeBotApi:
             f"got {len(self.calls_to(method))}"
         )
 
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> JSONDict:
+        """Wait until the bot answered this inline query; return the answer's parameters."""
+
+        def answered() -> bool:
+            with self._lock:
+                return query_id in self.inline_answers
+
+        if not await self._waiters.wait_until(answered, timeout):
+            failed = [
+                c.response
+                for c in self.calls_to("answerInlineQuery")
+                if c.params.get("inline_query_id") == query_id
+            ]
+            raise AssertionError(
+                f"inline query {query_id} not answered within {timeout}s: {failed}"
+            )
+        with self._lock:
+            return copy.deepcopy(self.inline_answers[query_id])
+
     # -- injecting updates -------------------------------------------------------------------
 
     def push_update(self, update: Mapping[str, Any]) -> JSONDict:
