@@ -14,6 +14,7 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings, load_sources
+from bot.web import build_web_app, start_web
 from handlers.chart_cache import DEFAULT_TTL_SECONDS, ChartCache
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer
@@ -87,6 +88,9 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
     )
     schedule_ingestion(app)
     schedule_delivery(app)
+    if settings.feeds_listen is not None:
+        host, port = settings.feeds_listen
+        app.bot_data.web_runner = await start_web(build_web_app(app.bot_data), host, port)
     await app.bot.set_my_commands(handlers.menu_commands("zh"))
     await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
     me = app.bot.bot
@@ -94,9 +98,12 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Stop sending, close the news client and the store."""
+    """Stop sending and serving feeds, close the news client and the store."""
     if app.bot_data.deliverer is not None:
         app.bot_data.deliverer.stopping = True
+    runner, app.bot_data.web_runner = app.bot_data.web_runner, None
+    if runner is not None:
+        await runner.cleanup()  # before the store closes: a feed request may be reading it
     client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()

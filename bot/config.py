@@ -60,6 +60,7 @@ class Settings:
     log_level: str
     fetch_proxy: str | None
     catch_up_hours: float = 3.0
+    feeds_listen: tuple[str, int] | None = None  # host, port of the Atom feed listener
 
     @property
     def bot_base_url(self) -> str:
@@ -138,6 +139,20 @@ def _parse_hours(value: str) -> float:
     return hours
 
 
+def _parse_listen(value: str) -> tuple[str, int] | None:
+    value = value.strip()
+    if not value:
+        return None
+    host, sep, port_text = value.rpartition(":")
+    host = host.strip("[]")  # [::1]:8080
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(
+            f"NEWSBOT_FEEDS_LISTEN: {value!r} is not host:port (e.g. 127.0.0.1:8080; "
+            "unset for no feed server)"
+        )
+    return host, int(port_text)
+
+
 def _parse_log_level(value: str) -> str:
     level = value.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -191,6 +206,7 @@ def load_settings(
         log_level=_parse_log_level(get("NEWSBOT_LOG_LEVEL", "INFO")),
         fetch_proxy=proxy,
         catch_up_hours=_parse_hours(get("NEWSBOT_CATCH_UP_HOURS", "3")),
+        feeds_listen=_parse_listen(get("NEWSBOT_FEEDS_LISTEN", "")),
     )
 
 

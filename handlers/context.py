@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 import httpx
+from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
@@ -30,6 +31,7 @@ class BotData:
     _store: Store | None = None
     http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
     charts: ChartCache = field(default_factory=ChartCache)
+    web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
 
     @property
     def store(self) -> Store:
