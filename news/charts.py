@@ -104,7 +104,9 @@ def render_bars(
         axes.grid(axis="y", alpha=0.3)
         axes.spines[["top", "right"]].set_visible(False)
         if len(labels) > 1:
-            axes.legend(loc="upper left", frameon=False)
+            # Headroom above the tallest bar keeps the one-line legend clear of it.
+            axes.set_ylim(top=max(max(bottom, default=0), 1) * 1.15)
+            axes.legend(loc="upper left", ncols=len(labels), frameon=False)
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
