@@ -186,7 +186,7 @@ async def test_the_real_ptb_client_answers_an_inline_query(api: FakeBotApi) -> N
             "1", "标题", InputTextMessageContent("<b>卡片</b>", "HTML")
         )
         assert await bot.answer_inline_query(query_id, [result], cache_time=30, is_personal=False)
-        with pytest.raises(BadRequest, match="(?i)result_id_duplicate"):
+        with pytest.raises(BadRequest, match=r"(?i)result_id_duplicate"):
             other = api.push_inline_query(7, "词")["inline_query"]["id"]
             await bot.answer_inline_query(other, [result, result])
     assert api.inline_answers[query_id]["cache_time"] == 30
