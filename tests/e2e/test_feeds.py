@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import feedparser
@@ -12,10 +12,8 @@ import httpx
 import pytest
 
 from handlers.render import shorten
-from news.ingest.fingerprint import fingerprint
-from news.models import ParsedArticle
 from storage import Store
-from tests.e2e.seed import seed_store
+from tests.e2e.seed import add_numbered_articles, seed_store
 
 SOURCE = "nen-liaoning-shizheng"
 EXTRA = 60  # past the 50-entry cap
@@ -27,37 +25,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def add_source_articles(path, count: int) -> None:
-    """Store `count` articles found by SOURCE, one an hour on 2026-10-01 (UTC)."""
-    store = await Store.open(path)
-    try:
-        await store.upsert_source(SOURCE, "东北新闻网·辽宁时政", "nen")
-        for n in range(count):
-            title = f"辽宁时政要闻第{n + 1}号"
-            body = f"营商环境持续优化，第{n + 1}项举措落地。"
-            article = ParsedArticle(
-                url=f"https://liaoning.nen.com.cn/network/lnnews/2026/10/01/{n:06d}.shtml",
-                title=title,
-                published_at=datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=n),
-                paragraphs=(body,),
-                source="辽宁日报",
-            )
-            await store.add_article(
-                article,
-                url_key=article.url,
-                fingerprint=fingerprint(title, body),
-                source_name=SOURCE,
-            )
-    finally:
-        await store.close()
-
-
 @pytest.fixture
 async def feeds(make_settings, start_bot):
     port = free_port()
     settings = make_settings(NEWSBOT_FEEDS_LISTEN=f"127.0.0.1:{port}")
     await seed_store(settings.db_path)
-    await add_source_articles(settings.db_path, EXTRA)
+    await add_numbered_articles(
+        settings.db_path,
+        EXTRA,
+        title="辽宁时政要闻第{n}号",
+        body="营商环境持续优化，第{n}项举措落地。",
+        source_name=SOURCE,
+    )
     bot = await start_bot(settings)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         yield bot, client

@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from news.ingest.fingerprint import fingerprint
-from news.models import ParsedArticle
 from storage import Store
-from tests.e2e.seed import seed_store
+from tests.e2e.seed import add_numbered_articles, seed_store
 
 USER = 5005
 GROUP = -1_001_234_567_890  # a group the bot is not in: the card is the user's message
 EXTRA = 45  # more than two pages of 20
 
 
-async def add_business_articles(path, count: int) -> None:
-    """Store `count` short articles about 营商环境, one a day in October 2026."""
-    store = await Store.open(path)
-    try:
-        for n in range(count):
-            title = f"第{n + 1}次营商环境座谈会召开"
-            body = f"会议围绕营商环境第{n + 1}项举措展开讨论。"
-            article = ParsedArticle(
-                url=f"https://liaoning.nen.com.cn/network/lnnews/2026/10/yshj-{n}.shtml",
-                title=title,
-                published_at=datetime(2026, 10, 1, 2, tzinfo=UTC) + timedelta(hours=n),
-                paragraphs=(body,),
-                source="辽宁日报",
-            )
-            await store.add_article(
-                article,
-                url_key=article.url,
-                fingerprint=fingerprint(title, body),
-                source_name=None,
-            )
-    finally:
-        await store.close()
-
-
 @pytest.fixture
 async def inline_bot(make_settings, start_bot, bot_api):
     settings = make_settings()
     await seed_store(settings.db_path)
-    await add_business_articles(settings.db_path, EXTRA)
+    await add_numbered_articles(
+        settings.db_path,
+        EXTRA,
+        title="第{n}次营商环境座谈会召开",
+        body="会议围绕营商环境第{n}项举措展开讨论。",
+    )
     bot_api.enable_inline_mode()
     return await start_bot(settings)
 

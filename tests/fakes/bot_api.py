@@ -1975,15 +1975,21 @@ class FakeBotApi:
         markup = self._reply_markup(params, inline_only=False)
         self._reply_check(params, chat_id)
         self._check_flood("sendMessage", chat_id)
+        message = self._keep_bot_message(chat_id, params, markup, text=plain, entities=entities)
+        self._record_message("send", "sendMessage", message, params)
+        return message
+
+    def _keep_bot_message(
+        self, chat_id: int, params: JSONDict, markup: JSONDict | None, **content: Any
+    ) -> JSONDict:
+        """Build and store the Message of a send: the content fields given, topic, keyboard."""
         message: JSONDict = {
             "message_id": self._allocate_message_id(chat_id),
             "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
             "chat": self._chat(chat_id).to_dict(),
             "date": int(time.time()),
-            "text": plain,
         }
-        if entities:
-            message["entities"] = entities
+        message.update({key: value for key, value in content.items() if value})
         thread_id = params.get("message_thread_id")
         if isinstance(thread_id, int) and not isinstance(thread_id, bool):
             message["message_thread_id"] = thread_id
@@ -1995,7 +2001,6 @@ class FakeBotApi:
             key = (chat_id, message["message_id"])
             self._messages[key] = copy.deepcopy(message)
             self._bot_messages.add(key)
-        self._record_message("send", "sendMessage", message, params)
         return message
 
     def _caption(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
@@ -2081,23 +2086,9 @@ class FakeBotApi:
         self._reply_check(params, chat_id)
         sizes = self._photo_sizes(params.get("photo"))
         self._check_flood("sendPhoto", chat_id)
-        message: JSONDict = {
-            "message_id": self._allocate_message_id(chat_id),
-            "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
-            "chat": self._chat(chat_id).to_dict(),
-            "date": int(time.time()),
-            "photo": sizes,
-        }
-        if caption:
-            message["caption"] = caption
-        if entities:
-            message["caption_entities"] = entities
-        if markup is not None and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        with self._lock:
-            key = (chat_id, message["message_id"])
-            self._messages[key] = copy.deepcopy(message)
-            self._bot_messages.add(key)
+        message = self._keep_bot_message(
+            chat_id, params, markup, photo=sizes, caption=caption, caption_entities=entities
+        )
         record = SentMessage(
             kind="send",
             method="sendPhoto",
@@ -2108,7 +2099,7 @@ class FakeBotApi:
             parse_mode=params.get("parse_mode") or None,
             entities=copy.deepcopy(entities),
             reply_markup=copy.deepcopy(message.get("reply_markup")),
-            message_thread_id=None,
+            message_thread_id=message.get("message_thread_id"),
             params=_without_file_contents(params),
             time=time.time(),
             photo=copy.deepcopy(sizes),
