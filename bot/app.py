@@ -104,6 +104,7 @@ async def post_shutdown(app: BotApplication) -> None:
     runner, app.bot_data.web_runner = app.bot_data.web_runner, None
     if runner is not None:
         await runner.cleanup()  # before the store closes: a feed request may be reading it
+    await asyncio.to_thread(app.bot_data.renderer.close)
     client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()

@@ -1022,7 +1022,10 @@ async def time_handlers(db_path: Path, calls: int = CALLS, warmup: int = WARMUP)
                         samples.append(elapsed)
                 timings.append(Timing(label, tuple(samples)))
             timings += await time_feeds(app.bot_data, calls, warmup)
-            timings += await time_charts(app, min(calls, CHART_CALLS), next(update_ids))
+            try:
+                timings += await time_charts(app, min(calls, CHART_CALLS), next(update_ids))
+            finally:
+                app.bot_data.renderer.close()
         return timings
     finally:
         await store.close()
@@ -1058,7 +1061,7 @@ async def time_feeds(bot_data: Any, calls: int, warmup: int) -> list[Timing]:
 
 
 async def time_charts(app: Any, calls: int, update_id: int) -> list[Timing]:
-    """Time drawing each chart afresh (queries, then the PNG in a thread), and /latest meanwhile.
+    """Time drawing each chart afresh (queries, then the PNG in the worker), and /latest meanwhile.
 
     The cache is emptied before every call, so each one queries and renders.
     """

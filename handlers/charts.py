@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.search import parse_search
 from handlers.speakers import clean_query, resolve, suggestions
 from handlers.texts import text
-from news.charts import ROLE_COLOURS, TREND_COLOUR, MonthSeries, render_bars
+from news.charts import ROLE_COLOURS, TREND_COLOUR, MonthSeries
 from news.models import ACTIVITY_ROLES, HourCount, Person
 
 logger = logging.getLogger(__name__)
@@ -119,8 +118,7 @@ async def person_chart(context: Context, person: Person, lang: str) -> Chart:
             most=most,
             **span,
         )
-        png = await asyncio.to_thread(
-            render_bars,
+        png = await bot_data.renderer.render(
             data,
             title=text(lang, "chart_title", name=name, **span),
             labels=labels,
@@ -226,8 +224,7 @@ async def trend_chart(
         if top:
             names = "、".join(f"{person.name}（{count}）" for person, count in top)
             caption += esc(text(lang, "trend_speakers", names=names))
-        png = await asyncio.to_thread(
-            render_bars,
+        png = await bot_data.renderer.render(
             data,
             title=text(lang, "trend_title", query=shown, **span),
             labels={"": text(lang, "chart_axis")},

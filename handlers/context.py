@@ -11,6 +11,7 @@ from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
+from news.charts import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
 from storage import Store
@@ -31,6 +32,7 @@ class BotData:
     _store: Store | None = None
     http_client: httpx.AsyncClient | None = None  # the news sites' client, closed at stop
     charts: ChartCache = field(default_factory=ChartCache)
+    renderer: ChartRenderer = field(default_factory=ChartRenderer)  # closed at stop
     web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
 
     @property

@@ -2,15 +2,18 @@
 
 matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state);
 Chinese labels use the Noto Sans CJK font that the mplfonts package ships, so nothing depends
-on the fonts of the machine. Rendering is CPU work: callers run it in a thread.
+on the fonts of the machine. Rendering is CPU work: `ChartRenderer` runs it in a worker process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
+import multiprocessing
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -114,3 +117,43 @@ def render_bars(
     if len(png) >= MAX_PNG_BYTES:
         raise ValueError(f"chart PNG is {len(png)} bytes, over {MAX_PNG_BYTES}")
     return png
+
+
+class ChartRenderer:
+    """Render charts in one worker process, started on first use, so the bot's loop keeps going.
+
+    A thread would hold the GIL for most of a render (matplotlib is largely Python): other chats'
+    replies waited up to 450 ms behind back-to-back charts. The process is spawned, not forked:
+    the bot has threads (the database's, the job queue's) that a fork would copy mid-flight.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def render(
+        self,
+        data: MonthSeries,
+        *,
+        title: str,
+        labels: Mapping[str, str],
+        colours: Mapping[str, str],
+        y_label: str,
+    ) -> bytes:
+        """Return render_bars(...) computed in the worker process."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        job = functools.partial(
+            render_bars,
+            MonthSeries(data.months, {k: list(v) for k, v in data.series.items()}),
+            title=title,
+            labels=dict(labels),
+            colours=dict(colours),
+            y_label=y_label,
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+
+    def close(self) -> None:
+        """Stop the worker process (if it was started); renders still queued are cancelled."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -538,9 +538,11 @@ class Store:
         if not wanted:
             return result
         marks = ",".join("?" * len(wanted))
+        # `+m.role`: with `m.role = 'spoke'` SQLite read every speech through the (role, date)
+        # index (150 ms at 100,000 articles) instead of the articles' mentions (0.2 ms).
         rows = await self._fetchall(
             "SELECT m.article_id, p.name FROM mentions m JOIN people p ON p.id = m.person_id "
-            f"WHERE m.role = 'spoke' AND m.article_id IN ({marks}) ORDER BY p.name",
+            f"WHERE +m.role = 'spoke' AND m.article_id IN ({marks}) ORDER BY p.name",
             wanted,
         )
         for article_id, name in rows:
