@@ -19,17 +19,12 @@ from handlers.search import parse_search
 from handlers.speakers import clean_query, resolve, suggestions
 from handlers.texts import text
 from news.charts import ROLE_COLOURS, TREND_COLOUR, MonthSeries
-from news.models import ACTIVITY_ROLES, HourCount, Person
+from news.models import ACTIVITY_ROLES, PeriodCount, Person
 
 logger = logging.getLogger(__name__)
 
 CHART_MONTHS = 24
 MAX_TREND_MONTHS = 240
-
-
-def month_key(moment: datetime, tz: ZoneInfo) -> str:
-    """Return the local month of a moment, as 2024-06."""
-    return moment.astimezone(tz).strftime("%Y-%m")
 
 
 def month_start(year: int, month: int, tz: ZoneInfo) -> datetime:
@@ -61,16 +56,23 @@ def months_between(since: datetime, until: datetime, tz: ZoneInfo) -> list[str]:
     return months
 
 
+def month_bounds(since: datetime, until: datetime, tz: ZoneInfo) -> list[datetime]:
+    """Return since, the start of every later local month before until, and until."""
+    bounds = [since]
+    for month in months_between(since, until, tz)[1:]:
+        bounds.append(datetime(int(month[:4]), int(month[5:]), 1, tzinfo=tz))
+    bounds.append(until)
+    return bounds
+
+
 def monthly(
-    counts: Iterable[HourCount], months: Sequence[str], labels: Sequence[str], tz: ZoneInfo
+    counts: Iterable[PeriodCount], months: Sequence[str], labels: Sequence[str]
 ) -> MonthSeries:
-    """Add hourly counts up into local months, one series per label."""
-    index = {m: i for i, m in enumerate(months)}
+    """Lay per-period counts (period i: months[i]) out as one series per label."""
     series = {label: [0] * len(months) for label in labels}
     for item in counts:
-        position = index.get(month_key(item.hour, tz))
-        if position is not None and item.label in series:
-            series[item.label][position] += item.count
+        if 0 <= item.period < len(months) and item.label in series:
+            series[item.label][item.period] += item.count
     return MonthSeries(tuple(months), series)
 
 
@@ -94,8 +96,8 @@ async def person_chart(context: Context, person: Person, lang: str) -> Chart:
     if cached is not None:
         return cached
     months = months_between(since, until, tz)
-    counts = await bot_data.store.person_activity(person.id, since, until)
-    data = monthly(counts, months, ACTIVITY_ROLES, tz)
+    counts = await bot_data.store.person_activity(person.id, month_bounds(since, until, tz))
+    data = monthly(counts, months, ACTIVITY_ROLES)
     name = person.name
     span = {"first": months[0], "last": months[-1]}
     month, most, total = busiest(data)
@@ -209,8 +211,8 @@ async def trend_chart(
         return cached
     months = months_between(since, until, tz)
     store = bot_data.store
-    counts = await store.search_activity(list(words), since, until)
-    data = monthly(counts, months, [""], tz)
+    counts = await store.search_activity(list(words), month_bounds(since, until, tz))
+    data = monthly(counts, months, [""])
     shown = shorten(" ".join(words), 40)
     span = {"first": months[0], "last": months[-1]}
     month, most, total = busiest(data)

@@ -110,9 +110,18 @@ def render_bars(
             # Headroom above the tallest bar keeps the one-line legend clear of it.
             axes.set_ylim(top=max(max(bottom, default=0), 1) * 1.15)
             axes.legend(loc="upper left", ncols=len(labels), frameon=False)
-        figure.tight_layout()
+        # Fixed margins that fit the rotated month labels: tight_layout measured every label
+        # again, a fifth of the render.
+        figure.subplots_adjust(left=0.06, right=0.985, top=0.92, bottom=0.14)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        # zlib level 3: a flat chart compresses almost as well, in less time than level 6.
+        figure.savefig(
+            buffer,
+            format="png",
+            dpi=DPI,
+            metadata={"Software": None},
+            pil_kwargs={"compress_level": 3},
+        )
     png = buffer.getvalue()
     if len(png) >= MAX_PNG_BYTES:
         raise ValueError(f"chart PNG is {len(png)} bytes, over {MAX_PNG_BYTES}")

@@ -220,9 +220,9 @@ ACTIVITY_ROLES: tuple[str, ...] = ("spoke", "presided", "attended", "other")
 
 
 @dataclass(frozen=True, slots=True)
-class HourCount:
-    """How many articles fall in one UTC hour, under one label (a person's role, or "")."""
+class PeriodCount:
+    """How many articles fall in one period (a chart's bar), under one label (a role, or "")."""
 
-    hour: datetime  # aware UTC, on the hour: local months are cut from these in any whole-hour zone
+    period: int  # the index of the period in the bounds the store was given
     label: str
     count: int

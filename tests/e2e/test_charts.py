@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from handlers.charts import last_months
+from handlers.charts import last_months, month_bounds
 from storage import Store
 from tests.e2e.seed import seed_store
 
@@ -58,7 +58,9 @@ async def test_chart_of_a_leader_counts_what_the_store_holds(chart_bot, bot_api)
         person = await store.person_by_name("易炼红")
         assert person is not None
         since, until = last_months(datetime.now(UTC), bot.settings.tz)
-        activity = await store.person_activity(person.id, since, until)
+        activity = await store.person_activity(
+            person.id, month_bounds(since, until, bot.settings.tz)
+        )
         spoke = await store.count_person_statements(person.id)
     finally:
         await store.close()

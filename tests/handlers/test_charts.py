@@ -9,24 +9,46 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from handlers.chart_cache import Chart, ChartCache
-from handlers.charts import busiest, last_months, monthly, months_between, trend_window
+from handlers.charts import (
+    busiest,
+    last_months,
+    month_bounds,
+    monthly,
+    months_between,
+    trend_window,
+)
 from news.charts import MAX_PNG_BYTES, ROLE_COLOURS, WIDTH_PX, MonthSeries, render_bars
-from news.models import HourCount
+from news.models import PeriodCount
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def test_an_hour_is_counted_in_its_local_month() -> None:
+def test_periods_are_laid_out_as_monthly_series() -> None:
     months = ["2024-01", "2024-02"]
     counts = [
-        HourCount(datetime(2024, 1, 31, 15, tzinfo=UTC), "spoke", 2),  # 23:00 local, January
-        HourCount(datetime(2024, 1, 31, 16, tzinfo=UTC), "spoke", 3),  # 00:00 local, February
-        HourCount(datetime(2024, 2, 2, 1, tzinfo=UTC), "other", 1),
-        HourCount(datetime(2023, 12, 1, 1, tzinfo=UTC), "spoke", 9),  # outside: left out
+        PeriodCount(0, "spoke", 2),
+        PeriodCount(1, "spoke", 3),
+        PeriodCount(1, "other", 1),
+        PeriodCount(2, "spoke", 9),  # no such month: left out
+        PeriodCount(0, "elsewhere", 9),  # no such series: left out
     ]
-    data = monthly(counts, months, ("spoke", "other"), SHANGHAI)
+    data = monthly(counts, months, ("spoke", "other"))
     assert data.series == {"spoke": [2, 3], "other": [0, 1]}
     assert busiest(data) == ("2024-02", 4, 6)
+
+
+def test_month_bounds_are_local_month_starts() -> None:
+    since = datetime(2024, 1, 15, tzinfo=SHANGHAI)
+    until = datetime(2024, 4, 1, tzinfo=SHANGHAI)
+    bounds = month_bounds(since, until, SHANGHAI)
+    assert bounds == [
+        since,
+        datetime(2024, 2, 1, tzinfo=SHANGHAI),
+        datetime(2024, 3, 1, tzinfo=SHANGHAI),
+        until,
+    ]
+    assert bounds[1].astimezone(UTC) == datetime(2024, 1, 31, 16, tzinfo=UTC)
+    assert len(bounds) == len(months_between(since, until, SHANGHAI)) + 1
 
 
 def test_the_last_24_months_end_with_this_one() -> None:

@@ -53,17 +53,24 @@ async def test_person_activity_counts_each_article_once_under_its_main_role(
             store, article(5, datetime(2023, 12, 31, tzinfo=UTC), "早"), person("李乐成", "spoke")
         )
         await add(store, article(6, march, "他人"), person("王新伟", "spoke"))
+        # Local midnight of 1 April in Shanghai is 16:00 UTC on 31 March.
+        late_march = datetime(2024, 3, 31, 15, 59, tzinfo=UTC)
+        await add(store, article(7, late_march, "月末"), person("李乐成", "attended"))
+        await add(
+            store, article(8, late_march + timedelta(minutes=1), "月初"), person("李乐成", "spoke")
+        )
         who = await store.person_by_name("李乐成")
         assert who is not None
-        rows = await store.person_activity(who.id, SINCE, UNTIL)
-    by_role: dict[str, int] = {}
-    for row in rows:
-        by_role[row.label] = by_role.get(row.label, 0) + row.count
-        assert row.hour.tzinfo is UTC and row.hour.minute == 0
-    assert by_role == {"spoke": 1, "presided": 1, "other": 2}
-    assert {row.hour for row in rows} == {
-        datetime(2024, 3, 5, 2, tzinfo=UTC),
-        datetime(2024, 3, 5, 3, tzinfo=UTC),
+        bounds = [SINCE, datetime(2024, 3, 31, 16, tzinfo=UTC), UNTIL]
+        rows = await store.person_activity(who.id, bounds)
+        assert await store.person_activity(who.id, [SINCE]) == []
+    by_period_role = {(row.period, row.label): row.count for row in rows}
+    assert by_period_role == {
+        (0, "spoke"): 1,
+        (0, "presided"): 1,
+        (0, "attended"): 1,
+        (0, "other"): 2,
+        (1, "spoke"): 1,
     }
 
 
@@ -79,12 +86,15 @@ async def test_search_activity_and_top_speakers_follow_the_search(tmp_path: Path
             )
         await add(store, article(9, base, "别的", "振兴。"), person("王新伟", "spoke"))
         await add(store, article(10, datetime(2023, 5, 1, tzinfo=UTC), "营商环境旧文"))
-        activity = await store.search_activity(["营商环境"], SINCE, UNTIL)
+        july = datetime(2024, 7, 1, tzinfo=UTC)
+        activity = await store.search_activity(["营商环境"], [SINCE, july, UNTIL])
         _hits, total = await store.search_articles(["营商环境"], since=SINCE, until=UNTIL)
-        short = await store.search_activity(["振兴"], SINCE, UNTIL)
+        _hits, before_july = await store.search_articles(["营商环境"], since=SINCE, until=july)
+        short = await store.search_activity(["振兴"], [SINCE, UNTIL])
         top = await store.search_top_speakers(["营商环境"], SINCE, UNTIL, limit=3)
-        nothing = await store.search_activity(["!!"], SINCE, UNTIL)
+        nothing = await store.search_activity(["!!"], [SINCE, UNTIL])
     assert sum(a.count for a in activity) == total == 5
+    assert {a.period: a.count for a in activity} == {0: before_july, 1: total - before_july}
     assert sum(a.count for a in short) == 1  # two characters: the bigram index
     assert [(p.name, n) for p, n in top] == [("李乐成", 5), ("王新伟", 2)]
     assert nothing == []
