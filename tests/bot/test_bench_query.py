@@ -45,6 +45,7 @@ def test_small_run_reports_every_query_and_a_round_trip(
     charts = [
         "chart: /chart NAME (24 months by role, the busiest speaker)",
         "chart: /trend 振兴 (24 months, top speakers)",
+        "chart: the PNG alone (worker process)",
     ]
     labels += [*charts, "/latest while charts are drawn"]
     for label in labels:
