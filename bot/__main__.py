@@ -30,6 +30,9 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and a Bot API URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # matplotlib and Pillow narrate font and image loading at DEBUG; nothing of the bot's.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    logging.getLogger("PIL").setLevel(logging.WARNING)
     redactor = RedactingFilter(settings.token.reveal(), settings.webhook_secret.reveal())
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)

@@ -14,7 +14,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers
 from bot.config import Settings, load_sources
-from bot.webhook import WebhookServer, build_web_app
+from bot.web import build_web_app, start_web
+from bot.webhook import WebhookServer, webhook_route
+from handlers.chart_cache import DEFAULT_TTL_SECONDS, ChartCache
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
@@ -68,6 +70,9 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
     app.bot_data.sources = load_sources(settings)
+    # No new articles arrive sooner than the shortest crawl interval: charts keep that long.
+    intervals = [s.interval_minutes for s in app.bot_data.sources]
+    app.bot_data.charts = ChartCache(ttl=60 * min(intervals, default=DEFAULT_TTL_SECONDS / 60))
     handlers.register(app)
     return app
 
@@ -95,6 +100,9 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
     )
     schedule_ingestion(app)
     schedule_delivery(app)
+    if settings.feeds_listen is not None and not _feeds_on_webhook(settings):
+        host, port = settings.feeds_listen
+        app.bot_data.web_runner = await start_web(build_web_app(app.bot_data), host, port)
     await app.bot.set_my_commands(handlers.menu_commands("zh"))
     await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
     me = app.bot.bot
@@ -102,11 +110,15 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Stop sending, hand the sender lease over, close the news client and the store."""
+    """Stop sending and serving feeds, hand the sender lease over, close the client and store."""
     if app.bot_data.deliverer is not None:
         app.bot_data.deliverer.stopping = True
         with contextlib.suppress(Exception):  # a store that is gone: the lease just expires
             await app.bot_data.deliverer.release()
+    runner, app.bot_data.web_runner = app.bot_data.web_runner, None
+    if runner is not None:
+        await runner.cleanup()  # before the store closes: a feed request may be reading it
+    await asyncio.to_thread(app.bot_data.renderer.close)
     client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()
@@ -168,12 +180,20 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                 await app.post_shutdown(app)
 
 
+def _feeds_on_webhook(settings: Settings) -> bool:
+    """Return whether the feeds are served by the webhook listener (same host:port)."""
+    return bool(settings.webhook_url) and settings.feeds_listen == settings.webhook_listen
+
+
 async def _start_webhook(app: BotApplication, settings: Settings) -> WebhookServer:
     """Listen for Telegram's POSTs, then register the webhook (with its secret) with Telegram."""
     assert settings.webhook_url is not None
     secret = settings.webhook_secret.reveal()
     host, port = settings.webhook_listen
-    server = WebhookServer(build_web_app(app, settings.webhook_path, secret), host, port)
+    # In webhook mode one listener serves both when the feeds are asked for at its address.
+    web_app = build_web_app(app.bot_data, feeds=_feeds_on_webhook(settings))
+    web_app.add_routes([webhook_route(app, settings.webhook_path, secret)])
+    server = WebhookServer(web_app, host, port)
     await server.start()
     await app.bot.set_webhook(
         settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES

@@ -46,11 +46,16 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.app import POLL_TIMEOUT, run_bot
 from bot.config import load_settings
 from bot.ingest_cli import Progress
+from bot.web import build_web_app, start_web
+from handlers.chart_cache import ChartCache
+from handlers.charts import last_months, months_between, person_chart, trend_chart
 from handlers.context import CONTEXT_TYPES, Context
+from handlers.inline import on_inline_query
 from handlers.latest import cmd_latest
 from handlers.search import cmd_search
 from handlers.speakers import cmd_speaker, cmd_speakers
 from handlers.summary import cmd_summary
+from news.charts import ROLE_COLOURS, MonthSeries
 from news.nlp.speakers import name_pinyin, to_simplified
 from storage import is_postgres_url, open_store, redact_target
 from storage.base import _single_titles, to_db_time
@@ -70,6 +75,8 @@ GENERATOR_VERSION = 1
 SEED = 20181126
 YEARS = 8
 TARGET_P99_MS = 50.0
+CHART_TARGET_P99_MS = 300.0
+CHART_CALLS = 30
 CALLS = 200
 WARMUP = 20
 ROUND_TRIPS = 200
@@ -857,6 +864,7 @@ class Timing:
 
     label: str
     samples: tuple[float, ...]
+    target: float = TARGET_P99_MS
 
     @property
     def p50(self) -> float:
@@ -907,6 +915,50 @@ HANDLERS: dict[str, Handler] = {
     "speakers": cmd_speakers,
     "summary": cmd_summary,
 }
+
+
+def inline_queries() -> list[tuple[str, str, str]]:
+    """Return the benchmarked inline queries: a label, the query and the offset."""
+    return [
+        ("inline @ (empty: latest)", "", ""),
+        ("inline @ 易炼红 (his speeches first)", "易炼红", ""),
+        ("inline @ 营商环境", "营商环境", ""),
+        ("inline @ 振兴, page 3", "振兴", "40"),
+    ]
+
+
+def feed_paths() -> list[tuple[str, str, bool]]:
+    """Return the benchmarked feeds: a label, the path, and whether the GET is conditional."""
+    return [
+        ("GET /feeds/latest.atom", "/feeds/latest.atom", False),
+        ("GET /feeds/latest.atom, If-None-Match (304)", "/feeds/latest.atom", True),
+        (
+            "GET /feeds/speaker/易炼红.atom",
+            "/feeds/speaker/%E6%98%93%E7%82%BC%E7%BA%A2.atom",
+            False,
+        ),
+        (
+            "GET /feeds/search.atom?q=营商环境",
+            "/feeds/search.atom?q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83",
+            False,
+        ),
+    ]
+
+
+def inline_update(bot: Bot, query: str, offset: str, update_id: int) -> Update:
+    """Return the Update Telegram would send for a user typing `@bot query` in some chat."""
+    user = {"id": CHAT_ID, "is_bot": False, "first_name": "测试用户", "language_code": "zh-hans"}
+    data = {
+        "update_id": update_id,
+        "inline_query": {
+            "id": str(update_id),
+            "from": user,
+            "query": query,
+            "offset": offset,
+            "chat_type": "supergroup",
+        },
+    }
+    return Update.de_json(data, bot)
 
 
 def command_update(bot: Bot, text: str, update_id: int) -> Update:
@@ -961,9 +1013,139 @@ async def time_handlers(db: Path | str, calls: int = CALLS, warmup: int = WARMUP
                     if call >= warmup:
                         samples.append(elapsed)
                 timings.append(Timing(label, tuple(samples)))
+            for label, query, offset in inline_queries():
+                samples = []
+                for call in range(warmup + calls):
+                    update = inline_update(app.bot, query, offset, next(update_ids))
+                    context = CallbackContext.from_update(update, app)
+                    started = time.perf_counter()
+                    await on_inline_query(update, context)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if call >= warmup:
+                        samples.append(elapsed)
+                timings.append(Timing(label, tuple(samples)))
+            timings += await time_feeds(app.bot_data, calls, warmup)
+            try:
+                timings += await time_charts(app, min(calls, CHART_CALLS), next(update_ids))
+            finally:
+                app.bot_data.renderer.close()
         return timings
     finally:
         await store.close()
+
+
+async def time_feeds(bot_data: Any, calls: int, warmup: int) -> list[Timing]:
+    """Time feed requests through the real feed listener on loopback, with a real HTTP client."""
+    import httpx
+
+    runner = await start_web(build_web_app(bot_data), "127.0.0.1", 0)
+    host, port = runner.addresses[0][:2]
+    timings: list[Timing] = []
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=30) as client:
+            for label, path, conditional in feed_paths():
+                first = await client.get(path)
+                if first.status_code != 200:
+                    raise RuntimeError(f"{path}: HTTP {first.status_code}")
+                headers = {"If-None-Match": first.headers["ETag"]} if conditional else {}
+                samples: list[float] = []
+                for call in range(warmup + calls):
+                    started = time.perf_counter()
+                    response = await client.get(path, headers=headers)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if response.status_code != (304 if conditional else 200):
+                        raise RuntimeError(f"{path}: HTTP {response.status_code}")
+                    if call >= warmup:
+                        samples.append(elapsed)
+                timings.append(Timing(label, tuple(samples)))
+    finally:
+        await runner.cleanup()
+    return timings
+
+
+async def time_charts(app: Any, calls: int, update_id: int) -> list[Timing]:
+    """Time drawing each chart afresh (queries, then the PNG in the worker), and /latest meanwhile.
+
+    The cache is emptied before every call, so each one queries and renders.
+    """
+    bot_data = app.bot_data
+    window = last_months(datetime.now(UTC), bot_data.tz)
+    # The leader who spoke most in the window: one with the most to draw.
+    top = await bot_data.store.top_speakers(window[0], limit=1)
+    if not top:
+        raise RuntimeError("nobody spoke in the last 24 months of the archive")
+    person = top[0][0]
+    update = command_update(app.bot, f"/chart {person.name}", update_id)
+    context = CallbackContext.from_update(update, app)
+
+    async def draw_person() -> None:
+        await person_chart(context, person, "zh")
+
+    async def draw_trend() -> None:
+        await trend_chart(context, ("振兴",), *window, "zh")
+
+    timings: list[Timing] = []
+    for label, draw in (
+        ("chart: /chart NAME (24 months by role, the busiest speaker)", draw_person),
+        ("chart: /trend 振兴 (24 months, top speakers)", draw_trend),
+    ):
+        samples: list[float] = []
+        for call in range(2 + calls):
+            bot_data.charts = ChartCache()
+            started = time.perf_counter()
+            await draw()
+            elapsed = (time.perf_counter() - started) * 1000
+            if bot_data.charts.renders != 1:
+                raise RuntimeError(f"{label}: drew nothing (no data in the last 24 months?)")
+            if call >= 2:
+                samples.append(elapsed)
+        timings.append(Timing(label, tuple(samples), CHART_TARGET_P99_MS))
+    # The PNG alone (the worker process's share of the above), for 24 months of four roles.
+    months = months_between(*window, bot_data.tz)
+    data = MonthSeries(
+        tuple(months),
+        {
+            role: [(i * 7 + n) % 40 for i in range(len(months))]
+            for n, role in enumerate(ROLE_COLOURS)
+        },
+    )
+    samples = []
+    for call in range(2 + calls):
+        started = time.perf_counter()
+        await bot_data.renderer.render(
+            data, title=f"{person.name}：每月出现的文章数", labels={r: r for r in ROLE_COLOURS},
+            colours=ROLE_COLOURS, y_label="文章数",
+        )  # fmt: skip
+        if call >= 2:
+            samples.append((time.perf_counter() - started) * 1000)
+    timings.append(
+        Timing("chart: the PNG alone (worker process)", tuple(samples), CHART_TARGET_P99_MS)
+    )
+    # Other chats meanwhile: /latest while trend charts are drawn back to back.
+    stop = asyncio.Event()
+
+    async def keep_drawing() -> None:
+        while not stop.is_set():
+            bot_data.charts = ChartCache()
+            await draw_trend()
+
+    drawer = asyncio.create_task(keep_drawing())
+    samples = []
+    try:
+        await asyncio.sleep(0.05)
+        for call in range(calls * 3):
+            latest = command_update(app.bot, "/latest", update_id + 1 + call)
+            latest_context = CallbackContext.from_update(latest, app)
+            latest_context.args = []
+            started = time.perf_counter()
+            await cmd_latest(latest, latest_context)
+            samples.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await drawer
+    timings.append(Timing("/latest while charts are drawn", tuple(samples)))
+    return timings
 
 
 # --------------------------------------------------------------------------------------------
@@ -1130,7 +1312,7 @@ def run(
         timings = asyncio.run(time_handlers(work_db, calls=CALLS, warmup=WARMUP))
         trip = asyncio.run(round_trip(work_db, Path(scratch), count=ROUND_TRIPS))
     _report(out, stats, timings, trip)
-    return 0 if all(t.p99 < TARGET_P99_MS for t in timings) else 1
+    return 0 if all(t.p99 < t.target for t in timings) else 1
 
 
 async def _copy_archive(archive: Path, db: str) -> float:
@@ -1177,11 +1359,12 @@ def _report(
     print("| query | p50 ms | p99 ms |", file=out)
     print("|---|---:|---:|", file=out)
     for timing in timings:
-        flag = "" if timing.p99 < TARGET_P99_MS else " ✗"
+        flag = "" if timing.p99 < timing.target else " ✗"
         print(f"| {timing.label} | {timing.p50:.2f} | {timing.p99:.2f}{flag} |", file=out)
-    missed = [t.label for t in timings if t.p99 >= TARGET_P99_MS]
+    missed = [t.label for t in timings if t.p99 >= t.target]
     print(
-        f"\ntarget p99 < {TARGET_P99_MS:.0f} ms: "
+        f"\ntarget p99 < {TARGET_P99_MS:.0f} ms (charts: < {CHART_TARGET_P99_MS:.0f} ms, "
+        f"{CHART_CALLS} fresh draws each): "
         + ("met by every query" if not missed else "MISSED by " + ", ".join(missed)),
         file=out,
     )

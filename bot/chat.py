@@ -3,7 +3,10 @@
 Each line typed is pushed to the fake Bot API as a message of one private chat; the bot's
 sendMessage and editMessageText calls to that chat are printed back readably: bold as ANSI bold
 on a terminal, links as `text <url>`, inline buttons numbered under their message. Typing a
-button's number (`1` or `#1`) presses it on the most recent message that has buttons.
+button's number (`1` or `#1`) presses it on the most recent message that has buttons. A photo
+(a chart) is saved as a PNG file and its path printed above its caption.
+`@ 易炼红` is an inline query (as typing `@bot 易炼红` in any chat): the results are listed as
+`[@1] …`, and `@#1` posts the first one into the chat, as the user choosing it would.
 `--script FILE` runs the file's lines instead (`#` starts a comment) and prints the transcript.
 """
 
@@ -35,6 +38,7 @@ POLL_SECONDS = 0.03
 INDENT = "  "
 
 _BUTTON_NUMBER = re.compile(r"^#?(\d{1,3})$")
+_INLINE_CHOICE = re.compile(r"^@#(\d{1,2})$")
 _METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery")
 
 # ANSI on/off pairs: specific "off" codes, so closing one style keeps an enclosing one (only
@@ -67,6 +71,9 @@ class SentRecord(Protocol):
     @property
     def reply_markup(self) -> JSON | None: ...
 
+    @property
+    def photo(self) -> list[JSON] | None: ...
+
 
 class CallRecord(Protocol):
     """What the chat reads of one Bot API call (the fake's RecordedCall)."""
@@ -92,6 +99,18 @@ class ChatApi(Protocol):
 
     @property
     def callback_answers(self) -> Mapping[str, JSON]: ...
+
+    @property
+    def inline_answers(self) -> Mapping[str, JSON]: ...
+
+    @property
+    def files(self) -> Mapping[str, bytes]: ...
+
+    def push_inline_query(
+        self, user_id: int, query: str, *, first_name: str = ..., language_code: str | None = ...
+    ) -> JSON: ...
+
+    def choose_inline_result(self, query_id: str, result_id: str, chat_id: int) -> JSON: ...
 
     def push_text(
         self, chat_id: int, text: str, *, language_code: str | None = ..., first_name: str = ...
@@ -223,6 +242,7 @@ class ChatSession:
         quiet: float = QUIET_SECONDS,
         first_reply: float = FIRST_REPLY_SECONDS,
         max_wait: float = MAX_WAIT_SECONDS,
+        photo_dir: Path = Path("data") / "chat-photos",
     ) -> None:
         self.api = api
         self.chat_id = chat_id
@@ -236,6 +256,9 @@ class ChatSession:
         self._shown = 0  # messages of this chat already printed
         self._calls_seen = len(api.calls)
         self._keyboard: tuple[int, list[Button]] | None = None  # message id, its buttons
+        self.photo_dir = photo_dir
+        self.saved_photos: list[Path] = []
+        self._inline: tuple[str, list[JSON]] | None = None  # last inline query id, its results
 
     @property
     def buttons(self) -> list[Button]:
@@ -254,7 +277,14 @@ class ChatSession:
         return message_id, number, buttons[number - 1]
 
     async def say(self, line: str) -> None:
-        """Send a line, or press the button it numbers, and print the replies."""
+        """Send a line, press the button it numbers, or ask inline (`@ words`); print replies."""
+        choice = _INLINE_CHOICE.match(line)
+        if choice is not None:
+            self.choose_inline(int(choice.group(1)))
+            return
+        if line.startswith("@"):
+            await self.ask_inline(line[1:].strip())
+            return
         target = self.button_for(line)
         if target is None:
             self.api.push_text(
@@ -274,6 +304,68 @@ class ChatSession:
             language_code=self.language_code,
         )
         await self.wait_for_replies(str(update["callback_query"]["id"]))
+
+    async def ask_inline(self, query: str) -> None:
+        """Send an inline query as this user and print the results the bot answers with."""
+        update = self.api.push_inline_query(
+            self.chat_id, query, first_name=self.first_name, language_code=self.language_code
+        )
+        query_id = str(update["inline_query"]["id"])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.first_reply
+        while query_id not in self.api.inline_answers:
+            if loop.time() >= deadline:
+                self.show_new()  # a refused answer shows as a failed call
+                self.echo(f"{INDENT}(no inline answer within {self.first_reply:g} s)\n")
+                return
+            await asyncio.sleep(POLL_SECONDS)
+        self.show_new()
+        answer = self.api.inline_answers[query_id]
+        results = list(answer.get("results") or [])
+        self._inline = (query_id, results)
+        lines = [
+            f"(inline: {len(results)} results"
+            + (", more" if answer.get("next_offset") else "")
+            + ")"
+        ]
+        for number, result in enumerate(results[:10], start=1):
+            lines.append(f"[@{number}] {result.get('title', '')}")
+            description = str(result.get("description") or "").replace("\n", " · ")
+            if description:
+                lines.append(f"     {description}")
+        if len(results) > 10:
+            lines.append(f"… {len(results) - 10} more")
+        button = answer.get("button")
+        if isinstance(button, dict) and button.get("text"):
+            lines.append(f"(button: {button['text']})")
+        if results:
+            lines.append("(@#1 posts the first into the chat)")
+        self.echo("\n".join(f"{INDENT}{line}" for line in lines) + "\n")
+
+    def choose_inline(self, number: int) -> None:
+        """Post result `number` of the last inline answer into the chat, and print the card."""
+        if self._inline is None or not 1 <= number <= len(self._inline[1]):
+            self.echo(f"{INDENT}(no inline result {number}: ask with `@ words` first)\n")
+            return
+        query_id, results = self._inline
+        message = self.api.choose_inline_result(
+            query_id, str(results[number - 1]["id"]), self.chat_id
+        )
+        text = render_text(str(message.get("text", "")), message.get("entities", []), tty=self.tty)
+        lines = ["(you, via the bot)", *text.split("\n")]
+        self.echo("\n".join(f"{INDENT}{line}" if line else "" for line in lines) + "\n")
+
+    def save_photo(self, record: SentRecord) -> Path | None:
+        """Write a photo the bot sent to photo_dir; return its path (None if it is unknown)."""
+        sizes = record.photo or []
+        content = self.api.files.get(str(sizes[-1].get("file_id"))) if sizes else None
+        if content is None:
+            return None
+        self.photo_dir.mkdir(parents=True, exist_ok=True)
+        path = self.photo_dir / f"photo-{record.message_id}.png"
+        path.write_bytes(content)
+        self.saved_photos.append(path)
+        return path
 
     async def wait_for_replies(self, query_id: str | None = None) -> None:
         """Print replies as they come until the bot has been quiet for a moment."""
@@ -307,6 +399,13 @@ class ChatSession:
         """
         records = self.api.messages_to(self.chat_id, None)
         for record in records[self._shown :]:
+            if record.photo:
+                path = self.save_photo(record)
+                size = record.photo[-1]
+                where = str(path) if path is not None else "not kept"
+                self.echo(
+                    f"{INDENT}(photo {size.get('width')}×{size.get('height')}, saved to {where})"
+                )
             self.echo(render_message(record, tty=self.tty) + "\n")
             self._track_keyboard(record)
         messages = len(records) - self._shown
@@ -458,7 +557,13 @@ async def chat_main(
             flush=True,
         )
         session = ChatSession(
-            demo.api, demo.user_id, out, lang=lang, tty=out.isatty(), first_name=DEMO_USER_NAME
+            demo.api,
+            demo.user_id,
+            out,
+            lang=lang,
+            tty=out.isatty(),
+            first_name=DEMO_USER_NAME,
+            photo_dir=options.db_path.parent / "chat-photos",
         )
         if lines is not None:
             await run_script(session, lines)
@@ -467,7 +572,7 @@ async def chat_main(
             f"You are {DEMO_USER_NAME} (user {demo.user_id}, language {lang}, an admin) in a "
             f"private chat with @{demo.api.bot_user['username']}.\n"
             "Type a command (/help lists them); a button's number presses it; "
-            "Ctrl-D or /quit leaves.\n"
+            "`@ 易炼红` asks inline, `@#1` posts a result; Ctrl-D or /quit leaves.\n"
         )
         await run_interactive(session)
     return 0

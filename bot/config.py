@@ -87,6 +87,8 @@ class Settings:
         """Return NEWSBOT_DB as it may appear in a log or a message: without a password."""
         return redact_target(self.db)
 
+    feeds_listen: tuple[str, int] | None = None  # host, port of the Atom feed listener
+
     @property
     def bot_base_url(self) -> str:
         """Return the base URL PTB appends the token to (`{root}/bot{token}/{method}`)."""
@@ -162,6 +164,20 @@ def _parse_hours(value: str) -> float:
             f"NEWSBOT_CATCH_UP_HOURS: {value!r} is not a number of hours between 0 and 24"
         )
     return hours
+
+
+def _parse_feeds_listen(value: str) -> tuple[str, int] | None:
+    value = value.strip()
+    if not value:
+        return None
+    host, sep, port_text = value.rpartition(":")
+    host = host.strip("[]")  # [::1]:8080
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(
+            f"NEWSBOT_FEEDS_LISTEN: {value!r} is not host:port (e.g. 127.0.0.1:8080; "
+            "unset for no feed server)"
+        )
+    return host, int(port_text)
 
 
 def _parse_log_level(value: str) -> str:
@@ -274,6 +290,7 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_listen=_parse_listen(get("NEWSBOT_WEBHOOK_LISTEN", "127.0.0.1:8080")),
         webhook_secret=_parse_secret(get("NEWSBOT_WEBHOOK_SECRET", "").strip(), webhook_url),
+        feeds_listen=_parse_feeds_listen(get("NEWSBOT_FEEDS_LISTEN", "")),
     )
 
 

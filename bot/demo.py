@@ -151,6 +151,7 @@ async def running_demo(
     # default_charset=None: pages declare their own encodings (the Enorth archive is GBK).
     site = FakeNewsSite(options.site_root, default_charset=None)
     api = FakeBotApi(DEMO_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
+    api.enable_inline_mode()  # what @BotFather's /setinline does for a real bot
     stop = asyncio.Event()
     task: asyncio.Task[None] | None = None
     try:

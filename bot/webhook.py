@@ -1,8 +1,10 @@
-"""Webhook mode: one small aiohttp app per instance serving Telegram's POSTs and /healthz."""
+"""Webhook mode: the route Telegram POSTs updates to, and the listener of one instance.
+
+The route joins bot.web's application (/healthz, and the feeds when they share the address).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -18,18 +20,12 @@ from handlers.context import BotData
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# /healthz answers 503 when the store has not answered within this long.
-HEALTH_TIMEOUT = 2.0
-MAX_UPDATE_BYTES = 1024 * 1024
 
 BotApplication = Application[Any, Any, Any, Any, BotData, Any]
-APPLICATION_KEY = web.AppKey("application", Application)
 
 
-def build_web_app(app: BotApplication, path: str, secret: str) -> web.Application:
-    """Return the aiohttp app: POST `path` takes updates, GET /healthz says if the store answers."""
-    web_app = web.Application(client_max_size=MAX_UPDATE_BYTES)
-    web_app[APPLICATION_KEY] = app
+def webhook_route(app: BotApplication, path: str, secret: str) -> web.RouteDef:
+    """Return the POST route at `path` that checks the secret, then queues the update."""
 
     async def take_update(request: web.Request) -> web.Response:
         # The secret is checked before anything else is read; compare_digest: no timing oracle.
@@ -48,20 +44,7 @@ def build_web_app(app: BotApplication, path: str, secret: str) -> web.Applicatio
         await app.update_queue.put(update)
         return web.json_response({"ok": True})
 
-    async def healthz(request: web.Request) -> web.Response:
-        store = app.bot_data._store
-        if store is None:
-            return web.json_response({"ok": False, "store": "not open"}, status=503)
-        try:
-            articles = await asyncio.wait_for(store.count_articles(), HEALTH_TIMEOUT)
-        except Exception as exc:  # any failure of the store is "unhealthy", never a 500
-            logger.warning("healthz: the store does not answer: %s", exc)
-            return web.json_response({"ok": False, "store": "not answering"}, status=503)
-        return web.json_response({"ok": True, "store": "answering", "articles": articles})
-
-    web_app.router.add_post(path, take_update)
-    web_app.router.add_get("/healthz", healthz)
-    return web_app
+    return web.post(path, take_update)
 
 
 class WebhookServer:

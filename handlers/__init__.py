@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 
 from handlers.admin import cmd_status
+from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
 from handlers.errors import on_error
+from handlers.inline import on_inline_query
 from handlers.latest import cb_latest_page, cmd_latest
 from handlers.search import cb_search_page, cmd_search
 from handlers.speakers import cb_speaker_page, cmd_speaker, cmd_speakers
@@ -43,6 +45,9 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("article", cmd_article), group=0)
     app.add_handler(CommandHandler("speaker", cmd_speaker), group=0)
     app.add_handler(CommandHandler("speakers", cmd_speakers), group=0)
+    # Group 0: charts (PNG, drawn off the event loop, cached for a crawl interval).
+    app.add_handler(CommandHandler("chart", cmd_chart), group=0)
+    app.add_handler(CommandHandler("trend", cmd_trend), group=0)
     # Group 0: digests and follows (in groups, changes are for chat admins only).
     app.add_handler(CommandHandler("subscribe", cmd_subscribe), group=0)
     app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe), group=0)
@@ -61,8 +66,11 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(cb_latest_page, pattern=r"^lp:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_search_page, pattern=r"^sq:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_chart, pattern=r"^chart:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_settings, pattern=r"^set:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
+    # Group 0: inline mode (`@bot 易炼红` in any chat; switched on with @BotFather's /setinline).
+    app.add_handler(InlineQueryHandler(on_inline_query), group=0)
     # Errors: log with the update, apologise once, keep running.
     app.add_error_handler(on_error)
 

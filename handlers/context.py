@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 import httpx
+from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from handlers.chart_cache import ChartCache
+from news.charts import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
 from storage import Store
@@ -32,6 +35,9 @@ class BotData:
     instance: str = ""
     # What cannot reach the database now ("crawl SOURCE", "delivery") and why; /status shows it.
     store_troubles: dict[str, str] = field(default_factory=dict)
+    charts: ChartCache = field(default_factory=ChartCache)
+    renderer: ChartRenderer = field(default_factory=ChartRenderer)  # closed at stop
+    web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
 
     @property
     def store(self) -> Store:

@@ -65,3 +65,9 @@ def parse_callback(data: str | None, action: str, arity: int) -> list[str] | Non
 def page_count(total: int, per_page: int) -> int:
     """Return how many pages `total` items fill (at least one)."""
     return max(1, -(-total // per_page))
+
+
+def chart_row(lang: str, person_id: int) -> list[InlineKeyboardButton]:
+    """Return the row with the 活动图 button that charts a person (handled by cb_chart)."""
+    data = check_callback_data(f"chart:{person_id}")
+    return [InlineKeyboardButton(text(lang, "chart_button"), callback_data=data)]

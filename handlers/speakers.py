@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from telegram import InlineKeyboardButton, Update
 
 from handlers.context import Context
-from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
+from handlers.keyboards import (
+    chart_row,
+    markup,
+    page_count,
+    paging_row,
+    parse_callback,
+    summary_buttons,
+)
 from handlers.render import check_callback_data, esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
 from handlers.texts import text
@@ -132,7 +139,9 @@ async def send_person_page(
     total = speeches if mode == SPEECHES else person.article_count
     if total == 0:
         await show_page(
-            update, header + "\n\n" + esc(text(lang, "speaker_no_speech", name=person.name)), None
+            update,
+            header + "\n\n" + esc(text(lang, "speaker_no_speech", name=person.name)),
+            markup([chart_row(lang, person.id)]),
         )
         return
     pages = page_count(total, PER_PAGE)
@@ -182,6 +191,7 @@ async def send_person_page(
                 )
             ]
         )
+    rows.append(chart_row(lang, person.id))  # 活动图: its own row, handled by handlers.charts
     await show_page(update, "\n\n".join(lines), markup(rows))
 
 

@@ -227,3 +227,16 @@ class Delivery:
     # a digest cut off half-way resumes at the first part not sent.
     parts: str | None = None
     parts_sent: int = 0
+
+
+# A person's main role in an article, as charts stack them: the first that applies.
+ACTIVITY_ROLES: tuple[str, ...] = ("spoke", "presided", "attended", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    """How many articles fall in one period (a chart's bar), under one label (a role, or "")."""
+
+    period: int  # the index of the period in the bounds the store was given
+    label: str
+    count: int

@@ -8,7 +8,7 @@ The helpers below turn rows into news.models objects the same way for both backe
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from news.models import (
     Delivery,
     Link,
     ParsedArticle,
+    PeriodCount,
     Person,
     SearchHit,
     SourceStatus,
@@ -165,6 +166,16 @@ def _related_links(text: str) -> list[Link]:
     import json
 
     return [Link(url=item["url"], title=item["title"]) for item in json.loads(text)]
+
+
+def _period_case(column: str, bounds: Sequence[datetime]) -> tuple[str, list[Any]]:
+    """Return `CASE WHEN column < ? THEN 0 …` numbering the periods between bounds, and params.
+
+    Periods are cut in SQL at the caller's bounds (local months, any time zone, DST included),
+    so a chart reads one row per period and role, not one per article.
+    """
+    whens = " ".join(f"WHEN {column} < ? THEN {i}" for i in range(len(bounds) - 1))
+    return f"CASE {whens} END", [to_db_time(b) for b in bounds[1:]]
 
 
 def _single_titles(chains: Iterable[str]) -> list[str]:
@@ -362,6 +373,36 @@ class Store(ABC):
         self, person_id: int, limit: int = 5, offset: int = 0
     ) -> list[Appearance]:
         """Return the articles a person appears in, newest first, with their roles there."""
+
+    @abstractmethod
+    async def person_activity(
+        self, person_id: int, bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return in how many articles a person appeared in each period, per main role.
+
+        Period i is [bounds[i], bounds[i + 1]). Each article counts once, under the person's
+        main role there: spoke, presided, attended, else "other".
+        """
+
+    @abstractmethod
+    async def search_activity(
+        self, words: list[str], bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return how many articles contain every word in each period [bounds[i], bounds[i+1])."""
+
+    @abstractmethod
+    async def search_top_speakers(
+        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+    ) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles of [since, until) containing every word."""
+
+    @abstractmethod
+    async def source_names(self) -> list[str]:
+        """Return the names of every recorded source."""
+
+    @abstractmethod
+    async def latest_articles_of_source(self, source_name: str, limit: int = 50) -> list[Article]:
+        """Return the newest articles a configured source found, newest first."""
 
     @abstractmethod
     async def person_role_counts(self, person_id: int) -> dict[str, int]:

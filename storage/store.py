@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from news.models import (
+    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
     Chat,
     Link,
     ParsedArticle,
+    PeriodCount,
     Person,
     SearchHit,
     SourceStatus,
@@ -38,6 +40,7 @@ from storage.base import (
     _chat_from_row,
     _last_title,
     _now,
+    _period_case,
     _person_from_row,
     _related_links,
     _single_titles,
@@ -575,9 +578,11 @@ class SqliteStore(Store):
         if not wanted:
             return result
         marks = ",".join("?" * len(wanted))
+        # `+m.role`: with `m.role = 'spoke'` SQLite read every speech through the (role, date)
+        # index (150 ms at 100,000 articles) instead of the articles' mentions (0.2 ms).
         rows = await self._fetchall(
             "SELECT m.article_id, p.name FROM mentions m JOIN people p ON p.id = m.person_id "
-            f"WHERE m.role = 'spoke' AND m.article_id IN ({marks}) ORDER BY p.name",
+            f"WHERE +m.role = 'spoke' AND m.article_id IN ({marks}) ORDER BY p.name",
             wanted,
         )
         for article_id, name in rows:
@@ -739,28 +744,11 @@ class SqliteStore(Store):
         its bm25 score when ordered by relevance, 0.0 otherwise.
         """
         words = [search_form(w) for w in words]
+        matches = _matcher(words)
+        if matches is None:
+            return [], 0
         long_words = [w for w in words if len(w) >= 3]
         short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-        if len(short_queries) < len([w for w in words if len(w) < 3]):
-            return [], 0  # a short word with no letters or digits cannot match anything
-        if not long_words and not short_queries:
-            return [], 0
-        fts_query = " AND ".join(fts_phrase(w) for w in long_words)
-        grams_query = " AND ".join(f"({q})" for q in short_queries)
-
-        def matches(floor: int | None = None) -> tuple[str, list[Any]]:
-            """Return SQL for the rowids matching every word (from `floor` on), and its params."""
-            above = " AND rowid >= ?" if floor is not None else ""
-            bound = [floor] if floor is not None else []
-            grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
-            if not long_words:
-                return grams_sql, [grams_query, *bound]
-            sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
-            if not short_queries:
-                return sql, [fts_query, *bound]
-            # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
-            # MATCH per row, seconds in all): the IN list is built once instead.
-            return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
 
         dates = ""
         date_params: list[Any] = []
@@ -788,7 +776,7 @@ class SqliteStore(Store):
                 "SELECT a.id, bm25(articles_fts) AS r FROM articles_fts f "
                 f"JOIN articles a ON a.id = f.rowid WHERE articles_fts MATCH ?{grams}{dates} "
                 "ORDER BY r, a.published_at DESC LIMIT ? OFFSET ?",
-                [*matches()[1], *date_params, limit, offset],
+                [*matches(None)[1], *date_params, limit, offset],
             )
             page = [r[0] for r in rows]
             ranks = {r[0]: float(r[1]) for r in rows}
@@ -877,6 +865,88 @@ class SqliteStore(Store):
         )
         return row[0] if row else None
 
+    # --- charts and feeds --------------------------------------------------------------
+
+    async def person_activity(
+        self, person_id: int, bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return in how many articles a person appeared in each period, per main role.
+
+        Period i is [bounds[i], bounds[i + 1]). Each article counts once, under the person's
+        main role there: spoke, presided, attended, else "other"; the counts add up to the
+        person's articles from bounds[0] to bounds[-1].
+        """
+        if len(bounds) < 2:
+            return []
+        period, period_params = _period_case("at", bounds)
+        # `+article_id`: grouping in article order made SQLite walk the (person, article) index
+        # and read every mention of all years from the table (780 ms for a leader with 40,000
+        # at 100,000 articles); the (person, role, date) index alone answers this in 30 ms.
+        rows = await self._fetchall(
+            f"SELECT {period} AS period, role_rank, count(*) FROM ("
+            "SELECT min(published_at) AS at, min(CASE role "
+            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
+            "AS role_rank FROM mentions "
+            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY +article_id"
+            ") per_article GROUP BY period, role_rank ORDER BY period, role_rank",
+            [*period_params, person_id, to_db_time(bounds[0]), to_db_time(bounds[-1])],
+        )
+        return [PeriodCount(r[0], ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+
+    async def search_activity(
+        self, words: list[str], bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return how many articles contain every word in each period [bounds[i], bounds[i+1]).
+
+        Uncapped, unlike search_articles' count: every match of the periods is counted.
+        """
+        matches = _matcher(words)
+        if matches is None or len(bounds) < 2:
+            return []
+        period, period_params = _period_case("a.published_at", bounds)
+        condition, params = _in_window_matching(matches, bounds[0], bounds[-1])
+        rows = await self._fetchall(
+            f"SELECT {period} AS period, count(*) FROM articles a "
+            f"WHERE {condition} GROUP BY period ORDER BY period",
+            [*period_params, *params],
+        )
+        return [PeriodCount(r[0], "", r[1]) for r in rows]
+
+    async def search_top_speakers(
+        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+    ) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles of [since, until) containing every word.
+
+        Ties go to the lower person id: the mentions' primary key alone answers the query.
+        """
+        matches = _matcher(words)
+        if matches is None:
+            return []
+        condition, params = _in_window_matching(matches, since, until)
+        # `+m.role`: the (role, date) index would read every speech of the period (300 ms).
+        rows = await self._fetchall(
+            "SELECT m.person_id, count(*) AS n FROM mentions m "
+            f"WHERE m.article_id IN (SELECT a.id FROM articles a WHERE {condition}) "
+            "AND +m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
+            [*params, limit],
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
+
+    async def source_names(self) -> list[str]:
+        """Return the names of every recorded source."""
+        rows = await self._fetchall("SELECT name FROM sources ORDER BY name")
+        return [r[0] for r in rows]
+
+    async def latest_articles_of_source(self, source_name: str, limit: int = 50) -> list[Article]:
+        """Return the newest articles a configured source found, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.source_name = ? "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            (source_name, limit),
+        )
+        return [_article_from_row(r) for r in rows]
+
     # --- chats ---------------------------------------------------------------------------
 
     async def upsert_chat(
@@ -911,6 +981,54 @@ class SqliteStore(Store):
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
+
+
+def _in_window_matching(
+    matches: Callable[[int | None], tuple[str, list[Any]]], since: datetime, until: datetime
+) -> tuple[str, list[Any]]:
+    """Return a condition on `articles a`: published in [since, until) and matching, and params.
+
+    The date index is read for the period and each id checked against the matches; `+a.id`
+    keeps SQLite from looking up every match of all years by id instead (110 ms for 振兴 at
+    100,000 articles, against 15-40 ms).
+    """
+    sql, params = matches(None)
+    condition = f"a.published_at >= ? AND a.published_at < ? AND +a.id IN ({sql})"
+    return condition, [to_db_time(since), to_db_time(until), *params]
+
+
+def _matcher(words: list[str]) -> Callable[[int | None], tuple[str, list[Any]]] | None:
+    """Return a builder of SQL for the rowids matching every word, or None if none can match.
+
+    The builder takes an optional rowid floor and returns (sql, params). Words of three or
+    more characters use the FTS5 trigram index, shorter ones the bigram index (SQLite only:
+    a PostgreSQL backend speaks its own search).
+    """
+    words = [search_form(w) for w in words]  # as the indexes hold them: 振興 finds 振兴
+    long_words = [w for w in words if len(w) >= 3]
+    short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
+    if len(short_queries) < len([w for w in words if len(w) < 3]):
+        return None  # a short word with no letters or digits cannot match anything
+    if not long_words and not short_queries:
+        return None
+    fts_query = " AND ".join(fts_phrase(w) for w in long_words)
+    grams_query = " AND ".join(f"({q})" for q in short_queries)
+
+    def matches(floor: int | None = None) -> tuple[str, list[Any]]:
+        """Return SQL for the rowids matching every word (from `floor` on), and its params."""
+        above = " AND rowid >= ?" if floor is not None else ""
+        bound = [floor] if floor is not None else []
+        grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
+        if not long_words:
+            return grams_sql, [grams_query, *bound]
+        sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
+        if not short_queries:
+            return sql, [fts_query, *bound]
+        # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
+        # MATCH per row, seconds in all): the IN list is built once instead.
+        return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
+
+    return matches
 
 
 def _split_sql(script: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from news.models import (
+    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
     Chat,
     Link,
     ParsedArticle,
+    PeriodCount,
     Person,
     SearchHit,
     SourceStatus,
@@ -36,6 +38,7 @@ from storage.base import (
     _chat_from_row,
     _last_title,
     _now,
+    _period_case,
     _person_from_row,
     _related_links,
     _single_titles,
@@ -603,6 +606,87 @@ class PostgresStore(Store):
                 found.append((by_id[person_id], held))
         return found[:limit]
 
+    async def person_activity(
+        self, person_id: int, bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return in how many articles a person appeared in each period, per main role.
+
+        Period i is [bounds[i], bounds[i + 1]). Each article counts once, under the person's
+        main role there: spoke, presided, attended, else "other".
+        """
+        if len(bounds) < 2:
+            return []
+        period, period_params = _period_case("at", bounds)
+        rows = await self._fetch(
+            f"SELECT {period} AS period, role_rank, count(*) FROM ("
+            "SELECT min(published_at) AS at, min(CASE role "
+            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
+            "AS role_rank FROM mentions "
+            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY article_id"
+            ") per_article GROUP BY 1, 2 ORDER BY 1, 2",
+            *period_params,
+            person_id,
+            to_db_time(bounds[0]),
+            to_db_time(bounds[-1]),
+        )
+        return [PeriodCount(r[0], ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+
+    async def search_activity(
+        self, words: list[str], bounds: Sequence[datetime]
+    ) -> list[PeriodCount]:
+        """Return how many articles contain every word in each period [bounds[i], bounds[i+1])."""
+        match = _match_condition(words)
+        if match is None or len(bounds) < 2:
+            return []
+        condition, params = match
+        period, period_params = _period_case("s.published_at", bounds)
+        rows = await self._fetch(
+            f"SELECT {period} AS period, count(*) FROM articles_search s "
+            f"WHERE {condition} AND s.published_at >= ? AND s.published_at < ? "
+            "GROUP BY 1 ORDER BY 1",
+            *period_params,
+            *params,
+            to_db_time(bounds[0]),
+            to_db_time(bounds[-1]),
+        )
+        return [PeriodCount(r[0], "", r[1]) for r in rows]
+
+    async def search_top_speakers(
+        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+    ) -> list[tuple[Person, int]]:
+        """Return who spoke in the most articles of [since, until) containing every word."""
+        match = _match_condition(words)
+        if match is None:
+            return []
+        condition, params = match
+        rows = await self._fetch(
+            "SELECT m.person_id, count(*) AS n FROM mentions m WHERE m.article_id IN "
+            f"(SELECT s.id FROM articles_search s WHERE {condition} "
+            "AND s.published_at >= ? AND s.published_at < ?) "
+            "AND m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
+            *params,
+            to_db_time(since),
+            to_db_time(until),
+            limit,
+        )
+        by_id = await self.people_by_ids(r[0] for r in rows)
+        return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
+
+    async def source_names(self) -> list[str]:
+        """Return the names of every recorded source."""
+        rows = await self._fetch('SELECT name FROM sources ORDER BY name COLLATE "C"')
+        return [r[0] for r in rows]
+
+    async def latest_articles_of_source(self, source_name: str, limit: int = 50) -> list[Article]:
+        """Return the newest articles a configured source found, newest first."""
+        rows = await self._fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.source_name = ? "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            source_name,
+            limit,
+        )
+        return [_article_from_row(r) for r in rows]
+
     async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:
         """Return who spoke in the most articles since a time, with the counts."""
         rows = await self._fetch(
@@ -754,6 +838,33 @@ class PostgresStore(Store):
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._execute("UPDATE chats SET time_zone = ? WHERE id = ?", time_zone, chat_id)
+
+
+def _match_condition(words: list[str]) -> tuple[str, list[Any]] | None:
+    """Return a condition on `articles_search s` matching every word (`?` params), or None.
+
+    The same as search_articles: 3+ character words through the trigram index, shorter ones
+    through the bigram array; None when a word cannot match anything.
+    """
+    words = [search_form(w) for w in words]
+    conditions: list[str] = []
+    params: list[Any] = []
+    short_terms: list[str] = []
+    for word in words:
+        if len(word) >= 3:
+            conditions.append("s.text LIKE ?")
+            params.append(like_pattern(word))
+            continue
+        terms = short_word_terms(word)
+        if terms is None:
+            return None
+        short_terms.extend(t for t in terms if t not in short_terms)
+    if short_terms:
+        conditions.append("s.grams @> ?::text[]")
+        params.append(short_terms)
+    if not conditions:
+        return None
+    return " AND ".join(conditions), params
 
 
 async def _refold_search(con: Any) -> None:

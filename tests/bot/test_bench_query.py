@@ -32,6 +32,7 @@ def test_small_run_reports_every_query_and_a_round_trip(
     monkeypatch.setattr(bench_query, "CALLS", 30)
     monkeypatch.setattr(bench_query, "WARMUP", 3)
     monkeypatch.setattr(bench_query, "ROUND_TRIPS", 20)
+    monkeypatch.setattr(bench_query, "CHART_CALLS", 5)
     out = io.StringIO()
 
     code = bench_query.run(out, articles=2_000, mentions=20_000, workdir=tmp_path)
@@ -39,6 +40,14 @@ def test_small_run_reports_every_query_and_a_round_trip(
     report = out.getvalue()
     rows = _rows(report)
     labels = [label for label, _texts in bench_query.bench_queries([1])]
+    labels += [label for label, _query, _offset in bench_query.inline_queries()]
+    labels += [label for label, _path, _conditional in bench_query.feed_paths()]
+    charts = [
+        "chart: /chart NAME (24 months by role, the busiest speaker)",
+        "chart: /trend 振兴 (24 months, top speakers)",
+        "chart: the PNG alone (worker process)",
+    ]
+    labels += [*charts, "/latest while charts are drawn"]
     for label in labels:
         assert label in rows, f"no row for {label!r} in:\n{report}"
     for label in labels:
@@ -50,7 +59,12 @@ def test_small_run_reports_every_query_and_a_round_trip(
         assert 0 < p50 <= p99 < 5_000, (name, p50, p99)
     assert re.search(r"ratio bot/echo: p50 [\d.]+x, p99 [\d.]+x", report)
     assert "2,000 articles, 20,000 mentions" in report
-    missed = [label for label in labels if rows[label][1] >= bench_query.TARGET_P99_MS]
+    missed = [
+        label
+        for label in labels
+        if rows[label][1]
+        >= (bench_query.CHART_TARGET_P99_MS if label in charts else bench_query.TARGET_P99_MS)
+    ]
     assert code == (1 if missed else 0)
 
     db = bench_query.bench_db_path(tmp_path, 2_000, 20_000)

@@ -304,3 +304,72 @@ async def test_newsbot_chat_script_runs_every_command_against_the_demo(tmp_path:
             f"{step.line}: unwanted {text!r}" for text in step.expect_not if text in replies
         ]
     assert not problems, "\n".join(problems) + "\n--- transcript ---\n" + transcript
+
+
+async def test_an_inline_query_lists_results_and_a_number_posts_one(api: FakeBotApi) -> None:
+    api.enable_inline_mode()
+    out = io.StringIO()
+    session = session_on(api, out)
+    session.first_reply = 10.0  # the answer comes when play_bot gets to it
+    card = '<b><a href="https://nen.com.cn/1.shtml">标题一</a></b>\n2026-11-26 · 来源：辽宁日报'
+
+    async def play_bot() -> None:
+        while not api.pending_updates:
+            await asyncio.sleep(0.01)
+        query = api.pending_updates[0]["inline_query"]
+        assert query["query"] == "易炼红"
+        result = {
+            "type": "article",
+            "id": "1",
+            "title": "标题一",
+            "description": "2026-11-26 · 辽宁日报\n摘要",
+            "input_message_content": {"message_text": card, "parse_mode": "HTML"},
+        }
+        answer = await bot_call(
+            api, "answerInlineQuery", inline_query_id=query["id"], results=[result],
+            is_personal=False, cache_time=60,
+        )  # fmt: skip
+        assert answer["ok"], answer
+
+    bot = asyncio.create_task(play_bot())
+    await session.say("@ 易炼红")
+    await bot
+    assert "  [@1] 标题一\n       2026-11-26 · 辽宁日报 · 摘要\n" in out.getvalue()
+    await session.say("@#1")
+    assert "  (you, via the bot)\n  标题一 <https://nen.com.cn/1.shtml>\n" in out.getvalue()
+    await session.say("@#5")
+    assert "(no inline result 5" in out.getvalue()
+
+
+async def test_a_photo_is_saved_and_its_path_printed(api: FakeBotApi, tmp_path: Path) -> None:
+    out = io.StringIO()
+    session = ChatSession(api, CHAT, out, quiet=0.1, first_reply=0.3, photo_dir=tmp_path)
+    png = _tiny_png()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{api.base_url}{TOKEN}/sendPhoto",
+            data={"chat_id": str(CHAT), "caption": "<b>振兴</b> 共 3 篇", "parse_mode": "HTML"},
+            files={"photo": ("chart.png", png, "image/png")},
+        )
+    assert response.json()["ok"], response.json()
+    session.show_new()
+    [saved] = session.saved_photos
+    assert saved.read_bytes() == png
+    assert f"(photo 2×1, saved to {saved})" in out.getvalue()
+    assert "振兴 共 3 篇" in out.getvalue()
+
+
+def _tiny_png() -> bytes:
+    """Return a valid 2×1 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 2, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" + b"\xff\x00\x00" * 2)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

@@ -16,6 +16,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.admins == frozenset()
     assert settings.sources_path == Path("sources.toml")
     assert settings.log_level == "INFO"
+    assert settings.feeds_listen is None  # no feed server unless asked for
     assert not settings.token
     assert (tmp_path / "d").is_dir()  # the database folder is created
 
@@ -52,6 +53,9 @@ def test_token_never_shows(tmp_path: Path) -> None:
         ({"NEWSBOT_API_URL": "telegram"}, "NEWSBOT_API_URL"),
         ({"NEWSBOT_LOG_LEVEL": "LOUD"}, "NEWSBOT_LOG_LEVEL"),
         ({"NEWSBOT_DB": "/proc/newsbot/x.db"}, "NEWSBOT_DB"),
+        ({"NEWSBOT_FEEDS_LISTEN": "8080"}, "NEWSBOT_FEEDS_LISTEN"),
+        ({"NEWSBOT_FEEDS_LISTEN": "localhost:http"}, "NEWSBOT_FEEDS_LISTEN"),
+        ({"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:70000"}, "NEWSBOT_FEEDS_LISTEN"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -75,3 +79,12 @@ def test_missing_token_explains_how(tmp_path: Path) -> None:
     assert "@BotFather" in str(info.value)
     assert ".env" in str(info.value)
     assert "make demo" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "listen"),
+    [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("[::1]:8443", ("::1", 8443)), ("", None)],
+)
+def test_feeds_listen(tmp_path: Path, value: str, listen: tuple[str, int] | None) -> None:
+    env = {"NEWSBOT_DB": str(tmp_path / "a.db"), "NEWSBOT_FEEDS_LISTEN": value}
+    assert load_settings(env, dotenv=None).feeds_listen == listen

@@ -66,3 +66,33 @@ async def seed_store(target: Path | str, *, fetched_at: datetime | None = None) 
     finally:
         await store.close()
     return ids
+
+
+async def add_numbered_articles(
+    target: Path | str, count: int, *, title: str, body: str, source_name: str | None = None
+) -> None:
+    """Store `count` short articles, one an hour from 2026-10-01 02:00 UTC.
+
+    `title` and `body` are format strings of `n` (1, 2, …); with source_name, that source is
+    recorded first (articles refer to it).
+    """
+    store = await open_store(target)
+    try:
+        if source_name is not None:
+            await store.upsert_source(source_name, source_name, "nen")
+        for n in range(1, count + 1):
+            article = ParsedArticle(
+                url=f"https://liaoning.nen.com.cn/network/lnnews/2026/10/01/{n:06d}.shtml",
+                title=title.format(n=n),
+                published_at=datetime(2026, 10, 1, 2, tzinfo=UTC) + timedelta(hours=n),
+                paragraphs=(body.format(n=n),),
+                source="辽宁日报",
+            )
+            await store.add_article(
+                article,
+                url_key=article.url,
+                fingerprint=fingerprint(article.title, article.body),
+                source_name=source_name,
+            )
+    finally:
+        await store.close()

@@ -47,6 +47,29 @@ MethodHandler = Callable[[JSONDict], Awaitable[Any]]
 MessageKind = Literal["send", "edit"]
 
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_INLINE_RESULTS = 50
+MAX_INLINE_ID_BYTES = 64
+MAX_INLINE_QUERY_LENGTH = 256
+_START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_INLINE_RESULT_TYPES = frozenset(
+    {
+        "article",
+        "photo",
+        "gif",
+        "mpeg4_gif",
+        "video",
+        "audio",
+        "voice",
+        "document",
+        "location",
+        "venue",
+        "contact",
+        "game",
+        "sticker",
+    }
+)
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_COMMANDS = 100
 DEFAULT_BOT_USERNAME = "newsbot_test_bot"
@@ -431,6 +454,7 @@ def trim_text(text: str, entities: Iterable[JSONDict]) -> tuple[str, list[JSONDi
 # text="123" and chat_id=123 look the same: decoding must be per field, as Telegram's is.
 _JSON_FIELDS = frozenset(
     {
+        "button",
         "reply_markup",
         "commands",
         "allowed_updates",
@@ -473,6 +497,7 @@ _BOOL_FIELDS = frozenset(
         "allow_sending_without_reply",
         "disable_web_page_preview",
         "show_alert",
+        "is_personal",
         "drop_pending_updates",
         "allow_paid_broadcast",
         "only_if_banned",
@@ -522,10 +547,46 @@ async def _read_params(request: web.Request) -> JSONDict:
                         "filename": value.filename,
                         "content_type": value.content_type,
                         "size": len(content),
+                        "content": content,  # taken out before the call is recorded
                     }
                 else:
                     raw[key] = value
     return {key: decode_param(key, value) for key, value in raw.items()}
+
+
+def _without_file_contents(params: JSONDict) -> JSONDict:
+    """Return params with uploaded files' bytes left out (records keep their size and name)."""
+    return {
+        key: {k: v for k, v in value.items() if k != "content"}
+        if isinstance(value, dict) and "content" in value
+        else value
+        for key, value in params.items()
+    }
+
+
+def png_size(content: bytes) -> tuple[int, int] | None:
+    """Return a PNG's (width, height) from its IHDR chunk, or None if it is no PNG."""
+    if len(content) < 24 or content[:8] != b"\x89PNG\r\n\x1a\n" or content[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+
+
+def jpeg_size(content: bytes) -> tuple[int, int] | None:
+    """Return a JPEG's (width, height) from its first SOF marker, or None if it is no JPEG."""
+    if content[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 9 < len(content):
+        if content[pos] != 0xFF:
+            return None
+        marker = content[pos + 1]
+        length = int.from_bytes(content[pos + 2 : pos + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(content[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(content[pos + 7 : pos + 9], "big")
+            return width, height
+        pos += 2 + length
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,6 +623,7 @@ class SentMessage:
     message_thread_id: int | None
     params: JSONDict
     time: float
+    photo: list[JSONDict] | None = None  # sendPhoto: the PhotoSize list; text is the caption
 
     def to_dict(self) -> JSONDict:
         """Return a JSON-serialisable dict of this record."""
@@ -798,6 +860,13 @@ class FakeBotApi:
         self.sent_messages: list[SentMessage] = []
         self.deleted_messages: list[tuple[int, int]] = []
         self.callback_answers: dict[str, JSONDict] = {}
+        # Inline mode: queries pushed and not answered yet, and each answer by query id.
+        self.inline_answers: dict[str, JSONDict] = {}
+        self._pending_inline: dict[str, JSONDict] = {}
+        self._inline_ids = itertools.count(5_000_000_000_000_000_001)
+        # Uploaded files by the file_id handed back (sendPhoto), for resends and assertions.
+        self.files: dict[str, bytes] = {}
+        self._file_ids = itertools.count(1)
         self._pending_callbacks: set[str] = set()
         self._messages: dict[tuple[int, int], JSONDict] = {}
         self._bot_messages: set[tuple[int, int]] = set()
@@ -845,6 +914,8 @@ class FakeBotApi:
             "setMyName": self._true,
             "setChatMenuButton": self._true,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "answerInlineQuery": self._answer_inline_query,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1093,6 +1164,7 @@ class FakeBotApi:
             self.sent_messages.clear()
             self.deleted_messages.clear()
             self.callback_answers.clear()
+            self.inline_answers.clear()
             self.rate_limited_count = 0
             self.conflict_count = 0
 
@@ -1165,6 +1237,25 @@ class FakeBotApi:
             f"expected {count} call(s) of {method} within {timeout}s, "
             f"got {len(self.calls_to(method))}"
         )
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> JSONDict:
+        """Wait until the bot answered this inline query; return the answer's parameters."""
+
+        def answered() -> bool:
+            with self._lock:
+                return query_id in self.inline_answers
+
+        if not await self._waiters.wait_until(answered, timeout):
+            failed = [
+                c.response
+                for c in self.calls_to("answerInlineQuery")
+                if c.params.get("inline_query_id") == query_id
+            ]
+            raise AssertionError(
+                f"inline query {query_id} not answered within {timeout}s: {failed}"
+            )
+        with self._lock:
+            return copy.deepcopy(self.inline_answers[query_id])
 
     # -- injecting updates -------------------------------------------------------------------
 
@@ -1281,6 +1372,72 @@ class FakeBotApi:
         }
         return self.push_update({"callback_query": query})
 
+    def enable_inline_mode(self, enabled: bool = True) -> None:
+        """Switch inline mode on, as /setinline in @BotFather does (getMe then says so)."""
+        with self._lock:
+            self.bot_user["supports_inline_queries"] = enabled
+
+    def push_inline_query(
+        self,
+        user_id: int,
+        query: str,
+        *,
+        offset: str = "",
+        chat_type: str | None = "private",
+        first_name: str = "测试用户",
+        language_code: str | None = "zh-hans",
+    ) -> JSONDict:
+        """Queue a user typing `@bot query` in a chat; return the update (inline mode only)."""
+        if not self.bot_user.get("supports_inline_queries"):
+            raise RuntimeError("inline mode is off: Telegram sends no inline queries (/setinline)")
+        if utf16_len(query) > MAX_INLINE_QUERY_LENGTH:
+            raise ValueError(f"Telegram cuts inline queries at {MAX_INLINE_QUERY_LENGTH} chars")
+        sender: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code is not None:
+            sender["language_code"] = language_code
+        inline: JSONDict = {
+            "id": str(next(self._inline_ids)),
+            "from": sender,
+            "query": query,
+            "offset": offset,
+        }
+        if chat_type is not None:
+            inline["chat_type"] = chat_type
+        with self._lock:
+            self._pending_inline[inline["id"]] = copy.deepcopy(inline)
+        return self.push_update({"inline_query": inline})
+
+    def choose_inline_result(self, query_id: str, result_id: str, chat_id: int) -> JSONDict:
+        """Post the chosen result of an answered inline query into a chat, as its user would.
+
+        The message is the user's, sent via the bot (the bot need not be in that chat); its text
+        and entities are what Telegram makes of the result's input_message_content.
+        """
+        with self._lock:
+            answer = copy.deepcopy(self.inline_answers.get(query_id))
+        if answer is None:
+            raise LookupError(f"inline query {query_id} was not answered")
+        result = next((r for r in answer["results"] if r.get("id") == result_id), None)
+        if result is None:
+            raise LookupError(f"inline query {query_id} has no result {result_id!r}")
+        content = result["input_message_content"]
+        plain, _, entities = self._formatted_text(
+            {"text": content.get("message_text"), "parse_mode": content.get("parse_mode")}
+        )
+        message: JSONDict = {
+            "message_id": self._allocate_message_id(chat_id),
+            "from": answer["from"],
+            "via_bot": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
+            "chat": self._chat(chat_id).to_dict(),
+            "date": int(time.time()),
+            "text": plain,
+        }
+        if entities:
+            message["entities"] = entities
+        with self._lock:
+            self._messages[(chat_id, message["message_id"])] = copy.deepcopy(message)
+        return message
+
     # -- HTTP handling ---------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -1301,9 +1458,11 @@ class FakeBotApi:
             params = await _read_params(request)
             self._raise_injected_failure(method)
             result = await handler(params)
+            params = _without_file_contents(params)
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body = exc.status, exc.payload()
+            params = _without_file_contents(params)
         except Exception:
             logger.exception("Fake Bot API failed handling %s", method)
             status = 500
@@ -1882,15 +2041,21 @@ class FakeBotApi:
         markup = self._reply_markup(params, inline_only=False)
         self._reply_check(params, chat_id)
         self._check_flood("sendMessage", chat_id)
+        message = self._keep_bot_message(chat_id, params, markup, text=plain, entities=entities)
+        self._record_message("send", "sendMessage", message, params)
+        return message
+
+    def _keep_bot_message(
+        self, chat_id: int, params: JSONDict, markup: JSONDict | None, **content: Any
+    ) -> JSONDict:
+        """Build and store the Message of a send: the content fields given, topic, keyboard."""
         message: JSONDict = {
             "message_id": self._allocate_message_id(chat_id),
             "from": {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")},
             "chat": self._chat(chat_id).to_dict(),
             "date": int(time.time()),
-            "text": plain,
         }
-        if entities:
-            message["entities"] = entities
+        message.update({key: value for key, value in content.items() if value})
         thread_id = params.get("message_thread_id")
         if isinstance(thread_id, int) and not isinstance(thread_id, bool):
             message["message_thread_id"] = thread_id
@@ -1902,8 +2067,192 @@ class FakeBotApi:
             key = (chat_id, message["message_id"])
             self._messages[key] = copy.deepcopy(message)
             self._bot_messages.add(key)
-        self._record_message("send", "sendMessage", message, params)
         return message
+
+    def _caption(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
+        """Validate a media caption like Telegram: parsed, trimmed, at most 1024 characters."""
+        raw = params.get("caption")
+        if raw is None or raw == "":
+            return "", []
+        if params.get("caption_entities") is not None:
+            explicit = params["caption_entities"]
+            if not isinstance(explicit, list):
+                raise _bad_request("can't parse caption entities JSON object")
+            plain, entities = str(raw), [dict(e) for e in explicit if isinstance(e, dict)]
+        elif str(params.get("parse_mode") or "").lower() == "html":
+            try:
+                plain, entities = parse_html(str(raw), strict=self.strict_html)
+            except HtmlParseError as exc:
+                raise _bad_request(f"can't parse entities: {exc}") from None
+        else:
+            plain, entities = str(raw), []
+        plain, entities = trim_text(plain, entities)
+        if utf16_len(plain) > MAX_CAPTION_LENGTH:
+            raise _bad_request("message caption is too long")
+        return plain, entities
+
+    def _photo_sizes(self, photo: Any) -> list[JSONDict]:
+        """Accept an uploaded PNG/JPEG or a file_id this fake issued; return its PhotoSizes."""
+        if isinstance(photo, str):
+            with self._lock:
+                content = self.files.get(photo)
+            if content is None:
+                raise _bad_request("wrong file identifier/HTTP URL specified")
+            file_id = photo
+        elif isinstance(photo, dict) and isinstance(photo.get("content"), bytes):
+            content = photo["content"]
+            if not content:
+                raise _bad_request("file must be non-empty")
+            if len(content) > MAX_PHOTO_BYTES:
+                raise _bad_request("PHOTO_SAVE_FILE_INVALID")
+            file_id = ""
+        else:
+            raise _bad_request("there is no photo in the request")
+        size = png_size(content) or jpeg_size(content)
+        if size is None:
+            raise _bad_request("IMAGE_PROCESS_FAILED")
+        width, height = size
+        # Telegram's rules for photos: sides adding up to at most 10000, ratio at most 20.
+        if (
+            width <= 0
+            or height <= 0
+            or width + height > 10_000
+            or max(width, height) > 20 * min(width, height)
+        ):
+            raise _bad_request("PHOTO_INVALID_DIMENSIONS")
+        if not file_id:
+            number = next(self._file_ids)
+            file_id = f"AgACAgFake{number:012d}"
+            with self._lock:
+                self.files[file_id] = content
+        unique = f"AQADFake{abs(hash(file_id)) % 10**10:010d}"
+        # Telegram keeps the original (scaled to 1280 px at most) and a thumbnail.
+        scale = min(1.0, 1280 / max(width, height))
+        thumb = min(1.0, 90 / max(width, height))
+        return [
+            {
+                "file_id": file_id + "_s",
+                "file_unique_id": unique + "s",
+                "width": max(1, round(width * thumb)),
+                "height": max(1, round(height * thumb)),
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "width": round(width * scale),
+                "height": round(height * scale),
+                "file_size": len(content),
+            },
+        ]
+
+    async def _send_photo(self, params: JSONDict) -> JSONDict:
+        chat_id = self._chat_id_param(params, for_sending=True)
+        caption, entities = self._caption(params)
+        markup = self._reply_markup(params, inline_only=False)
+        self._reply_check(params, chat_id)
+        sizes = self._photo_sizes(params.get("photo"))
+        self._check_flood("sendPhoto", chat_id)
+        message = self._keep_bot_message(
+            chat_id, params, markup, photo=sizes, caption=caption, caption_entities=entities
+        )
+        record = SentMessage(
+            kind="send",
+            method="sendPhoto",
+            chat_id=chat_id,
+            message_id=message["message_id"],
+            text=str(params.get("caption") or ""),
+            plain_text=caption,
+            parse_mode=params.get("parse_mode") or None,
+            entities=copy.deepcopy(entities),
+            reply_markup=copy.deepcopy(message.get("reply_markup")),
+            message_thread_id=message.get("message_thread_id"),
+            params=_without_file_contents(params),
+            time=time.time(),
+            photo=copy.deepcopy(sizes),
+        )
+        with self._lock:
+            self.sent_messages.append(record)
+        self._waiters.notify_all()
+        return message
+
+    async def _answer_inline_query(self, params: JSONDict) -> bool:
+        """Check an answer to an inline query as Telegram does, then record it."""
+        query_id = str(params.get("inline_query_id") or "")
+        with self._lock:
+            query = self._pending_inline.get(query_id)
+        if query is None:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            self._check_inline_result(result, seen)
+        next_offset = params.get("next_offset")
+        if next_offset is not None and len(str(next_offset).encode("utf-8")) > 64:
+            raise _bad_request("NEXT_OFFSET_INVALID")
+        cache_time = params.get("cache_time")
+        if cache_time is not None and (not isinstance(cache_time, int) or cache_time < 0):
+            raise _bad_request('field "cache_time" must be a non-negative Integer')
+        button = params.get("button")
+        if button is not None:
+            if isinstance(button, str):
+                button = json.loads(button)
+            if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+                raise _bad_request("BUTTON_TEXT_INVALID")
+            start = button.get("start_parameter")
+            if "web_app" not in button and not (
+                isinstance(start, str) and _START_PARAMETER_RE.fullmatch(start)
+            ):
+                raise _bad_request("START_PARAM_INVALID")
+        with self._lock:
+            self._pending_inline.pop(query_id, None)
+            self.inline_answers[query_id] = {**copy.deepcopy(params), "from": query["from"]}
+        self._waiters.notify_all()
+        return True
+
+    def _check_inline_result(self, result: Any, seen: set[str]) -> None:
+        """Refuse an inline result Telegram would: bad type or id, bad or too long message."""
+        if not isinstance(result, dict):
+            raise _bad_request("can't parse inline query result")
+        kind = result.get("type")
+        if kind not in _INLINE_RESULT_TYPES:
+            raise _bad_request(f'unsupported inline query result type "{kind}"')
+        result_id = result.get("id")
+        if not isinstance(result_id, str) or not result_id:
+            raise _bad_request("RESULT_ID_EMPTY")
+        if len(result_id.encode("utf-8")) > MAX_INLINE_ID_BYTES:
+            raise _bad_request("RESULT_ID_INVALID")
+        if result_id in seen:
+            raise _bad_request("RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if kind == "article":
+            if not isinstance(result.get("title"), str) or not result["title"].strip():
+                raise _bad_request("RESULT_TITLE_EMPTY")
+            content = result.get("input_message_content")
+            if not isinstance(content, dict) or "message_text" not in content:
+                raise _bad_request("can't parse inline query result: input_message_content")
+        content = result.get("input_message_content")
+        if isinstance(content, dict) and "message_text" in content:
+            try:
+                self._formatted_text(
+                    {
+                        "text": content.get("message_text"),
+                        "parse_mode": content.get("parse_mode"),
+                        "entities": content.get("entities"),
+                    }
+                )
+            except ApiError as exc:
+                reason = exc.description.removeprefix("Bad Request: ")
+                raise _bad_request(
+                    "MESSAGE_TOO_LONG" if reason == "message is too long" else reason
+                ) from None
+        if "reply_markup" in result:
+            self._reply_markup({"reply_markup": result["reply_markup"]}, inline_only=True)
 
     def _message_to_edit(self, params: JSONDict) -> tuple[int, int, JSONDict]:
         if params.get("inline_message_id"):

@@ -1,0 +1,147 @@
+"""Charts with the real bot: /chart, the 活动图 button under /speaker, /trend; real PNGs."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from PIL import Image
+
+from handlers.charts import last_months, month_bounds
+from storage import Store
+from tests.e2e.seed import seed_store
+
+CHAT = 3003
+MAX_WIDTH = 1280
+
+
+@pytest.fixture
+async def chart_bot(make_settings, start_bot):
+    settings = make_settings()
+    ids = await seed_store(settings.db_path)
+    bot = await start_bot(settings)
+    return bot, ids
+
+
+def decoded(api, message) -> Image.Image:
+    """Return the photo a sendPhoto message carried, decoded (fails on a broken PNG)."""
+    file_id = message.photo[-1]["file_id"]
+    content = api.files[file_id]
+    assert content.startswith(b"\x89PNG"), "not a PNG"
+    assert len(content) < 1_000_000
+    image = Image.open(io.BytesIO(content))
+    image.load()
+    assert image.format == "PNG"
+    assert image.width <= MAX_WIDTH and image.height <= MAX_WIDTH
+    return image
+
+
+def caption_total(caption: str) -> int:
+    match = re.search(r"共 (\d+) 篇", caption)
+    assert match, caption
+    return int(match.group(1))
+
+
+async def test_chart_of_a_leader_counts_what_the_store_holds(chart_bot, bot_api) -> None:
+    bot, _ids = chart_bot
+    bot_api.push_text(CHAT, "/chart 易炼红")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1)
+    assert photo.method == "sendPhoto"
+    image = decoded(bot_api, photo)
+    assert image.width == MAX_WIDTH
+    caption = photo.plain_text
+    assert caption.startswith("易炼红 ")
+    store = await Store.open(bot.settings.db_path)
+    try:
+        person = await store.person_by_name("易炼红")
+        assert person is not None
+        since, until = last_months(datetime.now(UTC), bot.settings.tz)
+        activity = await store.person_activity(
+            person.id, month_bounds(since, until, bot.settings.tz)
+        )
+        spoke = await store.count_person_statements(person.id)
+    finally:
+        await store.close()
+    # Every seed article is from the last two years: the chart counts all of the person's.
+    assert caption_total(caption) == person.article_count == sum(a.count for a in activity)
+    assert f"讲话 {spoke}" in caption
+    assert "最多在 " in caption
+    assert photo.entities[0]["type"] == "bold"
+
+
+async def test_the_speaker_page_has_a_chart_button_and_a_repeat_is_not_redrawn(
+    chart_bot, bot_api
+) -> None:
+    bot_api.push_text(CHAT, "/speaker 易炼红")
+    [page] = await bot_api.wait_for_messages(CHAT, 1)
+    rows = page.reply_markup["inline_keyboard"]
+    assert [b["text"] for b in rows[-1]] == ["📊 活动图"]
+    data = rows[-1][0]["callback_data"]
+    bot_api.push_callback(CHAT, page.message_id, data)
+    replies = await bot_api.wait_for_messages(CHAT, 2)
+    first = replies[1]
+    assert first.method == "sendPhoto"
+    decoded(bot_api, first)
+    bot_api.push_text(CHAT, "/chart 易炼红")
+    replies = await bot_api.wait_for_messages(CHAT, 3)
+    second = replies[2]
+    # Served from the cache: the same picture, resent by Telegram's file_id, not uploaded.
+    assert second.params["photo"] == first.photo[-1]["file_id"]
+    assert second.plain_text == first.plain_text
+
+
+async def test_chart_usage_and_unknown_names(chart_bot, bot_api) -> None:
+    bot_api.push_text(CHAT, "/chart")
+    bot_api.push_text(CHAT, "/chart 不存在的人名字")
+    replies = await bot_api.wait_for_messages(CHAT, 2)
+    texts = sorted(r.plain_text for r in replies)
+    assert any(t.startswith("用法：/chart") for t in texts)
+    assert any("没有找到“不存在的人名字”" in t for t in texts)
+    assert all(r.method == "sendMessage" for r in replies)
+
+
+async def test_trend_totals_equal_the_search_count(chart_bot, bot_api) -> None:
+    bot, _ids = chart_bot
+    bot_api.push_text(CHAT, "/trend 城市品质")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1)
+    assert photo.method == "sendPhoto"
+    decoded(bot_api, photo)
+    store = await Store.open(bot.settings.db_path)
+    try:
+        _hits, total = await store.search_articles(["城市品质"])
+        top = await store.search_top_speakers(
+            ["城市品质"], *last_months(datetime.now(UTC), bot.settings.tz)
+        )
+    finally:
+        await store.close()
+    assert total > 0
+    assert caption_total(photo.plain_text) == total
+    assert top and f"讲话最多：{top[0][0].name}（{top[0][1]}）" in photo.plain_text
+
+
+async def test_trend_traditional_characters_find_the_same(chart_bot, bot_api) -> None:
+    bot_api.push_text(CHAT, "/trend 城市品質")
+    bot_api.push_text(CHAT, "/trend 城市品质")
+    first, second = await bot_api.wait_for_messages(CHAT, 2)
+    assert caption_total(first.plain_text) == caption_total(second.plain_text)
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ("", "用法：/trend"),
+        ("振兴 2024-13..2025-01", "用法：/trend"),
+        ("振兴 2024-06..2024-01", "用法：/trend"),
+        ("振兴 1900..2100", "用法：/trend"),
+        ("一个不存在的词语", "没有文章包含“一个不存在的词语”"),
+        ('"*) OR 1=1 --', "没有文章包含"),
+        ("振兴 2001-01..2001-12", "没有文章包含“振兴”"),
+    ],
+)
+async def test_trend_bad_or_empty_queries_get_a_sentence(chart_bot, bot_api, args, answer) -> None:
+    bot_api.push_text(CHAT, f"/trend {args}".strip())
+    [reply] = await bot_api.wait_for_messages(CHAT, 1)
+    assert reply.method == "sendMessage"
+    assert answer in reply.plain_text

@@ -1,0 +1,161 @@
+"""Atom feeds from the running bot (NEWSBOT_FEEDS_LISTEN), read back with feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import socket
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import feedparser
+import httpx
+import pytest
+
+from handlers.render import shorten
+from storage import Store
+from tests.e2e.seed import add_numbered_articles, seed_store
+
+SOURCE = "nen-liaoning-shizheng"
+EXTRA = 60  # past the 50-entry cap
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def feeds(make_settings, start_bot):
+    port = free_port()
+    settings = make_settings(NEWSBOT_FEEDS_LISTEN=f"127.0.0.1:{port}")
+    await seed_store(settings.db_path)
+    await add_numbered_articles(
+        settings.db_path,
+        EXTRA,
+        title="辽宁时政要闻第{n}号",
+        body="营商环境持续优化，第{n}项举措落地。",
+        source_name=SOURCE,
+    )
+    bot = await start_bot(settings)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        yield bot, client
+
+
+async def read(client: httpx.AsyncClient, path: str, **params: str):
+    response = await client.get(path, params=params or None)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(response.content)
+    assert parsed.version == "atom10" and not parsed.bozo, parsed.get("bozo_exception")
+    return response, parsed
+
+
+def stamp(moment: datetime) -> int:
+    return calendar.timegm(moment.astimezone(UTC).timetuple())
+
+
+async def check_entries(parsed, articles, store: Store) -> None:
+    """Each entry matches its article: link, title, times with offset, summary, speakers."""
+    assert [e.link for e in parsed.entries] == [a.url for a in articles]
+    speakers = await store.speakers_of_articles(a.id for a in articles)
+    summaries = await store.article_summaries(a.id for a in articles)
+    for entry, article in zip(parsed.entries, articles, strict=True):
+        assert entry.title == article.title
+        assert entry.published.endswith("+08:00")  # NEWSBOT_TZ's offset, not Z
+        assert calendar.timegm(entry.published_parsed) == stamp(article.published_at)
+        assert calendar.timegm(entry.updated_parsed) >= stamp(article.published_at)
+        assert entry.id.startswith("tag:liaoning.nen.com.cn,")
+        assert entry.summary == (summaries[article.id] or shorten(article.body, 200))
+        spoke = {t.term for t in entry.tags if t.scheme == "urn:newsbot:speaker"}
+        assert spoke == set(speakers[article.id])
+        source = {t.term for t in entry.tags if t.scheme == "urn:newsbot:source"}
+        assert source == ({article.source} if article.source else set())
+
+
+async def test_latest_feed_holds_the_50_newest_and_answers_304(feeds) -> None:
+    bot, client = feeds
+    response, parsed = await read(client, "/feeds/latest.atom")
+    store = await Store.open(bot.settings.db_path)
+    try:
+        latest = await store.latest_articles(limit=50)
+        await check_entries(parsed, latest, store)
+    finally:
+        await store.close()
+    assert len(parsed.entries) == 50
+    assert parsed.feed.title == "东北新闻网 · 最新新闻"
+    # The same feed fetched again: the ids are stable, and a conditional GET gets 304.
+    again = feedparser.parse((await client.get("/feeds/latest.atom")).content)
+    assert [e.id for e in again.entries] == [e.id for e in parsed.entries]
+    etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+    by_tag = await client.get("/feeds/latest.atom", headers={"If-None-Match": etag})
+    assert by_tag.status_code == 304 and by_tag.content == b""
+    by_date = await client.get("/feeds/latest.atom", headers={"If-Modified-Since": modified})
+    assert by_date.status_code == 304
+    other = await client.get("/feeds/latest.atom", headers={"If-None-Match": '"stale"'})
+    assert other.status_code == 200
+    # feedparser's own conditional GET, as an RSS reader does it.
+    assert feedparser.parse(response.content, etag=etag).entries
+
+
+@pytest.mark.parametrize("name", ["易炼红", "易煉紅", "yilianhong"])
+async def test_speaker_feed_lists_where_the_person_spoke(feeds, name) -> None:
+    bot, client = feeds
+    response, parsed = await read(client, f"/feeds/speaker/{quote(name)}.atom")
+    store = await Store.open(bot.settings.db_path)
+    try:
+        person = await store.person_by_name("易炼红")
+        assert person is not None
+        spoke = [s.article for s in await store.person_statements(person.id, limit=50)]
+        await check_entries(parsed, spoke, store)
+    finally:
+        await store.close()
+    assert spoke
+    second = await client.get(
+        f"/feeds/speaker/{quote(name)}.atom", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert second.status_code == 304
+
+
+async def test_source_feed_and_unknown_names_get_404(feeds) -> None:
+    bot, client = feeds
+    response, parsed = await read(client, f"/feeds/source/{SOURCE}.atom")
+    store = await Store.open(bot.settings.db_path)
+    try:
+        found = await store.latest_articles_of_source(SOURCE, 50)
+        await check_entries(parsed, found, store)
+    finally:
+        await store.close()
+    assert len(parsed.entries) == 50
+    second = await client.get(
+        f"/feeds/source/{SOURCE}.atom",
+        headers={"If-Modified-Since": response.headers["Last-Modified"]},
+    )
+    assert second.status_code == 304
+    for path in ("/feeds/source/no-such-source.atom", f"/feeds/speaker/{quote('不存在的人')}.atom"):
+        missing = await client.get(path)
+        assert missing.status_code == 404
+        assert missing.text.count("\n") == 1
+
+
+async def test_search_feed_and_bad_queries_get_400(feeds) -> None:
+    bot, client = feeds
+    response, parsed = await read(client, "/feeds/search.atom", q="城市品质")
+    store = await Store.open(bot.settings.db_path)
+    try:
+        hits, total = await store.search_articles(["城市品质"], limit=50)
+        await check_entries(parsed, [h.article for h in hits], store)
+    finally:
+        await store.close()
+    assert total > 0 and len(parsed.entries) == total
+    second = await client.get(
+        "/feeds/search.atom",
+        params={"q": "城市品质"},
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert second.status_code == 304
+    for q in (None, "", "词" * 101, "振兴 2024-13..2025-01", "一 二 三 四 五 六 七 八 九"):
+        bad = await client.get("/feeds/search.atom", params=None if q is None else {"q": q})
+        assert bad.status_code == 400, q
+    _none, empty = await read(client, "/feeds/search.atom", q="一个不存在的词语")
+    assert empty.entries == []
