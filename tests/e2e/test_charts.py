@@ -10,8 +10,11 @@ import pytest
 from PIL import Image
 
 from handlers.charts import last_months, month_bounds
-from storage import Store
+from storage import open_store
 from tests.e2e.seed import seed_store
+
+# On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 CHAT = 3003
 MAX_WIDTH = 1280
@@ -20,7 +23,7 @@ MAX_WIDTH = 1280
 @pytest.fixture
 async def chart_bot(make_settings, start_bot):
     settings = make_settings()
-    ids = await seed_store(settings.db_path)
+    ids = await seed_store(settings.db)
     bot = await start_bot(settings)
     return bot, ids
 
@@ -53,7 +56,7 @@ async def test_chart_of_a_leader_counts_what_the_store_holds(chart_bot, bot_api)
     assert image.width == MAX_WIDTH
     caption = photo.plain_text
     assert caption.startswith("易炼红 ")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         person = await store.person_by_name("易炼红")
         assert person is not None
@@ -108,7 +111,7 @@ async def test_trend_totals_equal_the_search_count(chart_bot, bot_api) -> None:
     [photo] = await bot_api.wait_for_messages(CHAT, 1)
     assert photo.method == "sendPhoto"
     decoded(bot_api, photo)
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         _hits, total = await store.search_articles(["城市品质"])
         top = await store.search_top_speakers(

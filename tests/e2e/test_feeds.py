@@ -12,8 +12,11 @@ import httpx
 import pytest
 
 from handlers.render import shorten
-from storage import Store
+from storage import Store, open_store
 from tests.e2e.seed import add_numbered_articles, seed_store
+
+# On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 SOURCE = "nen-liaoning-shizheng"
 EXTRA = 60  # past the 50-entry cap
@@ -29,9 +32,9 @@ def free_port() -> int:
 async def feeds(make_settings, start_bot):
     port = free_port()
     settings = make_settings(NEWSBOT_FEEDS_LISTEN=f"127.0.0.1:{port}")
-    await seed_store(settings.db_path)
+    await seed_store(settings.db)
     await add_numbered_articles(
-        settings.db_path,
+        settings.db,
         EXTRA,
         title="辽宁时政要闻第{n}号",
         body="营商环境持续优化，第{n}项举措落地。",
@@ -76,7 +79,7 @@ async def check_entries(parsed, articles, store: Store) -> None:
 async def test_latest_feed_holds_the_50_newest_and_answers_304(feeds) -> None:
     bot, client = feeds
     response, parsed = await read(client, "/feeds/latest.atom")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         latest = await store.latest_articles(limit=50)
         await check_entries(parsed, latest, store)
@@ -102,7 +105,7 @@ async def test_latest_feed_holds_the_50_newest_and_answers_304(feeds) -> None:
 async def test_speaker_feed_lists_where_the_person_spoke(feeds, name) -> None:
     bot, client = feeds
     response, parsed = await read(client, f"/feeds/speaker/{quote(name)}.atom")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         person = await store.person_by_name("易炼红")
         assert person is not None
@@ -120,7 +123,7 @@ async def test_speaker_feed_lists_where_the_person_spoke(feeds, name) -> None:
 async def test_source_feed_and_unknown_names_get_404(feeds) -> None:
     bot, client = feeds
     response, parsed = await read(client, f"/feeds/source/{SOURCE}.atom")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         found = await store.latest_articles_of_source(SOURCE, 50)
         await check_entries(parsed, found, store)
@@ -141,7 +144,7 @@ async def test_source_feed_and_unknown_names_get_404(feeds) -> None:
 async def test_search_feed_and_bad_queries_get_400(feeds) -> None:
     bot, client = feeds
     response, parsed = await read(client, "/feeds/search.atom", q="城市品质")
-    store = await Store.open(bot.settings.db_path)
+    store = await open_store(bot.settings.db)
     try:
         hits, total = await store.search_articles(["城市品质"], limit=50)
         await check_entries(parsed, [h.article for h in hits], store)

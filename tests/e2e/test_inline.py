@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from storage import Store
+from storage import open_store
 from tests.e2e.seed import add_numbered_articles, seed_store
+
+# On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 USER = 5005
 GROUP = -1_001_234_567_890  # a group the bot is not in: the card is the user's message
@@ -15,9 +18,9 @@ EXTRA = 45  # more than two pages of 20
 @pytest.fixture
 async def inline_bot(make_settings, start_bot, bot_api):
     settings = make_settings()
-    await seed_store(settings.db_path)
+    await seed_store(settings.db)
     await add_numbered_articles(
-        settings.db_path,
+        settings.db,
         EXTRA,
         title="第{n}次营商环境座谈会召开",
         body="会议围绕营商环境第{n}项举措展开讨论。",
@@ -43,7 +46,7 @@ async def test_a_leader_lists_where_he_spoke_first_and_a_card_can_be_posted(
     assert 0 < answer["cache_time"] <= 300
     results = answer["results"]
     assert 0 < len(results) <= 50
-    store = await Store.open(inline_bot.settings.db_path)
+    store = await open_store(inline_bot.settings.db)
     try:
         person = await store.person_by_name("易炼红")
         assert person is not None
@@ -72,7 +75,7 @@ def answer_id(api, answer: dict) -> str:
 
 
 async def test_a_word_pages_through_every_match_newest_first(inline_bot, bot_api) -> None:
-    store = await Store.open(inline_bot.settings.db_path)
+    store = await open_store(inline_bot.settings.db)
     try:
         _hits, total = await store.search_articles(["营商环境"], limit=1)
     finally:
@@ -96,7 +99,7 @@ async def test_a_word_pages_through_every_match_newest_first(inline_bot, bot_api
 
 async def test_an_empty_query_shows_the_latest_headlines(inline_bot, bot_api) -> None:
     answer = await ask(bot_api, "")
-    store = await Store.open(inline_bot.settings.db_path)
+    store = await open_store(inline_bot.settings.db)
     try:
         latest = await store.latest_articles(limit=20)
     finally:

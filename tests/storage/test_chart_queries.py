@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+import pytest
 
 from news.models import ArticleAnalysis, ParsedArticle, PersonInArticle
-from storage import Store
+from storage import Store, open_store
+
+# On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2025, 1, 1, tzinfo=UTC)
@@ -41,9 +45,9 @@ async def add(
 
 
 async def test_person_activity_counts_each_article_once_under_its_main_role(
-    tmp_path: Path,
+    db_target: str,
 ) -> None:
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(db_target) as store:
         march = datetime(2024, 3, 5, 2, 30, tzinfo=UTC)
         await add(store, article(1, march, "甲"), person("李乐成", "spoke", "presided"))
         await add(store, article(2, march, "乙"), person("李乐成", "presided", "attended"))
@@ -74,8 +78,8 @@ async def test_person_activity_counts_each_article_once_under_its_main_role(
     }
 
 
-async def test_search_activity_and_top_speakers_follow_the_search(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.db") as store:
+async def test_search_activity_and_top_speakers_follow_the_search(db_target: str) -> None:
+    async with await open_store(db_target) as store:
         base = datetime(2024, 5, 1, 1, tzinfo=UTC)
         for n in range(5):
             await add(
@@ -100,8 +104,8 @@ async def test_search_activity_and_top_speakers_follow_the_search(tmp_path: Path
     assert nothing == []
 
 
-async def test_sources_and_their_latest_articles(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.db") as store:
+async def test_sources_and_their_latest_articles(db_target: str) -> None:
+    async with await open_store(db_target) as store:
         await store.upsert_source("nen-a", "甲", "nen")
         await store.upsert_source("nen-b", "乙", "nen")
         base = datetime(2024, 5, 1, tzinfo=UTC)
