@@ -85,7 +85,6 @@ MIGRATIONS: tuple[str, ...] = (
         last_seen   TEXT NOT NULL,
         PRIMARY KEY (person_id, title)
     );
-    CREATE INDEX person_titles_by_title ON person_titles USING gin (title gin_trgm_ops);
     CREATE TABLE mentions (
         article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
         person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
