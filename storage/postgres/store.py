@@ -653,11 +653,22 @@ class PostgresStore(Store):
             page = [r[0] for r in rows]
             ranks = {r[0]: float(r[1]) for r in rows}
         else:
-            rows = await self._fetch(
+            page_sql = (
                 f"SELECT s.id FROM articles_search s WHERE {condition} "
-                f"ORDER BY s.published_at DESC, s.id DESC {bounds}",
-                *page_params,
+                f"ORDER BY s.published_at DESC, s.id DESC {bounds}"
             )
+            if total < cap:
+                # Few matches: the indexes find them all, and sorting them by date is cheap.
+                rows = await self._fetch(page_sql, *page_params)
+            else:
+                # Many matches: walk the date index from the newest article, testing each,
+                # until the page is full; a common word fills it among the first rows. The
+                # planner cannot know (it guesses a handful of matches for any LIKE and would
+                # test and sort every match: 1.5 s for a word in 75,000 articles), so it is told.
+                async with self.transaction() as con:
+                    await con.execute("SET LOCAL enable_bitmapscan = off")
+                    await con.execute("SET LOCAL enable_seqscan = off")
+                    rows = await con.fetch(page_sql, *page_params)
             page = [r[0] for r in rows]
         articles = await self.articles_by_ids(page)
         hits = [
