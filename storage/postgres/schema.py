@@ -6,7 +6,8 @@ operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
-table articles_search instead of SQLite's FTS5 tables; copied_from is PostgreSQL's alone.
+table articles_search instead of SQLite's FTS5 tables; copied_from and article_count are
+PostgreSQL's alone.
 """
 
 from __future__ import annotations
@@ -189,6 +190,29 @@ MIGRATIONS: tuple[str, ...] = (
         owner       TEXT NOT NULL,
         expires_at  TEXT NOT NULL
     );
+    """,
+    # 3: the article count kept by statement triggers: /latest shows it on every page, and
+    # count(*) reads a whole index (20 ms at 100,000 articles on a busy machine).
+    """
+    CREATE TABLE article_count (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        n   BIGINT NOT NULL
+    );
+    INSERT INTO article_count (id, n) SELECT 1, count(*) FROM articles;
+    CREATE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added) WHERE id = 1;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed) WHERE id = 1;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_added AFTER INSERT ON articles
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION articles_added();
+    CREATE TRIGGER articles_removed AFTER DELETE ON articles
+        REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION articles_removed();
     """,
 )
 
