@@ -39,16 +39,15 @@ def headline(article: Article, context: Context, number: int) -> str:
 async def send_latest_page(update: Update, context: Context, page: int, count: int) -> None:
     """Show page `page` (0-based) of the newest articles, `count` per page."""
     lang = lang_of_update(update)
-    store = context.bot_data.store
-    total = await store.count_articles()
+    # One call for the page and the count: /latest is the command people send most.
+    articles, total = await context.bot_data.store.latest_page(count, offset=page * count)
     if total == 0:
         await reply_text(update, esc(text(lang, "latest_empty")))
         return
     pages = page_count(total, count)
-    if page >= pages:
+    if page >= pages or not articles:
         await answer_stale(update, text(lang, "stale"))
         return
-    articles = await store.latest_articles(count, offset=page * count)
     first = page * count + 1
     lines = [
         text(lang, "latest_title") + " · " + esc(text(lang, "page", page=page + 1, pages=pages))

@@ -299,6 +299,10 @@ class Store(ABC):
         """Return the newest articles, newest first."""
 
     @abstractmethod
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Article], int]:
+        """Return a page of the newest articles and how many there are, in one call."""
+
+    @abstractmethod
     async def get_article(self, article_id: int) -> Article | None:
         """Return one article by id, or None."""
 

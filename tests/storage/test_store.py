@@ -117,6 +117,25 @@ async def test_latest_articles_newest_first_and_round_trip(store: Store) -> None
     ]
 
 
+async def test_a_latest_page_comes_with_the_count_even_after_another_writer(
+    store: Store, db_target: str
+) -> None:
+    assert await store.latest_page(2) == ([], 0)
+    for n in range(3):
+        await add(store, parsed(n, day=n + 1))
+    page, total = await store.latest_page(2)
+    assert [a.title for a in page] == ["标题2", "标题1"] and total == 3
+    page, total = await store.latest_page(2, offset=2)
+    assert [a.title for a in page] == ["标题0"] and total == 3
+    assert await store.latest_page(2, offset=4) == ([], 3)
+    # Another process (an `newsbot ingest` beside the bot) stores one: the count follows.
+    async with await open_store(db_target) as other:
+        await add(other, parsed(7, day=9))
+    page, total = await store.latest_page(1)
+    assert [a.title for a in page] == ["标题7"] and total == 4
+    assert total == await store.count_articles()
+
+
 async def test_same_url_and_same_story_are_one_article(store: Store) -> None:
     first = parsed(1)
     again = await store.add_article(first, url_key="k1", fingerprint="fp", source_name=None)
