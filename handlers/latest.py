@@ -9,7 +9,7 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
-from news.models import Article
+from news.models import Headline
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 30
@@ -27,7 +27,7 @@ def parse_count(args: list[str]) -> int | None:
     return count if 1 <= count <= MAX_COUNT else None
 
 
-def headline(article: Article, context: Context, number: int) -> str:
+def headline(article: Headline, context: Context, number: int) -> str:
     """Render one article as a line: number, date, linked title, source, id."""
     when = esc(format_date(article.published_at, context.bot_data.tz))
     line = f"<b>{number}.</b> {when} " + link(article.url, shorten(article.title, LIST_TITLE_CHARS))

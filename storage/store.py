@@ -20,6 +20,7 @@ from news.models import (
     Article,
     ArticleAnalysis,
     Chat,
+    Headline,
     Link,
     ParsedArticle,
     PeriodCount,
@@ -31,6 +32,7 @@ from news.models import (
 )
 from storage.base import (
     ARTICLE_COLUMNS,
+    HEADLINE_COLUMNS,
     PERSON_COLUMNS,
     ROLE_ORDER,
     Store,
@@ -38,6 +40,7 @@ from storage.base import (
     StoreUnavailable,
     _article_from_row,
     _chat_from_row,
+    _headline_from_row,
     _last_title,
     _now,
     _period_case,
@@ -89,6 +92,12 @@ def unavailable(path: str, exc: sqlite3.Error) -> StoreUnavailable | None:
     if "disk i/o" in cause.lower():
         hint = " (is the disk full or the file too large?)"
     return StoreUnavailable(f"NEWSBOT_DB: {path!r}: {cause}{hint}")
+
+
+_LATEST_SQL = (
+    f"SELECT {HEADLINE_COLUMNS} FROM articles a "
+    "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+)
 
 
 def _open_reader(target: str) -> sqlite3.Connection | None:
@@ -509,10 +518,11 @@ class SqliteStore(Store):
         )
         return [_article_from_row(r) for r in rows]
 
-    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Article], int]:
-        """Return a page of the newest articles and how many there are, in one call."""
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
+        """Return a page of the newest headlines and how many articles there are, in one call."""
         if self._reader is None:
-            return await self.latest_articles(limit, offset), await self.count_articles()
+            rows = await self._fetchall(_LATEST_SQL, (limit, offset))
+            return [_headline_from_row(r) for r in rows], await self.count_articles()
         try:
             return self._latest_page_now(self._reader, limit, offset)
         except sqlite3.OperationalError as exc:
@@ -520,7 +530,7 @@ class SqliteStore(Store):
 
     def _latest_page_now(
         self, reader: sqlite3.Connection, limit: int, offset: int
-    ) -> tuple[list[Article], int]:
+    ) -> tuple[list[Headline], int]:
         # data_version moves whenever another connection (this store's writer included)
         # commits, so the count is kept until the articles may have changed.
         version = int(reader.execute("PRAGMA data_version").fetchone()[0])
@@ -530,12 +540,8 @@ class SqliteStore(Store):
         else:
             total = int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
             self._reader_count = (version, total)
-        rows = reader.execute(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
-        ).fetchall()
-        return [_article_from_row(r) for r in rows], total
+        rows = reader.execute(_LATEST_SQL, (limit, offset)).fetchall()
+        return [_headline_from_row(r) for r in rows], total
 
     async def get_article(self, article_id: int) -> Article | None:
         """Return one article by id, or None."""

@@ -19,6 +19,7 @@ from news.models import (
     Article,
     ArticleAnalysis,
     Chat,
+    Headline,
     Link,
     ParsedArticle,
     PeriodCount,
@@ -30,6 +31,7 @@ from news.models import (
 )
 from storage.base import (
     ARTICLE_COLUMNS,
+    HEADLINE_COLUMNS,
     PERSON_COLUMNS,
     ROLE_ORDER,
     Store,
@@ -37,6 +39,7 @@ from storage.base import (
     StoreUnavailable,
     _article_from_row,
     _chat_from_row,
+    _headline_from_row,
     _last_title,
     _now,
     _period_case,
@@ -448,18 +451,17 @@ class PostgresStore(Store):
         row = await self._fetchrow("SELECT related FROM articles WHERE id = ?", article_id)
         return _related_links(row[0]) if row else []
 
-    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Article], int]:
-        """Return a page of the newest articles and how many there are, in one round trip."""
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
+        """Return a page of the newest headlines and the article count, in one round trip."""
         rows = await self._fetch(
-            f"SELECT {ARTICLE_COLUMNS}, c.n FROM article_count c "
+            f"SELECT {HEADLINE_COLUMNS}, c.n FROM article_count c "
             "LEFT JOIN LATERAL (SELECT * FROM articles a "
             "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?) a ON true WHERE c.id = 1",
             limit,
             offset,
         )
         total = int(rows[0][-1]) if rows else 0
-        articles = [_article_from_row(r) for r in rows if r[0] is not None]
-        return articles, total
+        return [_headline_from_row(r) for r in rows if r[0] is not None], total
 
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
