@@ -27,11 +27,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
+
 ROOT = Path(__file__).resolve().parents[1]
-# The fake Bot API lives in tests/fakes, which is not an installed package: the benchmark
-# runs from a checkout, like `make demo`.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 TOKEN = "4343:bench-scale-token"
 SECRET = "bench-scale-webhook-secret"
@@ -94,7 +93,6 @@ async def drop_database(admin_url: str, url: str) -> None:
 async def prepare_store(target: str, subscribers: int) -> None:
     """Store the leader texts and `subscribers` chats whose digest is due now (one message)."""
     from storage import open_store
-    from tests.e2e.seed import seed_store
 
     now = datetime.now(UTC)
     await seed_store(target, fetched_at=now - timedelta(hours=1))
@@ -280,8 +278,6 @@ def all_delivered(api: Any, subscribers: int) -> Callable[[], bool]:
 
 def cluster_run(admin_url: str, subscribers: int, kill_half: bool, out: TextIO) -> Figures:
     """Deliver to every subscriber through three instances; optionally kill the sender."""
-    from tests.fakes.bot_api import FakeBotApi
-
     target = asyncio.run(create_database(admin_url))
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     api.run_in_thread()
@@ -315,8 +311,6 @@ def cluster_run(admin_url: str, subscribers: int, kill_half: bool, out: TextIO) 
 
 def sqlite_run(subscribers: int, out: TextIO) -> Figures:
     """Deliver to every subscriber from one instance on SQLite (long polling): the peer figure."""
-    from tests.fakes.bot_api import FakeBotApi
-
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     root = api.run_in_thread()
     try:

@@ -23,11 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
+
 ROOT = Path(__file__).resolve().parents[1]
-# The fake Bot API lives in tests/fakes, which is not an installed package: the benchmark
-# runs from a checkout, like `make demo`.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 TOKEN = "4242:bench-digest-token"
 FIRST_CHAT = 10_000_000
@@ -55,8 +54,6 @@ class RunFigures:
 
 def prepare_database(path: Path, subscribers: int) -> None:
     """Create a database with a few fresh articles and `subscribers` chats all due now."""
-    from tests.e2e.seed import seed_store
-
     now = datetime.now(UTC)
     asyncio.run(seed_store(path, fetched_at=now - timedelta(hours=1)))
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -143,8 +140,6 @@ def figures(api: Any, subscribers: int) -> RunFigures:
 
 def one_run(subscribers: int, kill_at: int | None, out: TextIO) -> RunFigures:
     """Deliver to every subscriber once; with kill_at, SIGKILL the bot after that many."""
-    from tests.fakes.bot_api import FakeBotApi
-
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     root = api.run_in_thread()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-digest-") as tmp:
