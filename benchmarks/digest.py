@@ -17,12 +17,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmarks.report import delivery_span, wait_until
 from fakes.archive import seed_store
 from fakes.bot_api import FakeBotApi
 
@@ -110,22 +110,11 @@ def delivered(api: Any) -> list[Any]:
     return [m for m in api.sent_messages if m.kind == "send"]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll until predicate() holds or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
 def figures(api: Any, subscribers: int) -> RunFigures:
     """Count what reached the fake Telegram."""
     messages = delivered(api)
     per_chat = Counter(m.chat_id for m in messages)
-    times = sorted(m.time for m in messages)
-    seconds = times[-1] - times[0] if len(times) > 1 else 0.0
+    seconds, rate = delivery_span([m.time for m in messages])
     return RunFigures(
         subscribers=subscribers,
         delivered_chats=len(per_chat),
@@ -134,7 +123,7 @@ def figures(api: Any, subscribers: int) -> RunFigures:
         max_per_chat=max(per_chat.values(), default=0),
         rate_limited=api.rate_limited_count,
         seconds=seconds,
-        rate=(len(times) - 1) / seconds if seconds else 0.0,
+        rate=rate,
     )
 
 

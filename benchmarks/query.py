@@ -14,7 +14,6 @@ import bisect
 import hashlib
 import itertools
 import json
-import math
 import os
 import queue
 import random
@@ -43,6 +42,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from benchmarks.report import percentile
 from bot.app import POLL_TIMEOUT, run_bot
 from bot.config import load_settings
 from bot.ingest_cli import Progress
@@ -873,15 +873,6 @@ class Timing:
     def p99(self) -> float:
         """Return the 99th percentile."""
         return percentile(self.samples, 99)
-
-
-def percentile(samples: Sequence[float], pct: float) -> float:
-    """Return the nearest-rank percentile of the samples (0 for none)."""
-    if not samples:
-        return 0.0
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def bench_queries(summary_ids: Sequence[int]) -> list[tuple[str, list[str]]]:

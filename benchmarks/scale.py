@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmarks.report import delivery_span, wait_until
 from fakes.archive import seed_store
 from fakes.bot_api import FakeBotApi
 
@@ -243,22 +244,11 @@ def delivered(api: Any) -> list[Any]:
     return [m for m in api.sent_messages if m.kind == "send" and m.chat_id >= FIRST_CHAT]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll until predicate() holds or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
 def figures(api: Any, subscribers: int, killed_after: int | None = None) -> Figures:
     """Count what reached the fake Telegram."""
     messages = delivered(api)
     per_chat = Counter(m.chat_id for m in messages)
-    times = sorted(m.time for m in messages)
-    seconds = times[-1] - times[0] if len(times) > 1 else 0.0
+    seconds, rate = delivery_span([m.time for m in messages])
     return Figures(
         subscribers=subscribers,
         delivered_chats=len(per_chat),
@@ -266,7 +256,7 @@ def figures(api: Any, subscribers: int, killed_after: int | None = None) -> Figu
         duplicates=sum(1 for n in per_chat.values() if n > 1),
         rate_limited=api.rate_limited_count,
         seconds=seconds,
-        rate=(len(times) - 1) / seconds if seconds else 0.0,
+        rate=rate,
         killed_after=killed_after,
     )
 
