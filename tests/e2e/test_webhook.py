@@ -11,7 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_application
-from bot.webhook import SECRET_HEADER, build_web_app
+from bot.web import build_web_app
+from bot.webhook import SECRET_HEADER
 from fakes.bot_api import FakeBotApi
 from storage import open_store
 
@@ -83,7 +84,7 @@ async def test_healthz_is_503_when_the_store_does_not_answer(
 ) -> None:
     settings, _ = webhook_settings
     app = build_application(settings)
-    web_app = build_web_app(app, settings.webhook_path, SECRET)
+    web_app = build_web_app(app.bot_data, feeds=False)
     async with TestClient(TestServer(web_app)) as client:
         answer = await client.get("/healthz")
         assert answer.status == 503  # not open yet

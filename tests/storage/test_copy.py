@@ -68,6 +68,10 @@ async def table_rows(store: Store, table: str) -> list[tuple[Any, ...]]:
     """Return a table's rows in key order, with the columns both schemas have."""
     columns = {
         "article_urls": "url_key, url, article_id",
+        # SQLite keeps the simplified copies (search_title, search_body) in articles;
+        # PostgreSQL keeps them in articles_search.
+        "articles": "id, url, title, published_at, source, editor, body, fetched_at, "
+        "content_hash, source_name, subtitle, reporter, channel, related, summary, keywords",
     }.get(table, "*")
     return await fetch_sql(store, f"SELECT {columns} FROM {table} ORDER BY {TABLES[table]}")
 
