@@ -1278,11 +1278,8 @@ def run(
             print("newsbot bench query: --db takes a postgresql:// URL", file=sys.stderr)
             return 2
         copy_seconds = asyncio.run(_copy_archive(stats.path, db))
-        print(
-            f"archive copied to PostgreSQL {redact_target(db)} in {copy_seconds:.1f} s "
-            "(0 rows copied again when it was there already)\n",
-            file=out,
-        )
+        copied = f"in {copy_seconds:.1f} s" if copy_seconds else "by an earlier run"
+        print(f"archive copied to PostgreSQL {redact_target(db)} {copied}\n", file=out)
         with tempfile.TemporaryDirectory(prefix="bench-query-", dir=stats.path.parent) as scratch:
             timings = asyncio.run(time_handlers(db, calls=CALLS, warmup=WARMUP))
             trip = asyncio.run(round_trip(db, Path(scratch), count=ROUND_TRIPS))
@@ -1309,9 +1306,12 @@ async def _copy_archive(archive: Path, db: str) -> float:
         target = await open_store(db)
         try:
             assert isinstance(target, PostgresStore)
+            if await target.count_articles() == await source.count_articles() > 0:
+                return 0.0  # an earlier run copied it (copy-db would re-read 1.2M rows to say so)
             await copy_store(source, target, Progress(sys.stderr))
-            # Fresh statistics, as autovacuum would give a database that has been running.
-            await target._execute("ANALYZE")
+            # What autovacuum gives a database that has been running: statistics, and the
+            # visibility map that lets counts read an index alone.
+            await target._execute("VACUUM ANALYZE")
         finally:
             await target.close()
     finally:

@@ -9,7 +9,7 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
-from news.models import Article
+from news.models import Headline
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 30
@@ -27,7 +27,7 @@ def parse_count(args: list[str]) -> int | None:
     return count if 1 <= count <= MAX_COUNT else None
 
 
-def headline(article: Article, context: Context, number: int) -> str:
+def headline(article: Headline, context: Context, number: int) -> str:
     """Render one article as a line: number, date, linked title, source, id."""
     when = esc(format_date(article.published_at, context.bot_data.tz))
     line = f"<b>{number}.</b> {when} " + link(article.url, shorten(article.title, LIST_TITLE_CHARS))
@@ -39,16 +39,15 @@ def headline(article: Article, context: Context, number: int) -> str:
 async def send_latest_page(update: Update, context: Context, page: int, count: int) -> None:
     """Show page `page` (0-based) of the newest articles, `count` per page."""
     lang = lang_of_update(update)
-    store = context.bot_data.store
-    total = await store.count_articles()
+    # One call for the page and the count: /latest is the command people send most.
+    articles, total = await context.bot_data.store.latest_page(count, offset=page * count)
     if total == 0:
         await reply_text(update, esc(text(lang, "latest_empty")))
         return
     pages = page_count(total, count)
-    if page >= pages:
+    if page >= pages or not articles:
         await answer_stale(update, text(lang, "stale"))
         return
-    articles = await store.latest_articles(count, offset=page * count)
     first = page * count + 1
     lines = [
         text(lang, "latest_title") + " · " + esc(text(lang, "page", page=page + 1, pages=pages))

@@ -75,6 +75,17 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Headline:
+    """What a list of the newest articles shows of one: no body, so a page reads little."""
+
+    id: int
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Chat:
     """A Telegram chat the bot has talked to."""
 

@@ -18,6 +18,7 @@ from news.models import (
     ArticleAnalysis,
     Chat,
     Delivery,
+    Headline,
     Link,
     ParsedArticle,
     PeriodCount,
@@ -64,6 +65,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+HEADLINE_COLUMNS = "a.id, a.url, a.title, a.published_at, a.source"
 ARTICLE_COLUMNS = (
     "a.id, a.url, a.title, a.published_at, a.source, a.editor, a.body, a.fetched_at, "
     "a.content_hash, a.source_name, a.subtitle, a.reporter, a.channel"
@@ -74,6 +76,12 @@ SUB_COLUMNS = (
     "s.channels, s.thread_id, coalesce(c.language, 'zh')"
 )
 DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id, parts, parts_sent"
+
+
+def _headline_from_row(row: Any) -> Headline:
+    return Headline(
+        id=row[0], url=row[1], title=row[2], published_at=from_db_time(row[3]), source=row[4]
+    )
 
 
 def _article_from_row(row: Any) -> Article:
@@ -297,6 +305,10 @@ class Store(ABC):
     @abstractmethod
     async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
         """Return the newest articles, newest first."""
+
+    @abstractmethod
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
+        """Return a page of the newest headlines and how many articles there are, in one call."""
 
     @abstractmethod
     async def get_article(self, article_id: int) -> Article | None:

@@ -6,7 +6,8 @@ operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
-table articles_search instead of SQLite's FTS5 tables; copied_from is PostgreSQL's alone.
+table articles_search instead of SQLite's FTS5 tables; copied_from and article_count are
+PostgreSQL's alone.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ MIGRATIONS: tuple[str, ...] = (
         last_seen   TEXT NOT NULL,
         PRIMARY KEY (person_id, title)
     );
-    CREATE INDEX person_titles_by_title ON person_titles USING gin (title gin_trgm_ops);
     CREATE TABLE mentions (
         article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
         person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
@@ -191,7 +191,30 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  TEXT NOT NULL
     );
     """,
-    # 3: what SQLite's migration 7 adds: search in simplified form on both sides. The Python
+    # 3: the article count kept by statement triggers: /latest shows it on every page, and
+    # count(*) reads a whole index (20 ms at 100,000 articles on a busy machine).
+    """
+    CREATE TABLE article_count (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        n   BIGINT NOT NULL
+    );
+    INSERT INTO article_count (id, n) SELECT 1, count(*) FROM articles;
+    CREATE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added) WHERE id = 1;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed) WHERE id = 1;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_added AFTER INSERT ON articles
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION articles_added();
+    CREATE TRIGGER articles_removed AFTER DELETE ON articles
+        REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION articles_removed();
+    """,
+    # 4: what SQLite's migration 7 adds: search in simplified form on both sides. The Python
     # step after it (PostgresStore._refold_search) re-indexes articles_search and folds the
     # followed keywords; the index serves /speaker's page of all of a person's articles.
     """
@@ -201,6 +224,6 @@ MIGRATIONS: tuple[str, ...] = (
 
 # The migration whose Python step re-indexes search in search_form (found by identity, so
 # renumbering never runs it at the wrong step).
-REFOLD_SEARCH = MIGRATIONS[2]
+REFOLD_SEARCH = MIGRATIONS[3]
 
 SCHEMA_VERSION = len(MIGRATIONS)

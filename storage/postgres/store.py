@@ -17,6 +17,7 @@ from news.models import (
     Article,
     ArticleAnalysis,
     Chat,
+    Headline,
     Link,
     ParsedArticle,
     PeriodCount,
@@ -28,12 +29,15 @@ from news.models import (
 )
 from storage.base import (
     ARTICLE_COLUMNS,
+    HEADLINE_COLUMNS,
     PERSON_COLUMNS,
     ROLE_ORDER,
     Store,
     StoreError,
+    StoreUnavailable,
     _article_from_row,
     _chat_from_row,
+    _headline_from_row,
     _last_title,
     _now,
     _period_case,
@@ -60,6 +64,19 @@ SEARCH_COUNT_CAP = 1000
 # Every instance that starts takes this lock before it looks at schema_migrations, so three
 # starting at once migrate once. The number is 'newsbot' in ASCII.
 MIGRATION_LOCK = 0x6E657773626F74
+
+# A plan steered with enable_* = off carries a huge cost, which would start the JIT compiler
+# (half a second) for a query that takes milliseconds.
+_NO_JIT = "SET LOCAL jit = off;"
+# What a server gone away, restarting or full of connections raises: the store is out of
+# reach for now, not the statement wrong.
+_UNREACHABLE = (
+    OSError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
 
 
 class PostgresStore(Store):
@@ -141,20 +158,40 @@ class PostgresStore(Store):
             return await self._read_version(con)
 
     @asynccontextmanager
+    async def _reachable(self) -> AsyncIterator[None]:
+        """Turn a lost or refused server connection into StoreUnavailable (one line, no secret)."""
+        try:
+            yield
+        except _UNREACHABLE as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreUnavailable(f"NEWSBOT_DB: {self.path!r}: {reason}") from None
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
-        """Run the block on one connection in one transaction: all of it lands, or none."""
-        async with self._pool.acquire() as con, con.transaction():
+        """Run the block on one connection in one transaction: all of it lands, or none.
+
+        A server out of reach raises StoreUnavailable; the transaction did not commit.
+        """
+        async with self._reachable(), self._pool.acquire() as con, con.transaction():
             yield con
 
     async def _execute(self, sql: str, *args: Any) -> int:
         """Run one write statement (with `?` placeholders) on its own; return its row count."""
-        return rowcount(await self._pool.execute(pg(sql), *args))
+        async with self._reachable():
+            return rowcount(await self._pool.execute(pg(sql), *args))
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        return list(await self._pool.fetch(pg(sql), *args))
+        async with self._reachable():
+            return list(await self._pool.fetch(pg(sql), *args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
-        return await self._pool.fetchrow(pg(sql), *args)
+        async with self._reachable():
+            return await self._pool.fetchrow(pg(sql), *args)
+
+    async def _fetchval(self, sql: str, *args: Any) -> Any:
+        """Return the first value of a query written with asyncpg's own `$n` placeholders."""
+        async with self._reachable():
+            return await self._pool.fetchval(sql, *args)
 
     # --- sources -------------------------------------------------------------------------
 
@@ -395,9 +432,21 @@ class PostgresStore(Store):
         row = await self._fetchrow("SELECT related FROM articles WHERE id = ?", article_id)
         return _related_links(row[0]) if row else []
 
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
+        """Return a page of the newest headlines and the article count, in one round trip."""
+        rows = await self._fetch(
+            f"SELECT {HEADLINE_COLUMNS}, c.n FROM article_count c "
+            "LEFT JOIN LATERAL (SELECT * FROM articles a "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?) a ON true WHERE c.id = 1",
+            limit,
+            offset,
+        )
+        total = int(rows[0][-1]) if rows else 0
+        return [_headline_from_row(r) for r in rows if r[0] is not None], total
+
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
-        return int(await self._pool.fetchval("SELECT count(*) FROM articles"))
+        return int(await self._fetchval("SELECT n FROM article_count WHERE id = 1"))
 
     async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:
         """Return the articles with these ids, keyed by id."""
@@ -494,7 +543,10 @@ class PostgresStore(Store):
     async def _people_where(self, where: str, *params: Any) -> list[Person]:
         rows = await self._fetch(
             f"SELECT {PERSON_COLUMNS}, "
-            "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
+            # DISTINCT over the (person_id, article_id) index streams; count(DISTINCT …)
+            # would sort a leader's 20,000 mentions first.
+            "(SELECT count(*) FROM (SELECT DISTINCT m.article_id FROM mentions m "
+            "WHERE m.person_id = p.id) d) "
             f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST, p.id",
             *params,
         )
@@ -726,7 +778,7 @@ class PostgresStore(Store):
         # SEARCH_COUNT_CAP the reply says "1000+".
         cap = SEARCH_COUNT_CAP + 1
         total = int(
-            await self._pool.fetchval(
+            await self._fetchval(
                 f"SELECT count(*) FROM (SELECT 1 FROM articles_search s WHERE {condition} "
                 f"LIMIT {cap}) m",
                 *params,
@@ -742,7 +794,7 @@ class PostgresStore(Store):
                 f"(length(s.text) - length(replace(s.text, ${n}, ''))) / {len(w)}.0"
                 for n, w in enumerate(long_words, start=len(page_params) + 1)
             )
-            rows = await self._pool.fetch(
+            rows = await self._fetch(
                 f"SELECT s.id, -({occurrences}) * 1000.0 / (length(s.text) + 1) AS r "
                 f"FROM articles_search s WHERE {condition} "
                 f"ORDER BY r, s.published_at DESC, s.id DESC {bounds}",
@@ -752,11 +804,28 @@ class PostgresStore(Store):
             page = [r[0] for r in rows]
             ranks = {r[0]: float(r[1]) for r in rows}
         else:
-            rows = await self._pool.fetch(
+            page_sql = (
                 f"SELECT s.id FROM articles_search s WHERE {condition} "
-                f"ORDER BY s.published_at DESC, s.id DESC {bounds}",
-                *page_params,
+                f"ORDER BY s.published_at DESC, s.id DESC {bounds}"
             )
+            if total < cap:
+                # Few matches: the search index finds them all and sorting them by date is
+                # cheap; left alone, the planner may walk the date index instead and test
+                # every article (200 ms for a two-character name in 200 of 100,000).
+                async with self.transaction() as con:
+                    await con.execute(f"{_NO_JIT} SET LOCAL enable_indexscan = off")
+                    rows = await con.fetch(page_sql, *page_params)
+            else:
+                # Many matches: walk the date index from the newest article, testing each,
+                # until the page is full; a common word fills it among the first rows. The
+                # planner cannot know (it guesses a handful of matches for any LIKE and would
+                # test and sort every match: 1.5 s for a word in 75,000 articles), so it is told.
+                async with self.transaction() as con:
+                    await con.execute(
+                        f"{_NO_JIT} SET LOCAL enable_bitmapscan = off; "
+                        "SET LOCAL enable_seqscan = off"
+                    )
+                    rows = await con.fetch(page_sql, *page_params)
             page = [r[0] for r in rows]
         articles = await self.articles_by_ids(page)
         hits = [
@@ -767,7 +836,7 @@ class PostgresStore(Store):
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
         return int(
-            await self._pool.fetchval(
+            await self._fetchval(
                 "INSERT INTO search_queries (chat_id, query, created_at) VALUES ($1, $2, $3) "
                 "RETURNING id",
                 chat_id,

@@ -88,3 +88,23 @@ def test_cached_archive_is_reused_with_the_same_parameters(tmp_path: Path) -> No
     second = bench_query.ensure_db(tmp_path, 300, 2_000)
     assert not first.reused and second.reused
     assert second.path == first.path and second.mentions == first.mentions == 2_000
+
+
+@pytest.mark.postgres_only
+def test_small_run_on_postgres_copies_once_and_reports_every_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_target: str
+) -> None:
+    monkeypatch.setattr(bench_query, "CALLS", 10)
+    monkeypatch.setattr(bench_query, "WARMUP", 2)
+    monkeypatch.setattr(bench_query, "ROUND_TRIPS", 10)
+    for _run in range(2):  # the second run finds the copy and copies nothing
+        out = io.StringIO()
+        bench_query.run(out, articles=500, mentions=5_000, workdir=tmp_path, db=db_target)
+        report = out.getvalue()
+        assert "database: PostgreSQL" in report and "copied to PostgreSQL" in report
+        rows = _rows(report)
+        for label, _texts in bench_query.bench_queries([1]):
+            assert label in rows, f"no row for {label!r} in:\n{report}"
+            p50, p99 = rows[label]
+            assert 0 < p50 <= p99 < 5_000, (label, p50, p99)
+        assert "newsbot (run_bot)" in rows

@@ -88,3 +88,41 @@ def test_missing_token_explains_how(tmp_path: Path) -> None:
 def test_feeds_listen(tmp_path: Path, value: str, listen: tuple[str, int] | None) -> None:
     env = {"NEWSBOT_DB": str(tmp_path / "a.db"), "NEWSBOT_FEEDS_LISTEN": value}
     assert load_settings(env, dotenv=None).feeds_listen == listen
+
+
+def test_a_postgres_url_is_taken_as_it_is_and_never_shown_with_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://newsbot:hunter2@db.example.org:5433/newsbot"
+    settings = load_settings({"NEWSBOT_DB": url}, dotenv=None)
+    assert settings.db == url
+    assert "hunter2" not in repr(settings) and "hunter2" not in settings.db_shown
+    assert settings.db_shown == "postgresql://newsbot:***@db.example.org:5433/newsbot"
+    assert list(tmp_path.iterdir()) == []  # no folder named postgresql:
+    with pytest.raises(ConfigError, match="NEWSBOT_DB"):
+        _ = settings.db_path  # the SQLite-only tools say so
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgres:/x",
+        "postgres://u:hunter2@h/db",
+        "mysql://u:hunter2@h/db",
+        "postgresql://u:hunter2@h:notaport/db",
+        "postgresql://u:hunter2@h/",
+        "postgresql://u:hunter2@h/a/b",
+        "sqlite:data.db",
+    ],
+)
+def test_other_urls_stop_start_up_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_settings({"NEWSBOT_DB": value}, dotenv=None)
+    message = str(info.value)
+    assert message.startswith("NEWSBOT_DB") and "\n" not in message
+    assert "hunter2" not in message
+    assert list(tmp_path.iterdir()) == []

@@ -141,7 +141,7 @@ async def test_an_error_is_logged_apologised_once_and_the_bot_goes_on(
     async def broken(self: SqliteStore, *args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(SqliteStore, "count_articles", broken)
+    monkeypatch.setattr(SqliteStore, "latest_page", broken)
     await start_bot(make_settings())
     bot_api.push_text(CHAT, "/latest")
     [apology] = await bot_api.wait_for_messages(CHAT, 1)

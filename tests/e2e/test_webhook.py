@@ -115,3 +115,26 @@ def test_bad_webhook_settings_stop_start_up_with_one_line(make_settings, env, me
         make_settings(**env)
     assert str(raised.value).startswith(message)
     assert "has space" not in str(raised.value)  # a secret is never echoed
+
+
+async def test_one_listener_serves_the_webhook_and_the_feeds_at_one_address(
+    make_settings, start_bot, bot_api: FakeBotApi
+) -> None:
+    port = free_port()
+    listen = f"127.0.0.1:{port}"
+    settings = make_settings(
+        NEWSBOT_WEBHOOK_URL=PUBLIC_URL,
+        NEWSBOT_WEBHOOK_LISTEN=listen,
+        NEWSBOT_WEBHOOK_SECRET=SECRET,
+        NEWSBOT_FEEDS_LISTEN=listen,
+    )
+    bot_api.webhook_targets = [f"http://{listen}/tg/hook"]
+    await start_bot(settings)
+    bot_api.push_text(13, "/help")
+    await bot_api.wait_for_messages(13, 1)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://{listen}/feeds/latest.atom") as answer:
+            assert answer.status == 200
+            assert "<feed" in await answer.text()
+        async with http.get(f"http://{listen}/healthz") as answer:
+            assert answer.status == 200

@@ -117,6 +117,25 @@ async def test_latest_articles_newest_first_and_round_trip(store: Store) -> None
     ]
 
 
+async def test_a_latest_page_comes_with_the_count_even_after_another_writer(
+    store: Store, db_target: str
+) -> None:
+    assert await store.latest_page(2) == ([], 0)
+    for n in range(3):
+        await add(store, parsed(n, day=n + 1))
+    page, total = await store.latest_page(2)
+    assert [a.title for a in page] == ["标题2", "标题1"] and total == 3
+    page, total = await store.latest_page(2, offset=2)
+    assert [a.title for a in page] == ["标题0"] and total == 3
+    assert await store.latest_page(2, offset=4) == ([], 3)
+    # Another process (an `newsbot ingest` beside the bot) stores one: the count follows.
+    async with await open_store(db_target) as other:
+        await add(other, parsed(7, day=9))
+    page, total = await store.latest_page(1)
+    assert [a.title for a in page] == ["标题7"] and total == 4
+    assert total == await store.count_articles()
+
+
 async def test_same_url_and_same_story_are_one_article(store: Store) -> None:
     first = parsed(1)
     again = await store.add_article(first, url_key="k1", fingerprint="fp", source_name=None)
@@ -365,3 +384,34 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
         )
         assert await delivery.enqueue_alerts() == 2  # chat 8 for 张雷, chat 9 for 党组
         assert await delivery.followed_keywords(9) == ["党组"]
+
+
+@pytest.mark.postgres_only
+async def test_a_server_that_drops_the_connection_is_unavailable_not_a_crash(
+    db_target: str,
+) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from storage import StoreUnavailable
+    from storage.postgres import PostgresStore
+
+    async with await open_store(db_target) as store:
+        assert isinstance(store, PostgresStore)
+        await add(store, parsed(1))
+        # A slow statement stands for any query in flight when the server goes away.
+        in_flight = asyncio.create_task(store._fetch("SELECT pg_sleep(10)"))
+        await asyncio.sleep(0.5)
+        admin = await asyncpg.connect(db_target)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        with pytest.raises(StoreUnavailable) as info:
+            await in_flight
+        assert str(info.value).startswith("NEWSBOT_DB") and "\n" not in str(info.value)
+        assert await store.count_articles() == 1  # the pool reconnects on the next call
