@@ -72,23 +72,23 @@ def cmd_bench(
 ) -> int:
     """Run one benchmark and print its table."""
     if name == "parse":
-        from bot import bench_parse
+        from benchmarks import parse as bench_parse
 
         return bench_parse.run(corpus, sys.stdout)
     if name == "speakers":
-        from bot import bench_speakers
+        from benchmarks import speakers as bench_speakers
 
         return bench_speakers.run(corpus, sys.stdout)
     if name == "query":
-        from bot import bench_query
+        from benchmarks import query as bench_query
 
         return bench_query.run(sys.stdout, db=db)
     if name == "digest":
-        from bot import bench_digest
+        from benchmarks import digest as bench_digest
 
         return bench_digest.run(sys.stdout)
     if name == "scale":
-        from bot import bench_scale
+        from benchmarks import scale as bench_scale
 
         return bench_scale.run(
             sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
@@ -98,7 +98,7 @@ def cmd_bench(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Describe the subcommands."""
+    """Describe the subcommands, in the order of the README's command table."""
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
@@ -114,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    demo = sub.add_parser("demo", help="chat with the bot in this terminal (no Telegram needed)")
+    demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="the user's language")
+    chat = sub.add_parser("chat", help="like demo; --script FILE prints a transcript")
+    chat.add_argument("--lang", choices=["zh", "en"], default="zh", help="the user's language")
+    chat.add_argument(
+        "--script", type=Path, metavar="FILE", help="send FILE's lines, print the transcript"
+    )
+    chat.add_argument(
+        "--db", type=Path, metavar="PATH", help="the demo database (default data/demo.db)"
+    )
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
@@ -129,18 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
-    add_chat_commands(sub)
     return parser
-
-
-def add_chat_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Describe `demo` and `chat`: the bot in a terminal, against the demo site and fake API."""
-    from bot.chat import add_arguments
-
-    demo = sub.add_parser("demo", help="chat with the bot in this terminal (no Telegram needed)")
-    add_arguments(demo, script=False)
-    chat = sub.add_parser("chat", help="like demo; --script FILE prints a transcript")
-    add_arguments(chat, script=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,18 +166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command in ("demo", "chat"):
+            from demo import chat
+
+            if "NEWSBOT_LOG_LEVEL" not in os.environ:
+                logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
+            return chat.run(args.lang, getattr(args, "script", None), getattr(args, "db", None))
         if args.command == "copy-db":
             from bot import copy_cli
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
             return cmd_bench(args.name, args.corpus or default_corpus(), args.db, args.subscribers)
-        if args.command in ("demo", "chat"):
-            from bot import chat
-
-            if "NEWSBOT_LOG_LEVEL" not in os.environ:
-                logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
-            return chat.run(args.lang, getattr(args, "script", None), getattr(args, "db", None))
     except StoreUnavailable as exc:  # a full disk, a read-only file: one line, nothing lost
         print(str(exc), file=sys.stderr)
         return 1

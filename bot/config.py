@@ -16,7 +16,7 @@ from news.ingest.sources import PROFILES
 from news.ingest.sources_file import SourcesError, parse_sources
 from news.models import SourceConfig
 from storage import StoreError, is_postgres_url, redact_target
-from storage.open import check_target, looks_like_url
+from storage.target import check_target, looks_like_url
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_HELP = (

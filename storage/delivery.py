@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -21,7 +23,6 @@ from storage.base import (
     to_db_time,
 )
 from storage.search import search_form
-from storage.store import SqliteStore
 
 # A row is open when it waits to be sent, or was being sent by a process whose lease ran out
 # (it died, or a restart found it): such a row is sent again, at most once more.
@@ -30,10 +31,32 @@ _OPEN_WHERE = (
 )
 
 
+class SqliteDatabase(Protocol):
+    """What the delivery store needs of the SqliteStore whose connection it shares.
+
+    Typed here, not imported: storage.store builds the delivery store, so importing it back
+    would make the two modules a cycle.
+    """
+
+    _db: aiosqlite.Connection
+
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+    async def _write(self, sql: str, params: Iterable[Any] = ()) -> tuple[int, int | None]: ...
+
+    async def _write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None: ...
+
+    async def people_by_ids(self, person_ids: Iterable[int]) -> dict[int, Person]: ...
+
+
 class SqliteDeliveryStore(DeliveryStore):
     """Typed access to subscriptions, follows and the delivery ledger, over the Store's database."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteDatabase) -> None:
         self.store = store
 
     @property

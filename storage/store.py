@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
@@ -51,11 +51,9 @@ from storage.base import (
     from_db_time,
     to_db_time,
 )
+from storage.delivery import SqliteDeliveryStore
 from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
 from storage.search import fts_phrase, gram_query, index_grams, search_form, stored_search_form
-
-if TYPE_CHECKING:
-    from storage.delivery import SqliteDeliveryStore
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +162,6 @@ class SqliteStore(Store):
     @property
     def delivery(self) -> SqliteDeliveryStore:
         """Return the subscriptions-and-ledger view of this database."""
-        from storage.delivery import SqliteDeliveryStore
-
         return SqliteDeliveryStore(self)
 
     async def close(self) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from news.models import Delivery, Person, Subscription
 from storage.base import (
@@ -18,7 +19,7 @@ from storage.base import (
     subscription_values,
     to_db_time,
 )
-from storage.postgres.store import PostgresStore, pg, rowcount
+from storage.postgres.sql import pg, rowcount
 from storage.search import search_form
 
 # A row is open when it waits to be sent, or was being sent by an instance whose lease ran out
@@ -32,10 +33,28 @@ _INSERT_DIGEST = (
 )
 
 
+class PostgresDatabase(Protocol):
+    """What the delivery store needs of the PostgresStore whose pool it shares.
+
+    Typed here, not imported: storage.postgres.store builds the delivery store, so importing it
+    back would make the two modules a cycle.
+    """
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def _execute(self, sql: str, *args: Any) -> int: ...
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any: ...
+
+    async def people_by_ids(self, person_ids: Iterable[int]) -> dict[int, Person]: ...
+
+
 class PostgresDeliveryStore(DeliveryStore):
     """Typed access to subscriptions, follows and the delivery ledger on PostgreSQL."""
 
-    def __init__(self, store: PostgresStore) -> None:
+    def __init__(self, store: PostgresDatabase) -> None:
         self.store = store
 
     # --- subscriptions -------------------------------------------------------------------

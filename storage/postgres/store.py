@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
@@ -50,12 +48,11 @@ from storage.base import (
     from_db_time,
     to_db_time,
 )
-from storage.open import redact_target
+from storage.postgres.delivery import PostgresDeliveryStore
 from storage.postgres.schema import MIGRATIONS, REFOLD_SEARCH, SCHEMA_VERSION
+from storage.postgres.sql import pg, rowcount
 from storage.search import gram_terms, like_pattern, search_form, search_text, short_word_terms
-
-if TYPE_CHECKING:
-    from storage.postgres.delivery import PostgresDeliveryStore
+from storage.target import redact_target
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +65,6 @@ SEARCH_COUNT_CAP = 1000
 # starting at once migrate once. The number is 'newsbot' in ASCII.
 MIGRATION_LOCK = 0x6E657773626F74
 
-_PLACEHOLDER_RE = re.compile(r"\?")
 # A plan steered with enable_* = off carries a huge cost, which would start the JIT compiler
 # (half a second) for a query that takes milliseconds.
 _NO_JIT = "SET LOCAL jit = off;"
@@ -81,19 +77,6 @@ _UNREACHABLE = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
 )
-
-
-@lru_cache(maxsize=512)
-def pg(sql: str) -> str:
-    """Turn the `?` placeholders of portable SQL into asyncpg's `$1, $2, …` (none in literals)."""
-    counter = iter(range(1, 10_000))
-    return _PLACEHOLDER_RE.sub(lambda _m: f"${next(counter)}", sql)
-
-
-def rowcount(status: str) -> int:
-    """Return the row count from an asyncpg command status ('UPDATE 3', 'INSERT 0 1')."""
-    tail = status.rsplit(" ", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 class PostgresStore(Store):
@@ -126,8 +109,6 @@ class PostgresStore(Store):
     @property
     def delivery(self) -> PostgresDeliveryStore:
         """Return the subscriptions-and-ledger view of this database."""
-        from storage.postgres.delivery import PostgresDeliveryStore
-
         return PostgresDeliveryStore(self)
 
     async def close(self) -> None:

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fakes.news_site import FakeNewsSite
+from fakes import SEED_ARTICLE, SITE
+from fakes.news_site import FakeNewsSite
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -53,7 +54,7 @@ def test_parse_of_a_non_article_exits_1_with_the_parse_error(tmp_path: Path) -> 
 
 
 def test_speakers_prints_people_as_json(tmp_path: Path) -> None:
-    seed = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
+    seed = SEED_ARTICLE
     result = newsbot(tmp_path, "speakers", str(seed))
     assert result.returncode == 0, result.stderr
     people = {p["name"]: p for p in json.loads(result.stdout)}
@@ -63,7 +64,7 @@ def test_speakers_prints_people_as_json(tmp_path: Path) -> None:
 
 
 def test_summarize_prints_a_verbatim_summary(tmp_path: Path) -> None:
-    seed = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
+    seed = SEED_ARTICLE
     result = newsbot(tmp_path, "summarize", str(seed))
     assert result.returncode == 0, result.stderr
     summary = result.stdout.splitlines()[0]
@@ -72,10 +73,10 @@ def test_summarize_prints_a_verbatim_summary(tmp_path: Path) -> None:
 
 
 def test_ingest_once_prints_counts_per_source(tmp_path: Path) -> None:
-    site = FakeNewsSite(FIXTURES / "site")
+    site = FakeNewsSite(SITE)
     base = site.run_in_thread()
     try:
-        template = (FIXTURES / "site" / "sources.toml.in").read_text(encoding="utf-8")
+        template = (SITE / "sources.toml.in").read_text(encoding="utf-8")
         sources = tmp_path / "sources.toml"
         sources.write_text(template.replace("{base}", base.rstrip("/")), encoding="utf-8")
         result = newsbot(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import run_bot
 from bot.config import Settings, load_settings
-from tests.fakes.bot_api import FakeBotApi
+from fakes.bot_api import FakeBotApi
 
 TOKEN = "123456789:AAE2eTESTtokenDoNotLeak_0123456789ab"
 ADMIN_ID = 4242

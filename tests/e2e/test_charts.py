@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
+from fakes.archive import seed_store
 from handlers.charts import last_months, month_bounds
 from storage import open_store
-from tests.e2e.seed import seed_store
 
 # On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
 pytestmark = pytest.mark.both_backends

@@ -11,9 +11,9 @@ import feedparser
 import httpx
 import pytest
 
+from fakes.archive import add_numbered_articles, seed_store
 from handlers.render import shorten
 from storage import Store, open_store
-from tests.e2e.seed import add_numbered_articles, seed_store
 
 # On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
 pytestmark = pytest.mark.both_backends

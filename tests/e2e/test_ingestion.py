@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
+from fakes import SITE
+from fakes.news_site import FakeNewsSite, Fault
 from tests.e2e.conftest import ADMIN_ID
-from tests.fakes.news_site import FakeNewsSite, Fault
-
-SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 
 
 async def test_scheduled_crawl_fills_latest_and_status(make_settings, start_bot, bot_api) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.archive import add_numbered_articles, seed_store
 from storage import open_store
-from tests.e2e.seed import add_numbered_articles, seed_store
 
 # On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
 pytestmark = pytest.mark.both_backends

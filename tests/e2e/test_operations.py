@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from fakes import SITE
+from fakes.bot_api import FakeBotApi
+from fakes.news_site import FakeNewsSite
 from storage import open_store
 from tests.e2e.conftest import ADMIN_ID, TOKEN
-from tests.fakes.bot_api import FakeBotApi
-from tests.fakes.news_site import FakeNewsSite
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "tests" / "fixtures" / "site"
 
 
 def newsbot_env(tmp_path: Path, sources: Path | None = None, **extra: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.seed import seed_store
+from fakes.archive import seed_store
 
 pytestmark = pytest.mark.both_backends
 

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from fakes.bot_api import FakeBotApi
 from tests.e2e.conftest import TOKEN
-from tests.fakes.bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import bench_scale
-from bot.bench_scale import SECRET, TOKEN, Cluster, delivered, wait_until
-from tests.fakes.bot_api import FakeBotApi
+from benchmarks import scale as bench_scale
+from benchmarks.scale import SECRET, TOKEN, Cluster, delivered, wait_until
+from fakes.bot_api import FakeBotApi
 
 SUBSCRIBERS = 300
 PG_ENV = "NEWSBOT_TEST_POSTGRES"

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import opencc
 import pytest
 
+from fakes import LEADERS
+from fakes.archive import seed_store
 from news.ingest.fingerprint import fingerprint
 from news.models import ParsedArticle
 from news.nlp.analysis import analyse
 from storage import open_store
-from tests.e2e.seed import FIXTURES, seed_store
 
 # On SQLite and, with NEWSBOT_TEST_POSTGRES, on PostgreSQL.
 pytestmark = pytest.mark.both_backends
@@ -26,7 +27,7 @@ TRADITIONAL_TITLE = "許昆林周波與省政協港澳委員座談"
 
 
 def traditional_article() -> ParsedArticle:
-    text = (FIXTURES / "leaders" / SIMPLIFIED).read_text(encoding="utf-8")
+    text = (LEADERS / SIMPLIFIED).read_text(encoding="utf-8")
     lines = [line.strip() for line in opencc.OpenCC("s2t").convert(text).splitlines()]
     paragraphs = tuple(line for line in lines[1:] if line)
     assert any("全面振興" in p for p in paragraphs)

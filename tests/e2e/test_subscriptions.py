@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fakes.archive import seed_store
 from storage import open_store
 from tests.e2e.conftest import ADMIN_ID
-from tests.e2e.seed import seed_store
 
 pytestmark = pytest.mark.both_backends
 

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import build_application
 from bot.web import build_web_app
 from bot.webhook import SECRET_HEADER
+from fakes.bot_api import FakeBotApi
 from storage import open_store
-from tests.fakes.bot_api import FakeBotApi
 
 SECRET = "s3cret_Token-for-tests"
 PUBLIC_URL = "https://bot.example.org/tg/hook"

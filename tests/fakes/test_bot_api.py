@@ -29,7 +29,7 @@ from telegram import (
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fakes.bot_api import FakeBotApi, HtmlParseError, parse_html, utf16_len
+from fakes.bot_api import FakeBotApi, HtmlParseError, parse_html, utf16_len
 
 TOKEN = "123456:TEST-secret-token-xyz"
 ROOT = Path(__file__).resolve().parents[2]
@@ -934,7 +934,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
 
 def test_standalone_process() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "tests.fakes.bot_api", "--token", TOKEN, "--port", "0"]
+    command = [sys.executable, "-m", "fakes.bot_api", "--token", TOKEN, "--port", "0"]
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
@@ -970,7 +970,7 @@ async def test_token_never_logged(caplog: pytest.LogCaptureFixture) -> None:
         await c.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": 1, "text": "<x>"})
         await c.post("/botOTHER:token/getMe")
         await c.post(f"/bot{TOKEN}/nosuchmethod")
-    ours = [r for r in caplog.records if r.name.startswith(("tests.fakes", "aiohttp"))]
+    ours = [r for r in caplog.records if r.name.startswith(("fakes", "aiohttp"))]
     assert ours, "expected the fake to log something"
     for record in ours:
         assert TOKEN not in record.getMessage() and "OTHER:token" not in record.getMessage()

@@ -14,7 +14,7 @@ from PIL import Image
 from telegram import InlineQueryResultArticle, InputTextMessageContent
 from telegram.error import BadRequest
 
-from tests.fakes.bot_api import FakeBotApi
+from fakes.bot_api import FakeBotApi
 
 TOKEN = "123456:TEST-photos-inline"
 CHAT = 42

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes.news_site import FakeNewsSite, Fault
+from fakes.news_site import FakeNewsSite, Fault
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = "<html><head><title>辽宁新闻</title></head><body><p>正文</p></body></html>".encode()
@@ -265,7 +265,7 @@ def test_command_line(root: Path) -> None:
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.news_site", "--root", str(root), "--port", str(port)],
+        [sys.executable, "-m", "fakes.news_site", "--root", str(root), "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

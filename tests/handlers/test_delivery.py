@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
 from handlers.delivery import Deliverer
 from news.schedule import next_due
 from storage import Store, open_store
-from tests.e2e.seed import seed_store
-from tests.fakes.bot_api import FakeBotApi
 from tests.store_sql import execute_sql
 
 pytestmark = pytest.mark.both_backends

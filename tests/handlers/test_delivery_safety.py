@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
 from handlers import delivery as delivery_module
 from handlers.delivery import Deliverer
 from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.fingerprint import fingerprint
 from news.models import ParsedArticle
 from storage import Store, open_store
-from tests.e2e.seed import seed_store
-from tests.fakes.bot_api import FakeBotApi
 
 TOKEN = "556:delivery-safety-token"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -142,7 +142,7 @@ async def test_a_split_digest_cut_off_resumes_at_the_unsent_part(
         nonlocal sent
         sent += 1
         if sent == 2:
-            from tests.fakes.bot_api import ApiError
+            from fakes.bot_api import ApiError
 
             raise ApiError(502, "Bad Gateway")
         return await original(params)

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
+from fakes.archive import seed_store
 from news.models import ParsedArticle
 from storage import Store, StoreError, open_store
 from storage.copy import copy_store
 from storage.postgres import PostgresStore
 from storage.store import SqliteStore
-from tests.e2e.seed import seed_store
 from tests.store_sql import execute_sql, fetch_sql
 
 pytestmark = pytest.mark.postgres_only

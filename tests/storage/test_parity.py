@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fakes.archive import analysed_articles
 from handlers.search import parse_search
 from news.ingest.fingerprint import fingerprint
 from news.models import ParsedArticle, Person
 from storage import Store, open_store
-from tests.e2e.seed import analysed_articles
 
 pytestmark = pytest.mark.postgres_only
 

@@ -1,6 +1,6 @@
 """Crawling the demo site on loopback: every article once, and no fault stops the run.
 
-The site is tests/fixtures/site (built from ../shared/corpus by tests/fixtures/build_site.py):
+The site is fakes/data/site (built from ../shared/corpus by tests/fixtures/build_site.py):
 31 articles in three channels, one per nen.com.cn template.
 """
 
@@ -14,15 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes import SITE
+from fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher
 from news.ingest.sources_file import parse_sources
 from news.models import SourceConfig
 from storage import StoreUnavailable
 from storage.store import SqliteStore
-from tests.fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 
-SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
 MANIFEST = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
 ARTICLES = MANIFEST["articles"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes import SEED_ARTICLE
 from news.ingest.decode import decode_html
 from news.ingest.errors import DecodeError
 
@@ -67,7 +68,7 @@ def test_latin1_http_default_does_not_mangle_a_gbk_page() -> None:
 
 
 def test_undeclared_gbk_is_detected(fixtures: Path) -> None:
-    seed = (fixtures / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt").read_text("utf-8")
+    seed = SEED_ARTICLE.read_text("utf-8")
     assert decode_html(seed.encode("gbk")) == seed
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 from news.ingest.errors import FetchError
 from news.ingest.fetch import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, Fetcher, make_client
-from tests.fakes.news_site import HUGE_PAGE_BYTES, FakeNewsSite, Fault
 
 ARTICLE = "<html><head><meta charset=gbk></head><body><p>沈阳新闻</p></body></html>".encode("gbk")
 PAGE = "/news/2025/a.shtml"

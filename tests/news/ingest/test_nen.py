@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fakes import SEED_ARTICLE
 from news.ingest.decode import decode_html
 from news.ingest.errors import ParseError
 from news.ingest.sources import nen
@@ -170,7 +171,7 @@ def enorth_pages(fixtures: Path) -> tuple[ParsedArticle, ParsedArticle]:
 
 def test_enorth_first_page(fixtures: Path) -> None:
     first, _ = enorth_pages(fixtures)
-    seed = (fixtures / "nen" / SEED).read_text(encoding="utf-8").splitlines()
+    seed = SEED_ARTICLE.read_text(encoding="utf-8").splitlines()
     assert first.title == seed[0]
     assert first.published_at == datetime(2018, 3, 1, 23, 26, tzinfo=UTC)
     assert first.source == "沈阳日报"
@@ -200,7 +201,7 @@ def test_enorth_continuation_page(fixtures: Path) -> None:
 
 def test_join_pages(fixtures: Path) -> None:
     first, second = enorth_pages(fixtures)
-    seed = (fixtures / "nen" / SEED).read_text(encoding="utf-8").splitlines()
+    seed = SEED_ARTICLE.read_text(encoding="utf-8").splitlines()
     joined = nen.join_pages(first, [second])
     assert joined.paragraphs == tuple(seed[1:12])
     assert joined.editor == "王丹"
@@ -319,7 +320,7 @@ def test_missing_time_falls_back_to_the_url_date() -> None:
 
 
 def test_seed_text_boilerplate_is_dropped(fixtures: Path) -> None:
-    lines = (fixtures / "nen" / SEED).read_text(encoding="utf-8").splitlines()
+    lines = SEED_ARTICLE.read_text(encoding="utf-8").splitlines()
     kept = clean_paragraphs(lines)
     assert kept[:12] == lines[:12]  # headline, lead and body untouched
     text = "\n".join(kept)

@@ -1,9 +1,9 @@
 """Leader extraction on real sentences.
 
-Texts under tests/fixtures/leaders/ are copied byte for byte from shared/corpus/leaders/ (pages of
+Texts under fakes/data/leaders/ are copied byte for byte from shared/corpus/leaders/ (pages of
 shenyang.gov.cn, big5.cri.cn, news.lnd.com.cn, liaoning.nen.com.cn and others, punctuation
 normalised to ASCII by the store they came from), with its labels.json; the seed under
-tests/fixtures/nen/ is the 2018 nen.com.cn article the project started from.
+fakes/data/seed_*.txt is the 2018 nen.com.cn article the project started from.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench_speakers import TARGET, run, score_leaders
+from benchmarks.speakers import TARGET, run, score_leaders
 from bot.speakers_cli import run as cli_run
+from fakes import LEADERS
+from fakes import SEED_ARTICLE as SEED
 from news.nlp.speakers import (
     ROLES,
     Mention,
@@ -31,8 +33,6 @@ from news.nlp.speakers import (
 from news.nlp.text import sentence_spans, split_sentences, to_halfwidth
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-LEADERS = FIXTURES / "leaders"
-SEED = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
 
 
 def people(text: str) -> dict[str, Mention]:

@@ -1,7 +1,7 @@
 """Extractive summaries on real texts: verbatim, in order, short, free of site furniture.
 
 Fixtures (bytes as in /work/shared/corpus):
-- nen/seed_2018-03-01_yilianhong_chengshipinzhi.txt: the 2018 nen.com.cn article the project
+- fakes/data/seed_2018-03-01_yilianhong_chengshipinzhi.txt: the 2018 nen.com.cn article the project
   started from, with the site's boilerplate and the "更多>>时政要闻" headline list;
 - texts/*.txt: "leader spoke" texts from /work/shared/corpus/leaders/ (shenyang.gov.cn,
   big5.cri.cn in traditional characters, news.lnd.com.cn, liaoning.nen.com.cn, …), cut at about
@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from bot.summarize_cli import run
+from fakes import SEED_ARTICLE as SEED
+from fakes import TEXTS
 from news.nlp.summary import ELLIPSIS, Summary, split_sentences, summarize
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-SEED = FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt"
-LEADER_TEXTS = sorted((FIXTURES / "texts").glob("*.txt"))
+LEADER_TEXTS = sorted(TEXTS.glob("*.txt"))
 TRUTHS = sorted((FIXTURES / "pages").glob("cwce_*.truth.json"))
 
 # Never in a summary: bylines, editor/source lines, disclaimers, promotion, captions, lists.
@@ -158,9 +159,9 @@ def test_too_long_best_sentence_is_cut_at_a_clause_boundary() -> None:
 
 
 def test_lead_loses_its_byline_prefix_only() -> None:
-    lnd = summarize(*_title_and_body(FIXTURES / "texts" / "lnd_news_2026-01-27_030544224.txt"))
+    lnd = summarize(*_title_and_body(TEXTS / "lnd_news_2026-01-27_030544224.txt"))
     assert lnd.sentences[0].startswith("1月26日,省委书记许昆林")
-    dalian_news = FIXTURES / "texts" / "lnchinanews_2024-03-22_xiongmaoping.txt"
+    dalian_news = TEXTS / "lnchinanews_2024-03-22_xiongmaoping.txt"
     lnc = summarize(*_title_and_body(dalian_news))
     assert lnc.sentences[0].startswith("3月21日,市委常委会召开会议")
     made_up = summarize(
@@ -171,14 +172,14 @@ def test_lead_loses_its_byline_prefix_only() -> None:
 
 
 def test_main_statements_are_preferred() -> None:
-    path = FIXTURES / "texts" / "syd-gov_gzdt_2025-06-26_huobugang.txt"
+    path = TEXTS / "syd-gov_gzdt_2025-06-26_huobugang.txt"
     summary = summarize(*_title_and_body(path), keywords=False)
     assert summary.sentences[0].startswith("6月25日,省委常委、市委书记霍步刚到新民市、辽中区调研")
     assert any("强调" in sentence for sentence in summary.sentences)
 
 
 def test_traditional_characters_are_left_as_they_are() -> None:
-    path = FIXTURES / "texts" / "big5cri_2018-07-27_jiangyouwei.txt"
+    path = TEXTS / "big5cri_2018-07-27_jiangyouwei.txt"
     summary = summarize(*_title_and_body(path))
     assert "瀋陽市政協" in summary.text
     assert "沈阳" not in summary.text

@@ -1,4 +1,4 @@
-"""The demo site (tests/fixtures/site): enough real articles, all three templates, all parseable."""
+"""The demo site (fakes/data/site): enough real articles, all three templates, all parseable."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from fakes import SITE
 from news.ingest.decode import decode_html
 from news.ingest.sources import PROFILES, nen
 from news.ingest.sources_file import parse_sources
 from news.models import ParsedArticle
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SITE = FIXTURES / "site"
 BASE = "http://127.0.0.1:8000"
 CST = timezone(timedelta(hours=8))
 MANIFEST: dict[str, Any] = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))

@@ -17,17 +17,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmarks.report import delivery_span, wait_until
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
+
 ROOT = Path(__file__).resolve().parents[1]
-# The fake Bot API lives in tests/fakes, which is not an installed package: the benchmark
-# runs from a checkout, like `make demo`.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 TOKEN = "4242:bench-digest-token"
 FIRST_CHAT = 10_000_000
@@ -55,8 +54,6 @@ class RunFigures:
 
 def prepare_database(path: Path, subscribers: int) -> None:
     """Create a database with a few fresh articles and `subscribers` chats all due now."""
-    from tests.e2e.seed import seed_store
-
     now = datetime.now(UTC)
     asyncio.run(seed_store(path, fetched_at=now - timedelta(hours=1)))
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -113,22 +110,11 @@ def delivered(api: Any) -> list[Any]:
     return [m for m in api.sent_messages if m.kind == "send"]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll until predicate() holds or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
 def figures(api: Any, subscribers: int) -> RunFigures:
     """Count what reached the fake Telegram."""
     messages = delivered(api)
     per_chat = Counter(m.chat_id for m in messages)
-    times = sorted(m.time for m in messages)
-    seconds = times[-1] - times[0] if len(times) > 1 else 0.0
+    seconds, rate = delivery_span([m.time for m in messages])
     return RunFigures(
         subscribers=subscribers,
         delivered_chats=len(per_chat),
@@ -137,14 +123,12 @@ def figures(api: Any, subscribers: int) -> RunFigures:
         max_per_chat=max(per_chat.values(), default=0),
         rate_limited=api.rate_limited_count,
         seconds=seconds,
-        rate=(len(times) - 1) / seconds if seconds else 0.0,
+        rate=rate,
     )
 
 
 def one_run(subscribers: int, kill_at: int | None, out: TextIO) -> RunFigures:
     """Deliver to every subscriber once; with kill_at, SIGKILL the bot after that many."""
-    from tests.fakes.bot_api import FakeBotApi
-
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     root = api.run_in_thread()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-digest-") as tmp:

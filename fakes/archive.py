@@ -1,4 +1,4 @@
-"""Fill a test database with real articles: the corpus's leader texts, read by the real analysis."""
+"""Fill a database with real articles: the corpus's leader texts, read by the real analysis."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fakes import LEADERS, SEED_ARTICLE
 from news.ingest.fingerprint import fingerprint
 from news.models import ArticleAnalysis, Link, ParsedArticle
 from news.nlp.analysis import analyse
 from storage import open_store
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
 
 def leader_texts() -> list[tuple[str, str, list[str]]]:
     """Return (file name, title, paragraphs) of every leader text and the seed article."""
-    files = sorted((FIXTURES / "leaders").glob("*.txt"))
-    files.append(FIXTURES / "nen" / "seed_2018-03-01_yilianhong_chengshipinzhi.txt")
+    files = sorted(LEADERS.glob("*.txt"))
+    files.append(SEED_ARTICLE)
     result = []
     for path in files:
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]

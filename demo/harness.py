@@ -1,6 +1,6 @@
 """The demo set-up shared by `newsbot demo` and `newsbot chat`: no Telegram, no internet.
 
-It serves the demo site (tests/fixtures/site) on 127.0.0.1, crawls it into a fresh database with
+It serves the demo site (fakes/data/site) on 127.0.0.1, crawls it into a fresh database with
 the real ingest code, starts the in-repo fake Bot API and runs the real bot against it through
 `run_bot`, the `newsbot run` code path. Everything it starts stops when the context ends.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -19,24 +18,18 @@ from typing import TextIO
 
 from bot.app import run_bot
 from bot.config import Settings, load_settings, load_sources
+from fakes import SITE
+from fakes.bot_api import FakeBotApi
+from fakes.news_site import FakeNewsSite
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from news.models import CrawlReport
 from storage import open_store
 
-ROOT = Path(__file__).resolve().parents[1]
-# `tests` is not an installed package: the demo borrows the fake site and fake Bot API from a
-# repository checkout, so the project root must be importable before they are imported.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.bot_api import FakeBotApi  # noqa: E402
-from tests.fakes.news_site import FakeNewsSite  # noqa: E402
-
 logger = logging.getLogger(__name__)
 
-SITE_ROOT = ROOT / "tests" / "fixtures" / "site"
-DATA = ROOT / "data"
+# Beside the working folder, like `newsbot run`'s database: the demo runs from an installed package.
+DATA = Path("data")
 # A well-formed token that no Telegram bot has; only the fake Bot API ever sees it.
 DEMO_TOKEN = "1000000001:DEMO-token-for-the-fake-Bot-API-only"
 DEMO_USER_ID = 4242
@@ -52,7 +45,7 @@ class DemoOptions:
 
     db_path: Path = DATA / "demo.db"
     sources_path: Path = DATA / "demo-sources.toml"
-    site_root: Path = SITE_ROOT
+    site_root: Path = SITE
     user_id: int = DEMO_USER_ID
 
 

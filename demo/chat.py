@@ -12,7 +12,6 @@ button's number (`1` or `#1`) presses it on the most recent message that has but
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import re
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 if TYPE_CHECKING:
-    from bot.demo import DemoOptions
+    from demo.harness import DemoOptions
 
 JSON = dict[str, Any]
 
@@ -92,7 +91,7 @@ class CallRecord(Protocol):
 
 
 class ChatApi(Protocol):
-    """The part of the fake Bot API the chat drives (tests.fakes.bot_api.FakeBotApi)."""
+    """The part of the fake Bot API the chat drives (fakes.bot_api.FakeBotApi)."""
 
     @property
     def calls(self) -> Sequence[CallRecord]: ...
@@ -514,21 +513,9 @@ async def run_interactive(session: ChatSession) -> None:
             session.show_new()
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, script: bool) -> None:
-    """Add the options of `newsbot chat` (and the subset `newsbot demo` takes)."""
-    parser.add_argument("--lang", choices=["zh", "en"], default="zh", help="the user's language")
-    if script:
-        parser.add_argument(
-            "--script", type=Path, metavar="FILE", help="send FILE's lines, print the transcript"
-        )
-        parser.add_argument(
-            "--db", type=Path, metavar="PATH", help="the demo database (default data/demo.db)"
-        )
-
-
 def demo_options(db: Path | None) -> DemoOptions:
     """Return the demo's files: data/demo.db, or db with its sources file beside it."""
-    from bot.demo import DemoOptions
+    from demo.harness import DemoOptions
 
     if db is None:
         return DemoOptions()
@@ -539,7 +526,7 @@ async def chat_main(
     *, lang: str, script: Path | None, options: DemoOptions, out: TextIO, err: TextIO
 ) -> int:
     """Run the demo set-up, then the chat (interactive, or the script); stop everything after."""
-    from bot.demo import DEMO_USER_NAME, running_demo
+    from demo.harness import DEMO_USER_NAME, running_demo
 
     lines: list[str] | None = None
     if script is not None:
@@ -587,12 +574,3 @@ def run(lang: str, script: Path | None = None, db: Path | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)  # Ctrl-C left the cursor after the prompt
         return 130
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in ("tests", "aiohttp"):
-            print(
-                f"newsbot demo: needs a repository checkout with the dev extras ({exc.name} is "
-                "missing); run `make demo` there",
-                file=sys.stderr,
-            )
-            return 2
-        raise

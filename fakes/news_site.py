@@ -1,6 +1,6 @@
 """A fake news site on 127.0.0.1 for tests and demos: files, in-memory pages and injected faults.
 
-Run it by hand with `python -m tests.fakes.news_site --root DIR --port P`.
+Run it by hand with `python -m fakes.news_site --root DIR --port P`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
+
+from fakes import SITE
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +346,7 @@ async def _serve_forever(root: Path, port: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Serve a directory as a fake news site until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--root", type=Path, default=Path("tests/fixtures/site"))
+    parser.add_argument("--root", type=Path, default=SITE)
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

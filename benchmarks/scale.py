@@ -27,11 +27,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmarks.report import delivery_span, wait_until
+from fakes.archive import seed_store
+from fakes.bot_api import FakeBotApi
+
 ROOT = Path(__file__).resolve().parents[1]
-# The fake Bot API lives in tests/fakes, which is not an installed package: the benchmark
-# runs from a checkout, like `make demo`.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 TOKEN = "4343:bench-scale-token"
 SECRET = "bench-scale-webhook-secret"
@@ -94,7 +94,6 @@ async def drop_database(admin_url: str, url: str) -> None:
 async def prepare_store(target: str, subscribers: int) -> None:
     """Store the leader texts and `subscribers` chats whose digest is due now (one message)."""
     from storage import open_store
-    from tests.e2e.seed import seed_store
 
     now = datetime.now(UTC)
     await seed_store(target, fetched_at=now - timedelta(hours=1))
@@ -245,22 +244,11 @@ def delivered(api: Any) -> list[Any]:
     return [m for m in api.sent_messages if m.kind == "send" and m.chat_id >= FIRST_CHAT]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll until predicate() holds or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
-
-
 def figures(api: Any, subscribers: int, killed_after: int | None = None) -> Figures:
     """Count what reached the fake Telegram."""
     messages = delivered(api)
     per_chat = Counter(m.chat_id for m in messages)
-    times = sorted(m.time for m in messages)
-    seconds = times[-1] - times[0] if len(times) > 1 else 0.0
+    seconds, rate = delivery_span([m.time for m in messages])
     return Figures(
         subscribers=subscribers,
         delivered_chats=len(per_chat),
@@ -268,7 +256,7 @@ def figures(api: Any, subscribers: int, killed_after: int | None = None) -> Figu
         duplicates=sum(1 for n in per_chat.values() if n > 1),
         rate_limited=api.rate_limited_count,
         seconds=seconds,
-        rate=(len(times) - 1) / seconds if seconds else 0.0,
+        rate=rate,
         killed_after=killed_after,
     )
 
@@ -280,8 +268,6 @@ def all_delivered(api: Any, subscribers: int) -> Callable[[], bool]:
 
 def cluster_run(admin_url: str, subscribers: int, kill_half: bool, out: TextIO) -> Figures:
     """Deliver to every subscriber through three instances; optionally kill the sender."""
-    from tests.fakes.bot_api import FakeBotApi
-
     target = asyncio.run(create_database(admin_url))
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     api.run_in_thread()
@@ -315,8 +301,6 @@ def cluster_run(admin_url: str, subscribers: int, kill_half: bool, out: TextIO) 
 
 def sqlite_run(subscribers: int, out: TextIO) -> Figures:
     """Deliver to every subscriber from one instance on SQLite (long polling): the peer figure."""
-    from tests.fakes.bot_api import FakeBotApi
-
     api = FakeBotApi(TOKEN, global_rate=TELEGRAM_RATE)
     root = api.run_in_thread()
     try:

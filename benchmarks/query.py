@@ -1,6 +1,6 @@
 """Benchmark `newsbot bench query`: handler latency on a large archive, and the Telegram round trip.
 
-A file database of generated articles (recombined real sentences from tests/fixtures) and
+A file database of generated articles (recombined real sentences from fakes/data) and
 leader mentions is built once and cached under data/bench/. The real handler coroutines are
 then timed against it with a bot that never touches the network, and the whole bot (run_bot)
 is compared with a bare echo Application through the fake Bot API. Target: every handler's
@@ -14,7 +14,6 @@ import bisect
 import hashlib
 import itertools
 import json
-import math
 import os
 import queue
 import random
@@ -29,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -43,10 +42,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from benchmarks.report import percentile
 from bot.app import POLL_TIMEOUT, run_bot
 from bot.config import load_settings
 from bot.ingest_cli import Progress
 from bot.web import build_web_app, start_web
+from fakes import LEADERS, SEED_ARTICLE, TEXTS
+from fakes.bot_api import FakeBotApi
 from handlers.chart_cache import ChartCache
 from handlers.charts import last_months, months_between, person_chart, trend_chart
 from handlers.context import CONTEXT_TYPES, Context
@@ -63,11 +65,7 @@ from storage.schema import SCHEMA_VERSION
 from storage.search import index_grams
 from storage.store import SqliteStore
 
-if TYPE_CHECKING:
-    from tests.fakes.bot_api import FakeBotApi
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 LEADERS_JSON = PROJECT_ROOT / "news" / "nlp" / "data" / "leaders.json"
 
 # Bump when the generated data changes shape, so cached databases are rebuilt.
@@ -279,9 +277,9 @@ def load_corpus() -> _Corpus:
     """Read and sort the real sentences of the leader, text and seed fixtures."""
     files = sorted(
         [
-            *(FIXTURES / "leaders").glob("*.txt"),
-            *(FIXTURES / "texts").glob("*.txt"),
-            *(FIXTURES / "nen").glob("seed*.txt"),
+            *LEADERS.glob("*.txt"),
+            *TEXTS.glob("*.txt"),
+            SEED_ARTICLE,
         ]
     )
     names = _leader_names()
@@ -877,15 +875,6 @@ class Timing:
         return percentile(self.samples, 99)
 
 
-def percentile(samples: Sequence[float], pct: float) -> float:
-    """Return the nearest-rank percentile of the samples (0 for none)."""
-    if not samples:
-        return 0.0
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 def bench_queries(summary_ids: Sequence[int]) -> list[tuple[str, list[str]]]:
     """Return the benchmarked commands: a label and the texts to send, used in turn."""
     return [
@@ -1175,12 +1164,6 @@ class RoundTrip:
 
 async def round_trip(db: Path | str, scratch: Path, count: int = ROUND_TRIPS) -> RoundTrip:
     """Send /latest `count` times to the real bot, then to an echo bot, through the fake API."""
-    # tests is no installed package (the fakes are test code); the project root on sys.path
-    # makes `tests.fakes` importable when the benchmark runs as `newsbot bench query`.
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    from tests.fakes.bot_api import FakeBotApi
-
     api = FakeBotApi(FAKE_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
     api.run_in_thread()
     try:

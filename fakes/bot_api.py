@@ -14,7 +14,7 @@ Typical use::
         [reply] = await api.wait_for_messages(42, 1)
 
 Run standalone (for demos and benchmarks) with
-``python -m tests.fakes.bot_api --token T --port P``; see ``/_fake/*`` control endpoints below.
+``python -m fakes.bot_api --token T --port P``; see ``/_fake/*`` control endpoints below.
 """
 
 from __future__ import annotations
@@ -2373,7 +2373,7 @@ def _optional_float(value: str) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve the fake until interrupted: ``python -m tests.fakes.bot_api --token T --port P``."""
+    """Serve the fake until interrupted: ``python -m fakes.bot_api --token T --port P``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--token", required=True)
     parser.add_argument("--host", default="127.0.0.1")

@@ -1,6 +1,6 @@
 """Benchmark the leader extractor: who spoke, on the labelled leader texts; name recall on CLUENER.
 
-The labels are tests/fixtures/leaders/labels.json: a copy of ../shared/corpus/leaders/labels.json
+The labels are fakes/data/leaders/labels.json: a copy of ../shared/corpus/leaders/labels.json
 (whose definitions stand) amended by issue 12 (the shifen file's 先后发言 speakers spoke; see its
 "_amended" note). Targets (exit 1 when one is missed): 'spoke' F1 >= 0.97, nobody from a
 not_spoke list reported as having spoken, and precision >= 0.95 for people outside the
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from fakes import LEADERS
 from news.nlp.speakers import extract_people, find_names, gazetteer_names, to_simplified
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
-REPO_LEADERS = ROOT / "tests" / "fixtures" / "leaders"
 F1_TARGET = 0.97
 OUTSIDE_PRECISION_TARGET = 0.95
 TARGET = 0.95  # precision and recall each, as before issue 12
@@ -273,11 +273,11 @@ def name_recall(jsonl: Path) -> NameRecall:
 def run(corpus: Path, out: TextIO, leaders: Path | None = None) -> int:
     """Print the speakers benchmark; return 1 if a target is missed, else 0.
 
-    The labelled texts come from `leaders` (default: the amended copy in tests/fixtures/leaders,
+    The labelled texts come from `leaders` (default: the amended copy in fakes/data/leaders,
     else corpus/leaders); CLUENER2020 from corpus/ner.
     """
     if leaders is None:
-        leaders = REPO_LEADERS if (REPO_LEADERS / "labels.json").is_file() else corpus / "leaders"
+        leaders = LEADERS if (LEADERS / "labels.json").is_file() else corpus / "leaders"
     labels = leaders / "labels.json"
     if not labels.is_file():
         print(f"no labelled leader texts: {labels} not found", file=out)

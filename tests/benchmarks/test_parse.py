@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import bench_parse
+from benchmarks import parse as bench_parse
 
 ADDED = [f"cwce_{n:08x}" for n in (0x05E98007, 0x0D931936, 0x0EF8393B, 0x2397C95D)]
 

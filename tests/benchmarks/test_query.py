@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import bench_query
+from benchmarks import query as bench_query
 from storage.schema import SCHEMA_VERSION
 
 ROW_RE = re.compile(r"^\| (?P<label>[^|]+?) \| (?P<p50>[\d.]+) \| (?P<p99>[\d.]+)(?: ✗)? \|$")

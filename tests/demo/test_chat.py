@@ -12,7 +12,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from bot.chat import (
+from demo.chat import (
     Button,
     ChatSession,
     chat_main,
@@ -22,9 +22,9 @@ from bot.chat import (
     render_text,
     run_script,
 )
-from bot.demo import DemoOptions
+from demo.harness import DemoOptions
+from fakes.bot_api import FakeBotApi, parse_html
 from handlers.texts import text as bot_text
-from tests.fakes.bot_api import FakeBotApi, parse_html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCRIPT = FIXTURES / "chat_script.txt"
