@@ -16,7 +16,7 @@ from handlers.keyboards import markup, parse_callback
 from handlers.render import check_callback_data, esc, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
 from handlers.search import parse_search
-from handlers.speakers import clean_query, resolve, suggestions
+from handlers.speakers import clean_query, reply_not_found, resolve
 from handlers.texts import text
 from news.charts import ROLE_COLOURS, TREND_COLOUR, MonthSeries
 from news.models import ACTIVITY_ROLES, PeriodCount, Person
@@ -161,12 +161,7 @@ async def cmd_chart(update: Update, context: Context) -> None:
         return
     people, by_title = await resolve(query, context)
     if not people:
-        lines = [esc(text(lang, "speaker_not_found", query=query))]
-        close = await suggestions(query, context)
-        if close:
-            lines.append(esc(text(lang, "speaker_suggest", names="、".join(close))))
-        lines.append(esc(text(lang, "chart_usage")))
-        await reply_blocks(update, lines)
+        await reply_not_found(update, context, query, "chart_usage")
         return
     if by_title or len(people) > 1:
         buttons = [

@@ -242,6 +242,17 @@ async def holders_at(
     return people, missing
 
 
+async def reply_not_found(update: Update, context: Context, query: str, usage: str) -> None:
+    """Say nobody is known by that name, suggest the closest names, and repeat the usage."""
+    lang = lang_of_update(update)
+    lines = [esc(text(lang, "speaker_not_found", query=query))]
+    close = await suggestions(query, context)
+    if close:
+        lines.append(esc(text(lang, "speaker_suggest", names="、".join(close))))
+    lines.append(esc(text(lang, usage)))
+    await reply_blocks(update, lines)
+
+
 async def cmd_speaker(update: Update, context: Context) -> None:
     """Show every article a leader appears in, found by name, title (and when), or pinyin."""
     lang = lang_of_update(update)
@@ -255,12 +266,7 @@ async def cmd_speaker(update: Update, context: Context) -> None:
         return
     people, by_title = await resolve(query, context)
     if not people:
-        lines = [esc(text(lang, "speaker_not_found", query=query))]
-        close = await suggestions(query, context)
-        if close:
-            lines.append(esc(text(lang, "speaker_suggest", names="、".join(close))))
-        lines.append(esc(text(lang, "speaker_usage")))
-        await reply_blocks(update, lines)
+        await reply_not_found(update, context, query, "speaker_usage")
         return
     if by_title or len(people) > 1:
         await send_holders(update, context, text(lang, "title_holders", query=esc(query)), people)

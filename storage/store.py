@@ -58,16 +58,11 @@ from storage.search import fts_phrase, gram_query, index_grams, search_form, sto
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-# The roles a mention may have, in the order they are shown (as news.nlp.speakers.ROLES).
 BUSY_TIMEOUT_MS = 5000
 SEARCH_COUNT_CAP = 1000
 # How many of the newest articles a search with many matches looks at first (see
 # _newest_matches): enough for the first pages of any word in one article of 400 or more.
 SEARCH_WINDOW = 2000
-# What changes whenever the database does: rows changed by this connection, and a number that
-# moves when another connection commits.
-_CHANGES_COLUMNS = "total_changes(), (SELECT data_version FROM pragma_data_version())"
-_CHANGES_SQL = f"SELECT {_CHANGES_COLUMNS}"
 
 
 # What SQLite says when the trouble is the disk or another process, not the statement.
@@ -130,13 +125,11 @@ class SqliteStore(Store):
         # One connection serves every task; a write must never land inside another task's
         # open transaction (where its ROLLBACK would take it along), so writes take turns.
         self._write_lock = asyncio.Lock()
-        # ((total_changes, data_version), article count) as of the last count_articles().
-        self._article_count: tuple[tuple[int, int], int] | None = None
         # A read-only connection used on the event loop itself for the few reads that take
         # well under a millisecond (a /latest page): handing them to aiosqlite's thread costs
         # more than the query, up to 1.5 ms to wake it after the bot was idle.
         self._reader: sqlite3.Connection | None = None
-        # (data_version of the reader, article count) as of the last latest_page().
+        # (data_version of the reader, article count) as of the last count.
         self._reader_count: tuple[int, int] | None = None
 
     @classmethod
@@ -527,15 +520,7 @@ class SqliteStore(Store):
     def _latest_page_now(
         self, reader: sqlite3.Connection, limit: int, offset: int
     ) -> tuple[list[Headline], int]:
-        # data_version moves whenever another connection (this store's writer included)
-        # commits, so the count is kept until the articles may have changed.
-        version = int(reader.execute("PRAGMA data_version").fetchone()[0])
-        known = self._reader_count
-        if known is not None and known[0] == version:
-            total = known[1]
-        else:
-            total = int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
-            self._reader_count = (version, total)
+        total = self._count_now(reader)
         rows = reader.execute(_LATEST_SQL, (limit, offset)).fetchall()
         return [_headline_from_row(r) for r in rows], total
 
@@ -564,21 +549,26 @@ class SqliteStore(Store):
 
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
+        if self._reader is None:
+            row = await self._fetchone("SELECT count(*) FROM articles")
+            return int(row[0]) if row else 0
+        try:
+            return self._count_now(self._reader)
+        except sqlite3.OperationalError as exc:
+            raise unavailable(self.path, exc) or exc from None
+
+    def _count_now(self, reader: sqlite3.Connection) -> int:
         # count(*) reads a whole index: 2 ms at 100,000 articles, most of what /latest costs.
-        # The last count is kept until the database changes: a change by this connection moves
-        # total_changes(), one by another connection (`newsbot ingest`) moves data_version.
-        # Nothing is kept while this connection has a transaction open: it may yet roll back.
-        if not self._write_lock.locked():
-            row = await self._fetchone(_CHANGES_SQL)
-            known = self._article_count
-            if row is not None and known is not None and known[0] == (row[0], row[1]):
-                return known[1]
-        cacheable = not self._write_lock.locked()
-        row = await self._fetchone(f"SELECT count(*), {_CHANGES_COLUMNS} FROM articles")
-        count = int(row[0]) if row else 0
-        if cacheable and row is not None:
-            self._article_count = ((row[1], row[2]), count)
-        return count
+        # The reader's data_version moves whenever another connection (this store's writer
+        # included) commits, so the count is kept until the articles may have changed; the
+        # reader never sees a transaction that may yet roll back.
+        version = int(reader.execute("PRAGMA data_version").fetchone()[0])
+        known = self._reader_count
+        if known is not None and known[0] == version:
+            return known[1]
+        total = int(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
+        self._reader_count = (version, total)
+        return total
 
     async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:
         """Return the articles with these ids, keyed by id."""
