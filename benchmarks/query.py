@@ -63,13 +63,13 @@ from storage import is_postgres_url, open_store, redact_target
 from storage.base import _single_titles, to_db_time
 from storage.schema import SCHEMA_VERSION
 from storage.search import index_grams
-from storage.store import SqliteStore
+from storage.store import SqliteStore, search_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LEADERS_JSON = PROJECT_ROOT / "news" / "nlp" / "data" / "leaders.json"
 
 # Bump when the generated data changes shape, so cached databases are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20181126
 YEARS = 8
 TARGET_P99_MS = 50.0
@@ -531,7 +531,7 @@ def _insert(con: sqlite3.Connection, batch: list[_Built]) -> None:
     # Exactly what Store.add_article writes, so 1-2 character searches behave as in production.
     con.executemany(
         "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-        [(b.row[0], b.grams) for b in batch],
+        [(search_key(b.row[3], b.row[0]), b.grams) for b in batch],
     )
     con.executemany(
         "INSERT INTO mentions (article_id, person_id, role, title, statement, published_at) "

@@ -32,6 +32,11 @@ from news.models import (
 
 # The roles a person can have in an article, in the order a reader is told them.
 ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
+# A search counts its matches up to this many; past it the reply says "1000+".
+SEARCH_COUNT_CAP = 1000
+# Relevance order ranks the newest this many matches of a search, and the reply says so when
+# there are more: ranking every match of a very common word costs more than any page.
+RELEVANCE_CAP = 1000
 
 
 class StoreError(Exception):

@@ -50,6 +50,26 @@ REINDEX_FOLDED_SEARCH = """
     CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
 """
 
+# A leaner archive: one search index instead of two, and no stored copy of it. The trigram
+# table (articles_fts) held every trigram with its positions (a quarter of the file), and the
+# bigram table kept its own copy of every article's bigrams as text (another third). Search now
+# reads the bigram index alone: a word of any length matches the articles holding all of its
+# bigrams, and a word of 3+ characters is then checked in the article's (folded) text, so the
+# results are the same. The index is contentless (content=''): nothing but the postings. The
+# store fills it right after this script, in the same transaction; it finds this migration by
+# its text, not its number.
+LEAN_SEARCH = """
+    DROP TRIGGER articles_fts_insert;
+    DROP TRIGGER articles_fts_delete;
+    DROP TRIGGER articles_fts_update;
+    DROP TABLE articles_fts;
+    DROP TABLE articles_grams;
+    CREATE VIRTUAL TABLE articles_grams USING fts5 (
+        grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1',
+        content='', columnsize=0
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: foundation: sources, articles, chats.
     """
@@ -246,6 +266,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: search in simplified form on both sides (see REINDEX_FOLDED_SEARCH above).
     REINDEX_FOLDED_SEARCH,
+    # 8: one contentless bigram index for every search (see LEAN_SEARCH above).
+    LEAN_SEARCH,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

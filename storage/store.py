@@ -6,8 +6,9 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ from storage.base import (
     ARTICLE_COLUMNS,
     HEADLINE_COLUMNS,
     PERSON_COLUMNS,
+    RELEVANCE_CAP,
     ROLE_ORDER,
+    SEARCH_COUNT_CAP,
     Store,
     StoreError,
     StoreUnavailable,
@@ -52,17 +55,22 @@ from storage.base import (
     to_db_time,
 )
 from storage.delivery import SqliteDeliveryStore
-from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
-from storage.search import fts_phrase, gram_query, index_grams, search_form, stored_search_form
+from storage.schema import LEAN_SEARCH, MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
+from storage.search import (
+    gram_query,
+    index_grams,
+    long_word_query,
+    search_form,
+    stored_search_form,
+)
 
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
-SEARCH_COUNT_CAP = 1000
-# How many of the newest articles a search with many matches looks at first (see
-# _newest_matches): enough for the first pages of any word in one article of 400 or more.
-SEARCH_WINDOW = 2000
+# New database files get pages of this size: an article (about 3 KB of text) and its row fit
+# in one page with room for the next, where 4 KB pages left a quarter of each page empty.
+PAGE_SIZE = 16384
 
 
 # What SQLite says when the trouble is the disk or another process, not the statement.
@@ -168,6 +176,8 @@ class SqliteStore(Store):
         try:
             await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA foreign_keys = ON")
+            # Takes effect on a new, empty file only; an existing one keeps its page size.
+            await self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if self.path != ":memory:":
                 await self._db.execute("PRAGMA journal_mode = WAL")
                 # WAL makes NORMAL durable across application crashes; only power loss can
@@ -192,6 +202,8 @@ class SqliteStore(Store):
                     await self._fill_grams()
                 if script == REINDEX_FOLDED_SEARCH:
                     await self._reindex_folded()
+                if script == LEAN_SEARCH:
+                    await self._fill_folded_grams()
                 await self._db.execute(f"PRAGMA user_version = {number}")
             logger.info("database migrated to schema version %d", number)
 
@@ -201,6 +213,18 @@ class SqliteStore(Store):
         await self._db.executemany(
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
             [(r[0], index_grams(r[1] + "\n" + r[2])) for r in rows],
+        )
+
+    async def _fill_folded_grams(self) -> None:
+        """Index the bigrams of every stored article's folded text (the lean search index)."""
+        # The folded copies are stored where they differ (migration 7): no folding again here.
+        rows = await self._fetchall(
+            "SELECT id, published_at, coalesce(search_title, title), "
+            "coalesce(search_body, body) FROM articles"
+        )
+        await self._db.executemany(
+            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            [(search_key(r[1], r[0]), index_grams(r[2] + "\n" + r[3])) for r in rows],
         )
 
     async def _reindex_folded(self) -> None:
@@ -436,7 +460,10 @@ class SqliteStore(Store):
             )
             await db.execute(
                 "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                (article_id, index_grams(search_form(article.title + "\n" + article.body))),
+                (
+                    search_key(article.published_at, article_id),
+                    index_grams(search_form(article.title + "\n" + article.body)),
+                ),
             )
             if analysis is not None:
                 await self._write_analysis(article_id, article.published_at, analysis)
@@ -781,114 +808,67 @@ class SqliteStore(Store):
     ) -> tuple[list[SearchHit], int]:
         """Return articles whose title or body contain every word, and how many match in all.
 
-        Hits are newest first, or by bm25 (then newest) with `by_relevance`; a hit's rank is
-        its bm25 score when ordered by relevance, 0.0 otherwise.
+        Hits are newest first, or with `by_relevance` best first among the newest
+        RELEVANCE_CAP matches (a hit's rank is its score then, lower is better; 0.0 otherwise).
+        The index is keyed in date order, so every step reads matches newest first and stops
+        when it has enough: the count at the cap, the page when it is full.
         """
-        words = [search_form(w) for w in words]
-        matches = _matcher(words)
-        if matches is None:
+        matcher = _Matcher.of(words)
+        if matcher is None:
             return [], 0
-        long_words = [w for w in words if len(w) >= 3]
-        short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-
-        dates = ""
-        date_params: list[Any] = []
-        if since is not None:
-            dates += " AND a.published_at >= ?"
-            date_params.append(to_db_time(since))
-        if until is not None:
-            dates += " AND a.published_at < ?"
-            date_params.append(to_db_time(until))
-        total, page = await self._newest_matches(
-            matches, dates, date_params, limit=limit, offset=offset
+        span = _key_span(since, until)
+        # Counting every match of a very common word costs more than the page itself; past
+        # SEARCH_COUNT_CAP the reply says "1000+".
+        sql, params = matcher.ids(*span)
+        row = await self._fetchone(
+            f"SELECT count(*) FROM ({sql} LIMIT {SEARCH_COUNT_CAP + 1})", params
         )
+        total = int(row[0]) if row else 0
         if total == 0:
             return [], 0
         ranks: dict[int, float] = {}
-        if by_relevance and long_words:
-            # bm25 ties are broken by date, so every match is joined to its article here: slow
-            # for a very common word, but only behind the "by relevance" button.
-            grams = (
-                " AND +f.rowid IN (SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?)"
-                if short_queries
-                else ""
+        if by_relevance:
+            sql, params = matcher.ids(*span, newest_first=True)
+            rows = await self._fetchall(f"{sql} LIMIT {RELEVANCE_CAP}", params)
+            ranks = await self._relevance_page(
+                matcher, [r[0] for r in rows], limit=limit, offset=offset
             )
-            rows = await self._fetchall(
-                "SELECT a.id, bm25(articles_fts) AS r FROM articles_fts f "
-                f"JOIN articles a ON a.id = f.rowid WHERE articles_fts MATCH ?{grams}{dates} "
-                "ORDER BY r, a.published_at DESC LIMIT ? OFFSET ?",
-                [*matches(None)[1], *date_params, limit, offset],
-            )
+            page = list(ranks)
+        else:
+            sql, params = matcher.ids(*span, newest_first=True)
+            rows = await self._fetchall(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])
             page = [r[0] for r in rows]
-            ranks = {r[0]: float(r[1]) for r in rows}
         articles = await self.articles_by_ids(page)
         hits = [
             SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
         ]
         return hits, total
 
-    async def _newest_matches(
-        self,
-        matches: Callable[[int | None], tuple[str, list[Any]]],
-        dates: str,
-        date_params: list[Any],
-        *,
-        limit: int,
-        offset: int,
-    ) -> tuple[int, list[int]]:
-        """Return the capped count of matching articles and one page of their ids, newest first.
+    async def _relevance_page(
+        self, matcher: _Matcher, candidates: list[int], *, limit: int, offset: int
+    ) -> dict[int, float]:
+        """Return one page of the candidates, best first, with their scores (lower is better).
 
-        The ids come from the search indexes and the date index alone; articles are read for
-        the page only. Joining every match to its article (tens of thousands for a common word)
-        and sorting them by date took hundreds of milliseconds on a 100,000-article archive.
+        The score is minus how often the words occur per 1,000 characters of the article's
+        folded text; ties go to the newest.
         """
-        # Counting every match of a very common word costs more than the page itself; past
-        # SEARCH_COUNT_CAP the reply says "1000+".
-        cap = SEARCH_COUNT_CAP + 1
-        sql, params = matches(None)
-        row = await self._fetchone(f"SELECT count(*) FROM ({sql} LIMIT {cap})", params)
-        matched = int(row[0]) if row else 0
-        if matched == 0:
-            return 0, []
-        if matched < cap:
-            # Few matches: read each one's date and sort them all; the list is the count too.
-            # NOT INDEXED keeps SQLite from walking the whole date range instead.
-            rows = await self._fetchall(
-                f"SELECT a.id FROM articles a NOT INDEXED WHERE a.id IN ({sql}){dates} "
-                "ORDER BY a.published_at DESC, a.id DESC",
-                [*params, *date_params],
-            )
-            return len(rows), [r[0] for r in rows[offset : offset + limit]]
-        wanted = offset + limit
-        if not dates and wanted <= SEARCH_WINDOW:
-            # Many matches, first pages: a common word fills them among the newest articles.
-            # These all have ids from the smallest of theirs on, so the matches from there on
-            # (the short tail of each index list) settle exactly which of them match.
-            rows = await self._fetchall(
-                "SELECT a.id FROM articles a INDEXED BY articles_by_date "
-                "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-                (SEARCH_WINDOW,),
-            )
-            newest = [r[0] for r in rows]
-            if newest:
-                floor_sql, floor_params = matches(min(newest))
-                found = {r[0] for r in await self._fetchall(floor_sql, floor_params)}
-                hits = [i for i in newest if i in found]
-                if len(hits) >= wanted:
-                    return matched, hits[offset:wanted]
-        # Many matches: walk the date index from the newest article and keep the matches (the
-        # IN list is built once) until the page, and in a date range the capped count, is
-        # complete.
-        if dates:
-            wanted = max(cap, wanted)
-        rows = await self._fetchall(
-            "SELECT a.id FROM articles a INDEXED BY articles_by_date "
-            f"WHERE +a.id IN ({sql}){dates} "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-            [*params, *date_params, wanted],
+        if not candidates:
+            return {}
+        text = (
+            "lower(coalesce(a.search_title, a.title) || char(10) || "
+            "coalesce(a.search_body, a.body))"
         )
-        total = min(len(rows), cap) if dates else matched
-        return total, [r[0] for r in rows[offset : offset + limit]]
+        occurrences = " + ".join(
+            f"(length({text}) - length(replace({text}, ?, ''))) / {len(w)}.0" for w in matcher.words
+        )
+        marks = ", ".join("?" * len(candidates))
+        rows = await self._fetchall(
+            f"SELECT a.id, -({occurrences}) * 1000.0 / (length({text}) + 1) AS r "
+            f"FROM articles a WHERE a.id IN ({marks}) "
+            "ORDER BY r, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*matcher.words, *candidates, limit, offset],
+        )
+        return {r[0]: float(r[1]) for r in rows}
 
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
@@ -941,15 +921,17 @@ class SqliteStore(Store):
 
         Uncapped, unlike search_articles' count: every match of the periods is counted.
         """
-        matches = _matcher(words)
-        if matches is None or len(bounds) < 2:
+        matcher = _Matcher.of(words)
+        if matcher is None or len(bounds) < 2:
             return []
-        period, period_params = _period_case("a.published_at", bounds)
-        condition, params = _in_window_matching(matches, bounds[0], bounds[-1])
+        # Periods are cut on the search keys themselves: a word of one or two characters is
+        # counted from the index alone, without reading an article.
+        whens = " ".join(f"WHEN k < ? THEN {i}" for i in range(len(bounds) - 1))
+        sql, params = matcher.ids(*_key_span(bounds[0], bounds[-1]), keys=True)
         rows = await self._fetchall(
-            f"SELECT {period} AS period, count(*) FROM articles a "
-            f"WHERE {condition} GROUP BY period ORDER BY period",
-            [*period_params, *params],
+            f"SELECT CASE {whens} END AS period, count(*) FROM ({sql}) "
+            "GROUP BY period ORDER BY period",
+            [*(_key_floor(b) for b in bounds[1:]), *params],
         )
         return [PeriodCount(r[0], "", r[1]) for r in rows]
 
@@ -960,10 +942,10 @@ class SqliteStore(Store):
 
         Ties go to the lower person id: the mentions' primary key alone answers the query.
         """
-        matches = _matcher(words)
-        if matches is None:
+        matcher = _Matcher.of(words)
+        if matcher is None:
             return []
-        condition, params = _in_window_matching(matches, since, until)
+        condition, params = _in_window_matching(matcher, since, until)
         # `+m.role`: the (role, date) index would read every speech of the period (300 ms).
         rows = await self._fetchall(
             "SELECT m.person_id, count(*) AS n FROM mentions m "
@@ -1025,51 +1007,124 @@ class SqliteStore(Store):
 
 
 def _in_window_matching(
-    matches: Callable[[int | None], tuple[str, list[Any]]], since: datetime, until: datetime
+    matcher: _Matcher, since: datetime, until: datetime
 ) -> tuple[str, list[Any]]:
     """Return a condition on `articles a`: published in [since, until) and matching, and params.
 
-    The date index is read for the period and each id checked against the matches; `+a.id`
-    keeps SQLite from looking up every match of all years by id instead (110 ms for 振兴 at
-    100,000 articles, against 15-40 ms).
+    The search index alone finds the period's matches (its keys are in date order); articles
+    are then looked up by id.
     """
-    sql, params = matches(None)
-    condition = f"a.published_at >= ? AND a.published_at < ? AND +a.id IN ({sql})"
-    return condition, [to_db_time(since), to_db_time(until), *params]
+    sql, params = matcher.ids(*_key_span(since, until))
+    return f"a.id IN ({sql})", params
 
 
-def _matcher(words: list[str]) -> Callable[[int | None], tuple[str, list[Any]]] | None:
-    """Return a builder of SQL for the rowids matching every word, or None if none can match.
+# The search index's rowid is an article's search key: its publication time in seconds (since
+# 1970, UTC) above its id. Keys sort as /search lists (newest first, then by id), so the index
+# reads a page, a date range or a capped count straight off in that order, and the id comes
+# back with a mask. 31 bits of id and 32 of seconds fit a signed 64-bit rowid until 2106.
+SEARCH_KEY_ID_BITS = 31
+SEARCH_KEY_ID_MASK = (1 << SEARCH_KEY_ID_BITS) - 1
 
-    The builder takes an optional rowid floor and returns (sql, params). Words of three or
-    more characters use the FTS5 trigram index, shorter ones the bigram index (SQLite only:
-    a PostgreSQL backend speaks its own search).
+
+def search_key(published_at: datetime | str, article_id: int) -> int:
+    """Return the search index key of an article (its rowid in articles_grams)."""
+    if isinstance(published_at, str):
+        published_at = from_db_time(published_at)
+    return _key_floor(published_at) | article_id
+
+
+def _key_floor(at: datetime) -> int:
+    """Return the smallest search key of an article published at `at` (clamped to 1970-2106)."""
+    seconds = min(max(int(at.timestamp()), 0), (1 << 32) - 1)
+    return seconds << SEARCH_KEY_ID_BITS
+
+
+def _key_span(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
+    """Return the search key bounds [low, high) of articles published in [since, until)."""
+    return (
+        _key_floor(since) if since is not None else None,
+        _key_floor(until) if until is not None else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """The SQL for the ids of articles that contain every word of a search.
+
+    Every word is looked up in the bigram index (all of its bigrams; a one-character word by
+    prefix). That settles a word of one or two characters; a longer one whose bigrams are all
+    there is then checked in the article's folded text, which the bigrams alone cannot prove
+    (振兴 and 兴东 in two places are not 振兴东).
     """
-    words = [search_form(w) for w in words]  # as the indexes hold them: 振興 finds 振兴
-    long_words = [w for w in words if len(w) >= 3]
-    short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-    if len(short_queries) < len([w for w in words if len(w) < 3]):
-        return None  # a short word with no letters or digits cannot match anything
-    if not long_words and not short_queries:
-        return None
-    fts_query = " AND ".join(fts_phrase(w) for w in long_words)
-    grams_query = " AND ".join(f"({q})" for q in short_queries)
 
-    def matches(floor: int | None = None) -> tuple[str, list[Any]]:
-        """Return SQL for the rowids matching every word (from `floor` on), and its params."""
-        above = " AND rowid >= ?" if floor is not None else ""
-        bound = [floor] if floor is not None else []
-        grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
-        if not long_words:
-            return grams_sql, [grams_query, *bound]
-        sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
-        if not short_queries:
-            return sql, [fts_query, *bound]
-        # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
-        # MATCH per row, seconds in all): the IN list is built once instead.
-        return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
+    words: tuple[str, ...]  # folded, lower-cased (ASCII), as the text is compared
+    grams_query: str
+    checked: tuple[str, ...]  # the words of 3+ characters
 
-    return matches
+    @classmethod
+    def of(cls, words: Sequence[str]) -> _Matcher | None:
+        """Return the matcher for these words, or None if no article can contain them all."""
+        folded = [search_form(w) for w in words]  # as the index holds them: 振興 finds 振兴
+        terms: list[str] = []
+        for word in folded:
+            query = gram_query(word) if len(word) < 3 else long_word_query(word)
+            if query is None:
+                return None  # a word with no letters or digits cannot match anything
+            terms.append(f"({query})")
+        if not terms:
+            return None
+        checked = tuple(_ascii_lower(w) for w in folded if len(w) >= 3)
+        return cls(tuple(_ascii_lower(w) for w in folded), " AND ".join(terms), checked)
+
+    def ids(
+        self,
+        low: int | None = None,
+        high: int | None = None,
+        *,
+        newest_first: bool = False,
+        keys: bool = False,
+    ) -> tuple[str, list[Any]]:
+        """Return SQL for the ids of matching articles with keys in [low, high), and params.
+
+        With `newest_first` they come in date order, newest first, read in that order from
+        the index (no sort): a LIMIT stops the reading. With `keys` the column is the search
+        key, named k, instead of the id.
+        """
+        where = "articles_grams MATCH ?"
+        params: list[Any] = [self.grams_query]
+        if low is not None:
+            where += " AND g.rowid >= ?"
+            params.append(low)
+        if high is not None:
+            where += " AND g.rowid < ?"
+            params.append(high)
+        order = " ORDER BY g.rowid DESC" if newest_first else ""
+        column = "g.rowid AS k" if keys else f"g.rowid & {SEARCH_KEY_ID_MASK}"
+        if not self.checked:
+            return f"SELECT {column} FROM articles_grams g WHERE {where}{order}", params
+        # CROSS JOIN: the index first, then each candidate's row by id, so that a LIMIT stops
+        # the walk early instead of after every candidate is listed.
+        checks = " AND ".join(_CONTAINS.format(alias="v") for _ in self.checked)
+        return (
+            f"SELECT {column} FROM articles_grams g CROSS JOIN articles v "
+            f"ON v.id = g.rowid & {SEARCH_KEY_ID_MASK} WHERE {where} AND {checks}{order}",
+            [*params, *(w for w in self.checked for _ in range(2))],
+        )
+
+
+# A row's folded title or body contains a term (two parameters: the term twice).
+_CONTAINS = (
+    "(instr(lower(coalesce({alias}.search_title, {alias}.title)), ?) "
+    "OR instr(lower(coalesce({alias}.search_body, {alias}.body)), ?))"
+)
+
+
+def _ascii_lower(word: str) -> str:
+    """Lower-case ASCII letters only, as SQLite's lower() does to the text compared."""
+    return word.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _split_sql(script: str) -> list[str]:

@@ -72,14 +72,10 @@ def test_small_run_reports_every_query_and_a_round_trip(
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2_000
         assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == 20_000
-        # Every article is in both search indexes, as Store.add_article leaves it.
-        assert con.execute("SELECT count(*) FROM articles_grams").fetchone()[0] == 2_000
-        assert (
-            con.execute(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH '\"营商环境\"'"
-            ).fetchone()[0]
-            > 0
-        )
+        # The articles are in the search index, as Store.add_article leaves it.
+        grams = "SELECT count(*) FROM articles_grams WHERE articles_grams MATCH ?"
+        assert con.execute(grams, ('"营商" AND "商环" AND "环境"',)).fetchone()[0] > 0
+        con.execute("INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')")
     con.close()
 
 
