@@ -63,7 +63,8 @@ from storage import is_postgres_url, open_store, redact_target
 from storage.base import _single_titles, to_db_time
 from storage.schema import SCHEMA_VERSION
 from storage.search import index_grams
-from storage.store import SqliteStore, search_key
+from storage.search_keys import keys_in_date_order
+from storage.store import SqliteStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LEADERS_JSON = PROJECT_ROOT / "news" / "nlp" / "data" / "leaders.json"
@@ -435,6 +436,12 @@ def _generate(path: Path, articles: int, mentions: int, rng: random.Random) -> t
     sampler = _PeopleSampler(people, days)
     stamps = _timestamps(rng, articles, days)
     quotas = _quotas(rng, articles, mentions)
+    # The search keys, as SqliteStore gives them (a day's articles spread over its slots).
+    by_date = sorted(
+        (to_db_time(start + timedelta(seconds=published)), article_id)
+        for article_id, (_fetched, published) in enumerate(stamps, start=1)
+    )
+    keys = keys_in_date_order([(article_id, at) for at, article_id in by_date])
     con = sqlite3.connect(path, isolation_level=None)
     try:
         # A crash mid-build leaves no marker, so the file is rebuilt: no journal is needed.
@@ -478,7 +485,7 @@ def _generate(path: Path, articles: int, mentions: int, rng: random.Random) -> t
         producer.start()
         try:
             while (batch := batches.get()) is not None:
-                _insert(con, batch)
+                _insert(con, batch, keys)
         except BaseException:
             failed.set()  # the producer stops, and is not left blocked on a full queue
             while batches.get() is not None:
@@ -517,12 +524,12 @@ class _Built:
     mentions: list[tuple[int, int, str, str, str, str]]
 
 
-def _insert(con: sqlite3.Connection, batch: list[_Built]) -> None:
+def _insert(con: sqlite3.Connection, batch: list[_Built], keys: dict[int, int]) -> None:
     con.executemany(
         "INSERT INTO articles (id, url, title, published_at, source, editor, body, fetched_at, "
-        "content_hash, source_name, subtitle, reporter, channel, related, summary, keywords) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [b.row for b in batch],
+        "content_hash, source_name, subtitle, reporter, channel, related, summary, keywords, "
+        "search_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*b.row, keys[b.row[0]]) for b in batch],
     )
     con.executemany(
         "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
@@ -531,7 +538,7 @@ def _insert(con: sqlite3.Connection, batch: list[_Built]) -> None:
     # Exactly what Store.add_article writes, so 1-2 character searches behave as in production.
     con.executemany(
         "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-        [(search_key(b.row[3], b.row[0]), b.grams) for b in batch],
+        [(keys[b.row[0]], b.grams) for b in batch],
     )
     con.executemany(
         "INSERT INTO mentions (article_id, person_id, role, title, statement, published_at) "

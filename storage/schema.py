@@ -68,6 +68,8 @@ LEAN_SEARCH = """
         grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1',
         content='', columnsize=0
     );
+    ALTER TABLE articles ADD COLUMN search_key INTEGER;
+    CREATE UNIQUE INDEX articles_by_search_key ON articles (search_key, published_at);
 """
 
 MIGRATIONS: tuple[str, ...] = (

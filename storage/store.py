@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from news.models import (
     Statement,
     StoreOutcome,
 )
+from storage import search_keys
 from storage.base import (
     ARTICLE_COLUMNS,
     HEADLINE_COLUMNS,
@@ -216,15 +217,19 @@ class SqliteStore(Store):
         )
 
     async def _fill_folded_grams(self) -> None:
-        """Index the bigrams of every stored article's folded text (the lean search index)."""
+        """Key every stored article by date and index the bigrams of its folded text."""
         # The folded copies are stored where they differ (migration 7): no folding again here.
         rows = await self._fetchall(
             "SELECT id, published_at, coalesce(search_title, title), "
-            "coalesce(search_body, body) FROM articles"
+            "coalesce(search_body, body) FROM articles ORDER BY published_at, id"
+        )
+        keyed = search_keys.keys_in_date_order([(r[0], r[1]) for r in rows])
+        await self._db.executemany(
+            "UPDATE articles SET search_key = ? WHERE id = ?", [(k, i) for i, k in keyed.items()]
         )
         await self._db.executemany(
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-            [(search_key(r[1], r[0]), index_grams(r[2] + "\n" + r[3])) for r in rows],
+            [(keyed[r[0]], index_grams(r[2] + "\n" + r[3])) for r in rows],
         )
 
     async def _reindex_folded(self) -> None:
@@ -458,16 +463,86 @@ class SqliteStore(Store):
                 "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
                 (url_key, article.url, article_id),
             )
+            key = await self._place_by_date(db, article_id, article.published_at)
             await db.execute(
                 "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                (
-                    search_key(article.published_at, article_id),
-                    index_grams(search_form(article.title + "\n" + article.body)),
-                ),
+                (key, index_grams(search_form(article.title + "\n" + article.body))),
             )
             if analysis is not None:
                 await self._write_analysis(article_id, article.published_at, analysis)
             return StoreOutcome(article_id=article_id, created=True)
+
+    async def _place_by_date(
+        self, db: aiosqlite.Connection, article_id: int, published_at: datetime
+    ) -> int:
+        """Give a just-inserted article its search key between its neighbours by date.
+
+        Inside the caller's transaction. An article appended at the end of its day (the usual
+        case) or between two with room takes a free slot; when its day has none left, the
+        day's keys are spread again (its few hundred articles re-indexed at most).
+        """
+        day = search_keys.day_of(published_at)
+        at = to_db_time(published_at)
+        start = to_db_time(datetime.fromtimestamp(day * 86400, UTC))
+        end = to_db_time(datetime.fromtimestamp((day + 1) * 86400, UTC))
+        low, high = day << search_keys.SLOT_BITS, (day + 1) << search_keys.SLOT_BITS
+        neighbours = []
+        for condition, order in (
+            ("published_at >= ? AND (published_at, id) < (?, ?)", "DESC"),
+            ("published_at < ? AND (published_at, id) > (?, ?)", "ASC"),
+        ):
+            async with db.execute(
+                "SELECT search_key FROM articles INDEXED BY articles_by_date "
+                f"WHERE {condition} AND search_key >= ? AND search_key < ? "
+                f"ORDER BY published_at {order}, id {order} LIMIT 1",
+                (start if order == "DESC" else end, at, article_id, low, high),
+            ) as cursor:
+                row = await cursor.fetchone()
+            neighbours.append(row[0] if row else None)
+        key = search_keys.between(day, neighbours[0], neighbours[1])
+        if key is None:
+            key = await self._respread_day(db, day, article_id, start, end)
+        await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, article_id))
+        return key
+
+    async def _respread_day(
+        self, db: aiosqlite.Connection, day: int, article_id: int, start: str, end: str
+    ) -> int:
+        """Spread a full day's keys evenly again; return the key left for `article_id`."""
+        async with db.execute(
+            "SELECT id, search_key, coalesce(search_title, title), coalesce(search_body, body) "
+            "FROM articles WHERE published_at >= ? AND published_at < ? "
+            "AND (search_key >= 0 OR id = ?) ORDER BY published_at, id",
+            (start, end, article_id),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if len(rows) >= search_keys.SLOTS:
+            # More articles in one day than it has slots: this one is still found by every
+            # search, listed after the others, and outside date ranges (-id is unique).
+            logger.warning(
+                "more than %d articles on one day: search order kept for the first",
+                search_keys.SLOTS - 1,
+            )
+            return -article_id
+        keys = search_keys.spread(day, len(rows))
+        moved = [(r, k) for r, k in zip(rows, keys, strict=True) if r[1] != k]
+        for row, _key in moved:
+            if row[0] != article_id:  # its entry is not written yet
+                await db.execute(
+                    "INSERT INTO articles_grams (articles_grams, rowid, grams) "
+                    "VALUES ('delete', ?, ?)",
+                    (row[1], index_grams(row[2] + "\n" + row[3])),
+                )
+            # Out of the way first: a new key may be another row's old one.
+            await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (-row[0], row[0]))
+        for row, key in moved:
+            await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, row[0]))
+            if row[0] != article_id:
+                await db.execute(
+                    "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+                    (key, index_grams(row[2] + "\n" + row[3])),
+                )
+        return keys[[r[0] for r in rows].index(article_id)]
 
     async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
         """Replace an article's summary, keywords and mentions with a fresh analysis."""
@@ -819,7 +894,7 @@ class SqliteStore(Store):
         span = _key_span(since, until)
         # Counting every match of a very common word costs more than the page itself; past
         # SEARCH_COUNT_CAP the reply says "1000+".
-        sql, params = matcher.ids(*span)
+        sql, params = matcher.ids(span)
         row = await self._fetchone(
             f"SELECT count(*) FROM ({sql} LIMIT {SEARCH_COUNT_CAP + 1})", params
         )
@@ -828,14 +903,14 @@ class SqliteStore(Store):
             return [], 0
         ranks: dict[int, float] = {}
         if by_relevance:
-            sql, params = matcher.ids(*span, newest_first=True)
+            sql, params = matcher.ids(span, newest_first=True)
             rows = await self._fetchall(f"{sql} LIMIT {RELEVANCE_CAP}", params)
             ranks = await self._relevance_page(
                 matcher, [r[0] for r in rows], limit=limit, offset=offset
             )
             page = list(ranks)
         else:
-            sql, params = matcher.ids(*span, newest_first=True)
+            sql, params = matcher.ids(span, newest_first=True)
             rows = await self._fetchall(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])
             page = [r[0] for r in rows]
         articles = await self.articles_by_ids(page)
@@ -924,14 +999,13 @@ class SqliteStore(Store):
         matcher = _Matcher.of(words)
         if matcher is None or len(bounds) < 2:
             return []
-        # Periods are cut on the search keys themselves: a word of one or two characters is
-        # counted from the index alone, without reading an article.
-        whens = " ".join(f"WHEN k < ? THEN {i}" for i in range(len(bounds) - 1))
-        sql, params = matcher.ids(*_key_span(bounds[0], bounds[-1]), keys=True)
+        # The dates come from the key index: a word of one or two characters is counted
+        # without reading an article.
+        period, period_params = _period_case("published_at", bounds)
+        sql, params = matcher.ids(_key_span(bounds[0], bounds[-1]), dates=True)
         rows = await self._fetchall(
-            f"SELECT CASE {whens} END AS period, count(*) FROM ({sql}) "
-            "GROUP BY period ORDER BY period",
-            [*(_key_floor(b) for b in bounds[1:]), *params],
+            f"SELECT {period} AS period, count(*) FROM ({sql}) GROUP BY period ORDER BY period",
+            [*period_params, *params],
         )
         return [PeriodCount(r[0], "", r[1]) for r in rows]
 
@@ -1014,36 +1088,31 @@ def _in_window_matching(
     The search index alone finds the period's matches (its keys are in date order); articles
     are then looked up by id.
     """
-    sql, params = matcher.ids(*_key_span(since, until))
+    sql, params = matcher.ids(_key_span(since, until))
     return f"a.id IN ({sql})", params
 
 
-# The search index's rowid is an article's search key: its publication time in seconds (since
-# 1970, UTC) above its id. Keys sort as /search lists (newest first, then by id), so the index
-# reads a page, a date range or a capped count straight off in that order, and the id comes
-# back with a mask. 31 bits of id and 32 of seconds fit a signed 64-bit rowid until 2106.
-SEARCH_KEY_ID_BITS = 31
-SEARCH_KEY_ID_MASK = (1 << SEARCH_KEY_ID_BITS) - 1
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A search's date bounds: as search keys (whole UTC days) and as exact published_at."""
+
+    low: int | None = None
+    high: int | None = None
+    since: str | None = None
+    until: str | None = None
 
 
-def search_key(published_at: datetime | str, article_id: int) -> int:
-    """Return the search index key of an article (its rowid in articles_grams)."""
-    if isinstance(published_at, str):
-        published_at = from_db_time(published_at)
-    return _key_floor(published_at) | article_id
+def _key_span(since: datetime | None, until: datetime | None) -> _Span:
+    """Return the span of articles published in [since, until).
 
-
-def _key_floor(at: datetime) -> int:
-    """Return the smallest search key of an article published at `at` (clamped to 1970-2106)."""
-    seconds = min(max(int(at.timestamp()), 0), (1 << 32) - 1)
-    return seconds << SEARCH_KEY_ID_BITS
-
-
-def _key_span(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
-    """Return the search key bounds [low, high) of articles published in [since, until)."""
-    return (
-        _key_floor(since) if since is not None else None,
-        _key_floor(until) if until is not None else None,
+    Keys go by UTC day, so the key bounds hold some of the days at either end; the exact
+    bounds are applied to published_at as well (read from the key index, no article row).
+    """
+    return _Span(
+        search_keys.day_floor(since) if since is not None else None,
+        search_keys.day_ceiling(until) if until is not None else None,
+        to_db_time(since) if since is not None else None,
+        to_db_time(until) if until is not None else None,
     )
 
 
@@ -1077,38 +1146,37 @@ class _Matcher:
         return cls(tuple(_ascii_lower(w) for w in folded), " AND ".join(terms), checked)
 
     def ids(
-        self,
-        low: int | None = None,
-        high: int | None = None,
-        *,
-        newest_first: bool = False,
-        keys: bool = False,
+        self, span: _Span = _Span(), *, newest_first: bool = False, dates: bool = False
     ) -> tuple[str, list[Any]]:
-        """Return SQL for the ids of matching articles with keys in [low, high), and params.
+        """Return SQL for the ids of matching articles published in the span, and params.
 
         With `newest_first` they come in date order, newest first, read in that order from
-        the index (no sort): a LIMIT stops the reading. With `keys` the column is the search
-        key, named k, instead of the id.
+        the index (no sort): a LIMIT stops the reading. With `dates` each row also has the
+        article's published_at.
         """
         where = "articles_grams MATCH ?"
         params: list[Any] = [self.grams_query]
-        if low is not None:
-            where += " AND g.rowid >= ?"
-            params.append(low)
-        if high is not None:
-            where += " AND g.rowid < ?"
-            params.append(high)
+        for bound, value in (
+            ("g.rowid >= ?", span.low),
+            ("g.rowid < ?", span.high),
+            ("v.published_at >= ?", span.since),
+            ("v.published_at < ?", span.until),
+        ):
+            if value is not None:
+                where += f" AND {bound}"
+                params.append(value)
+        if self.checked:
+            where += " AND " + " AND ".join(_CONTAINS.format(alias="v") for _ in self.checked)
+            params.extend(w for w in self.checked for _ in range(2))
+        column = "v.id, v.published_at" if dates else "v.id"
         order = " ORDER BY g.rowid DESC" if newest_first else ""
-        column = "g.rowid AS k" if keys else f"g.rowid & {SEARCH_KEY_ID_MASK}"
-        if not self.checked:
-            return f"SELECT {column} FROM articles_grams g WHERE {where}{order}", params
-        # CROSS JOIN: the index first, then each candidate's row by id, so that a LIMIT stops
+        # CROSS JOIN: the index first, then each match's key looked up (the key index holds
+        # the id and date; the row is read only to check a long word), so that a LIMIT stops
         # the walk early instead of after every candidate is listed.
-        checks = " AND ".join(_CONTAINS.format(alias="v") for _ in self.checked)
         return (
             f"SELECT {column} FROM articles_grams g CROSS JOIN articles v "
-            f"ON v.id = g.rowid & {SEARCH_KEY_ID_MASK} WHERE {where} AND {checks}{order}",
-            [*params, *(w for w in self.checked for _ in range(2))],
+            f"INDEXED BY articles_by_search_key ON v.search_key = g.rowid WHERE {where}{order}",
+            params,
         )
 
 
