@@ -491,10 +491,15 @@ class SqliteStore(Store):
             title_text = person.titles[0] if person.titles else ""
             for role in person.roles:
                 statement = "\n".join(person.statements) if role == "spoke" else ""
+                # An upsert, not INSERT OR REPLACE: the row REPLACE deletes would pass the
+                # delete trigger by, and person_counts would count that mention twice.
                 await db.execute(
-                    "INSERT OR REPLACE INTO mentions "
+                    "INSERT INTO mentions "
                     "(article_id, person_id, role, title, statement, published_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (article_id, person_id, role) DO UPDATE SET "
+                    "title = excluded.title, statement = excluded.statement, "
+                    "published_at = excluded.published_at",
                     (article_id, person_id, role, title_text, statement, when),
                 )
 
@@ -670,7 +675,8 @@ class SqliteStore(Store):
     async def _people_where(self, where: str, params: tuple[Any, ...]) -> list[Person]:
         rows = await self._fetchall(
             f"SELECT {PERSON_COLUMNS}, "
-            "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
+            "coalesce((SELECT c.n FROM person_counts c WHERE c.person_id = p.id AND c.role = ''),"
+            " 0) "
             f"FROM people p WHERE {where} ORDER BY p.last_seen DESC, p.id",
             params,
         )
@@ -680,12 +686,18 @@ class SqliteStore(Store):
         self, person_id: int, limit: int = 5, offset: int = 0
     ) -> list[Statement]:
         """Return the articles where a person spoke, newest first, with their statements."""
+        # The page's rows are chosen in the (person, role, date) index alone, which holds the
+        # speeches newest first (ties on the date sorted among themselves): the rows skipped
+        # for a later page are never read from the table, and the appearances of someone who
+        # seldom speaks are not walked. Only the page itself is read and put in order.
         rows = await self._fetchall(
-            "SELECT m.article_id, m.title, m.statement FROM mentions m "
-            "WHERE m.person_id = ? AND m.role = 'spoke' "
-            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            "SELECT m.article_id, m.title, m.statement, m.published_at FROM mentions m "
+            "WHERE m.rowid IN (SELECT rowid FROM mentions INDEXED BY mentions_by_person "
+            "WHERE person_id = ? AND role = 'spoke' "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?)",
             (person_id, limit, offset),
         )
+        rows.sort(key=lambda r: (r[3], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Statement(article=articles[r[0]], title=r[1], statement=r[2])
@@ -699,13 +711,19 @@ class SqliteStore(Store):
         """Return the articles a person appears in, newest first, with their roles there."""
         rows = await self._fetchall(
             # One article's rows share its date, so they are neighbours in the date index:
-            # grouping by (date, article) reads the page in index order and stops there.
-            "SELECT article_id, group_concat(role), max(title), max(statement) "
-            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ? "
+            # grouping by (date, article) there picks the page's articles from the index alone
+            # (a later page skips entries, not table rows) and stops when the page is full.
+            # CROSS JOIN: then only the page's mentions are read, by (person, article).
+            "SELECT k.article_id, group_concat(m.role), max(m.title), max(m.statement), "
+            "k.published_at FROM (SELECT published_at, article_id "
+            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ?1 "
             "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
-            "LIMIT ? OFFSET ?",
+            "LIMIT ?2 OFFSET ?3) k CROSS JOIN mentions m "
+            "ON m.person_id = ?1 AND m.article_id = k.article_id "
+            "GROUP BY k.published_at, k.article_id",
             (person_id, limit, offset),
         )
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Appearance(
@@ -721,7 +739,8 @@ class SqliteStore(Store):
     async def person_role_counts(self, person_id: int) -> dict[str, int]:
         """Return in how many articles a person had each role (spoke, presided, …)."""
         rows = await self._fetchall(
-            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", (person_id,)
+            "SELECT role, n FROM person_counts WHERE person_id = ? AND role <> '' AND n > 0",
+            (person_id,),
         )
         counts = {r[0]: int(r[1]) for r in rows}
         return {role: counts[role] for role in ROLE_ORDER if role in counts}
@@ -752,7 +771,7 @@ class SqliteStore(Store):
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
         row = await self._fetchone(
-            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", (person_id,)
+            "SELECT n FROM person_counts WHERE person_id = ? AND role = 'spoke'", (person_id,)
         )
         return int(row[0]) if row else 0
 

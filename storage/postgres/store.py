@@ -543,10 +543,8 @@ class PostgresStore(Store):
     async def _people_where(self, where: str, *params: Any) -> list[Person]:
         rows = await self._fetch(
             f"SELECT {PERSON_COLUMNS}, "
-            # DISTINCT over the (person_id, article_id) index streams; count(DISTINCT …)
-            # would sort a leader's 20,000 mentions first.
-            "(SELECT count(*) FROM (SELECT DISTINCT m.article_id FROM mentions m "
-            "WHERE m.person_id = p.id) d) "
+            "coalesce((SELECT c.n FROM person_counts c WHERE c.person_id = p.id AND c.role = ''),"
+            " 0) "
             f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST, p.id",
             *params,
         )
@@ -556,14 +554,21 @@ class PostgresStore(Store):
         self, person_id: int, limit: int = 5, offset: int = 0
     ) -> list[Statement]:
         """Return the articles where a person spoke, newest first, with their statements."""
+        # The page's articles are chosen in the (person, role, date) index, which holds the
+        # speeches newest first (ties on the date sorted among themselves): the rows skipped
+        # for a later page are index entries, and only the page's rows are read in full.
         rows = await self._fetch(
-            "SELECT m.article_id, m.title, m.statement FROM mentions m "
-            "WHERE m.person_id = ? AND m.role = 'spoke' "
-            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            "SELECT m.article_id, m.title, m.statement, m.published_at FROM ("
+            "SELECT article_id FROM mentions WHERE person_id = ? AND role = 'spoke' "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?) k "
+            "JOIN mentions m ON m.article_id = k.article_id AND m.person_id = ? "
+            "AND m.role = 'spoke'",
             person_id,
             limit,
             offset,
+            person_id,
         )
+        rows.sort(key=lambda r: (r[3], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Statement(article=articles[r[0]], title=r[1], statement=r[2])
@@ -574,7 +579,7 @@ class PostgresStore(Store):
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
         row = await self._fetchrow(
-            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", person_id
+            "SELECT n FROM person_counts WHERE person_id = ? AND role = 'spoke'", person_id
         )
         return int(row[0]) if row else 0
 
@@ -583,15 +588,20 @@ class PostgresStore(Store):
     ) -> list[Appearance]:
         """Return the articles a person appears in, newest first, with their roles there."""
         rows = await self._fetch(
-            # mentions_by_person_date hands the rows over in (date, article) order.
-            "SELECT article_id, string_agg(role, ','), max(title), max(statement) "
-            "FROM mentions WHERE person_id = ? "
-            "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
-            "LIMIT ? OFFSET ?",
+            # mentions_by_person_date hands the (date, article) pairs over in order: the page's
+            # articles are picked there, then only their mentions are read.
+            "SELECT k.article_id, string_agg(m.role, ','), max(m.title), max(m.statement), "
+            "k.published_at FROM (SELECT published_at, article_id FROM mentions "
+            "WHERE person_id = ? GROUP BY published_at, article_id "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?) k "
+            "JOIN mentions m ON m.article_id = k.article_id AND m.person_id = ? "
+            "GROUP BY k.published_at, k.article_id",
             person_id,
             limit,
             offset,
+            person_id,
         )
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Appearance(
@@ -607,7 +617,8 @@ class PostgresStore(Store):
     async def person_role_counts(self, person_id: int) -> dict[str, int]:
         """Return in how many articles a person had each role (spoke, presided, …)."""
         rows = await self._fetch(
-            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", person_id
+            "SELECT role, n FROM person_counts WHERE person_id = ? AND role <> '' AND n > 0",
+            person_id,
         )
         counts = {r[0]: int(r[1]) for r in rows}
         return {role: counts[role] for role in ROLE_ORDER if role in counts}
