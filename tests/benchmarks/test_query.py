@@ -72,6 +72,13 @@ def test_small_run_reports_every_query_and_a_round_trip(
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2_000
         assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == 20_000
+        # The mentions' triggers counted every person's articles as the rows went in.
+        counted = (
+            "SELECT person_id, role, count(*) FROM mentions GROUP BY 1, 2 UNION ALL "
+            "SELECT person_id, '', count(DISTINCT article_id) FROM mentions GROUP BY 1"
+        )
+        kept = "SELECT person_id, role, n FROM person_counts WHERE n > 0"
+        assert sorted(con.execute(kept)) == sorted(con.execute(counted))
         # Every article is in both search indexes, as Store.add_article leaves it.
         assert con.execute("SELECT count(*) FROM articles_grams").fetchone()[0] == 2_000
         assert (
