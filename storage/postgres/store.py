@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 
 from news.models import (
-    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
@@ -35,8 +34,10 @@ from storage.base import (
     Store,
     StoreError,
     StoreUnavailable,
+    _activity_counts,
     _article_from_row,
     _chat_from_row,
+    _cut_days,
     _headline_from_row,
     _last_title,
     _now,
@@ -659,20 +660,27 @@ class PostgresStore(Store):
         """
         if len(bounds) < 2:
             return []
-        period, period_params = _period_case("at", bounds)
-        rows = await self._fetch(
-            f"SELECT {period} AS period, role_rank, count(*) FROM ("
-            "SELECT min(published_at) AS at, min(CASE role "
-            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
-            "AS role_rank FROM mentions "
-            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY article_id"
-            ") per_article GROUP BY 1, 2 ORDER BY 1, 2",
-            *period_params,
+        # Whole UTC days from person_days, the days a local month boundary cuts from the
+        # mentions (see SqliteStore.person_activity).
+        cut, ranges = _cut_days(bounds)
+        days = await self._fetch(
+            "SELECT day, rank, n FROM person_days WHERE person_id = ? AND day >= ? AND day < ?",
             person_id,
-            to_db_time(bounds[0]),
-            to_db_time(bounds[-1]),
+            to_db_time(bounds[0])[:10],
+            to_db_time(bounds[-1])[:10],
         )
-        return [PeriodCount(r[0], ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+        articles: list[Any] = []
+        if ranges:
+            values = ", ".join("(?::text, ?::text)" for _ in ranges)
+            articles = await self._fetch(
+                "SELECT min(m.published_at), min(role_rank(m.role)) "
+                f"FROM (VALUES {values}) r (low, high) JOIN mentions m ON m.person_id = ? "
+                "AND m.published_at >= r.low AND m.published_at < r.high "
+                "GROUP BY m.article_id",
+                *(t for r in ranges for t in r),
+                person_id,
+            )
+        return _activity_counts(bounds, cut, days, articles)
 
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]

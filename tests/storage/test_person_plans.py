@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -137,6 +138,68 @@ async def test_pages_list_every_appearance_once_newest_first(archive: Store) -> 
     assert said == [a for _, a in spoke]
 
 
+def local_days(tz: str, first: datetime, count: int, step_hours: int) -> list[datetime]:
+    """Return bounds every step_hours from local midnight of `first` in a time zone."""
+    start = first.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0)
+    return [start + timedelta(hours=step_hours * i) for i in range(count)]
+
+
+# Charts' periods: local days in Shanghai (every bound cuts a UTC day), UTC days (none does),
+# Kathmandu's 45-minute offset over two-day periods, and one period of everything.
+BOUNDS = [
+    local_days("Asia/Shanghai", START, 12, 24),
+    local_days("UTC", START + timedelta(days=3), 8, 24),
+    local_days("Asia/Kathmandu", START, 7, 48),
+    [START - timedelta(days=1), START + timedelta(days=400)],
+]
+
+
+async def activity_of(store: Store, person_id: int, bounds: list[datetime]) -> list[Any]:
+    """Return a person's activity per period and main role, counted from the mentions."""
+    from news.models import ACTIVITY_ROLES, PeriodCount
+    from storage.base import to_db_time
+
+    rows = await fetch_sql(
+        store, "SELECT article_id, role, published_at FROM mentions WHERE person_id = ?", person_id
+    )
+    rank = {"spoke": 0, "presided": 1, "attended": 2}
+    main: dict[int, tuple[str, int]] = {}
+    for article_id, role, at in rows:
+        was = main.get(article_id, (at, 3))[1]
+        main[article_id] = (at, min(was, rank.get(role, 3)))
+    times = [to_db_time(b) for b in bounds]
+    totals: dict[tuple[int, int], int] = {}
+    for at, best in main.values():
+        for i in range(len(times) - 1):
+            if times[i] <= at < times[i + 1]:
+                totals[i, best] = totals.get((i, best), 0) + 1
+    return [PeriodCount(p, ACTIVITY_ROLES[r], n) for (p, r), n in sorted(totals.items())]
+
+
+async def test_activity_by_day_adds_up_like_the_mentions(archive: Store) -> None:
+    person = await archive.person_by_name("易炼红")
+    other = await archive.person_by_name("李乐成")
+    assert person is not None and other is not None
+    for bounds in BOUNDS:
+        for who in (person.id, other.id):
+            assert await archive.person_activity(who, bounds) == await activity_of(
+                archive, who, bounds
+            )
+    assert sum(c.count for c in await archive.person_activity(person.id, BOUNDS[3])) == (
+        person.article_count
+    )
+    # Main roles won and lost: a speech added to an article he attended, his speech taken
+    # away from another, the same role twice, an article without him.
+    await archive.save_analysis(5, ArticleAnalysis(people=(leader(5, ("attended", "spoke")),)))
+    await archive.save_analysis(2, ArticleAnalysis(people=(leader(2, ("met", "mentioned")),)))
+    await archive.save_analysis(9, ArticleAnalysis(people=(leader(9, ("presided", "presided")),)))
+    await archive.save_analysis(12, ArticleAnalysis())
+    for bounds in BOUNDS:
+        assert await archive.person_activity(person.id, bounds) == await activity_of(
+            archive, person.id, bounds
+        )
+
+
 class Recorded:
     """The SQL a store sends while a block runs (SQLite's `?` or PostgreSQL's `?`), and params."""
 
@@ -202,6 +265,7 @@ async def test_a_speaker_page_reads_indexes_and_sorts_nothing_whole(
     await archive.person_appearances(person.id, 5, 10)
     await archive.person_statements(person.id, 5, 10)
     await archive.top_speakers(START + timedelta(days=5))
+    await archive.person_activity(person.id, BOUNDS[0])
     monkeypatch.undo()
     on_mentions = [(sql, p) for sql, p in recorded.queries if "mentions" in sql]
     assert len(on_mentions) >= 3
@@ -212,14 +276,16 @@ async def test_a_speaker_page_reads_indexes_and_sorts_nothing_whole(
         page = "mentions" in sql and "GROUP BY person_id" not in sql
         if isinstance(archive, SqliteStore):
             assert "SCAN mentions" not in plan and "SCAN m\n" not in plan + "\n", (sql, plan)
-            assert "SCAN person_counts" not in plan, (sql, plan)
+            assert "SCAN person_counts" not in plan and "SCAN person_days" not in plan, plan
             if page:
                 assert "TEMP B-TREE FOR ORDER BY" not in plan, (sql, plan)
             continue
         for node, limited in pg_nodes(plan):
             relation = node.get("Relation Name")
             assert not (node["Node Type"] == "Seq Scan" and relation == "mentions"), (sql, plan)
-            assert not (node["Node Type"] == "Seq Scan" and relation == "person_counts"), sql
+            assert not (
+                node["Node Type"] == "Seq Scan" and relation in ("person_counts", "person_days")
+            ), sql
             # A sort below a LIMIT would sort every row before the page; one above sorts the
             # page, and an incremental sort only rows that share a date.
             assert not (page and limited and node["Node Type"] == "Sort"), (sql, plan)
@@ -239,6 +305,7 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
         assert person is not None
         expected = await counted(store, person.id)
         assert expected[0] == 30 - len(range(0, 30, 7))
+        activity = await store.person_activity(person.id, BOUNDS[0])
         # Back to the schema before the migration, the mentions kept; then run it again.
         if isinstance(store, SqliteStore):
             from storage.schema import PERSON_COUNTS
@@ -246,16 +313,17 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
 
             script = _split_sql(PERSON_COUNTS)
             undo = (
-                "DROP TABLE person_counts; DROP TRIGGER mentions_counted; "
-                "DROP TRIGGER mentions_uncounted"
+                "DROP TABLE person_counts; DROP TABLE person_days; "
+                "DROP TRIGGER mentions_counted; DROP TRIGGER mentions_uncounted"
             )
         else:
             from storage.postgres.schema import PERSON_COUNTS as PG_PERSON_COUNTS
 
             script = [PG_PERSON_COUNTS]
             undo = (
-                "DROP TABLE person_counts; DROP FUNCTION mentions_added CASCADE; "
-                "DROP FUNCTION mentions_removed CASCADE"
+                "DROP TABLE person_counts; DROP TABLE person_days; "
+                "DROP FUNCTION mentions_added CASCADE; DROP FUNCTION mentions_removed CASCADE; "
+                "DROP FUNCTION role_rank"
             )
         if isinstance(store, SqliteStore):
             await store._db.executescript(undo)
@@ -265,5 +333,9 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
             for statement in script:
                 await db.execute(statement)
         assert await stored_counts(store, "易炼红") == expected
+        assert await store.person_activity(person.id, BOUNDS[0]) == activity
         await store.save_analysis(3, ArticleAnalysis())
         assert await stored_counts(store, "易炼红") == await counted(store, person.id)
+        assert await store.person_activity(person.id, BOUNDS[0]) == await activity_of(
+            store, person.id, BOUNDS[0]
+        )
