@@ -4,9 +4,9 @@ Every table of the SQLite schema is copied, in an order that satisfies the forei
 chunk at a time: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING, so a row
 already in the target (an earlier or interrupted run) is left as it is and counted as not
 copied. SQLite's search tables are not copied: the PostgreSQL search index is built from the
-articles as they arrive, and its triggers count each person's articles (person_counts). The
-target remembers the copy in `copied_from`; a target that holds anything else is refused
-before a row is written.
+articles as they arrive, and its triggers count each person's articles (person_counts and
+person_days). The target remembers the copy in `copied_from`; a target that holds anything
+else is refused before a row is written.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ COPY_ORDER = (
 # SQLite's FTS5 search indexes (and their shadow tables): derived data, rebuilt on the target.
 SQLITE_DERIVED = ("articles_fts", "articles_grams")
 # Tables the target's triggers fill from the rows copied (a copy would count them twice).
-KEPT_BY_TRIGGERS = ("person_counts",)
+KEPT_BY_TRIGGERS = ("person_counts", "person_days")
 # Columns the target numbers itself; after a copy each sequence must start past the copied ids.
 IDENTITIES = (
     ("articles", "id"),
