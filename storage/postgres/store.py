@@ -671,14 +671,17 @@ class PostgresStore(Store):
         )
         articles: list[Any] = []
         if ranges:
-            values = ", ".join("(?::text, ?::text)" for _ in ranges)
+            # One index range per cut day, as a UNION ALL: joined to a VALUES list, the generic
+            # plan asyncpg's prepared statement falls back to walks all of a leader's mentions.
+            arms = " UNION ALL ".join(
+                "SELECT article_id, published_at, role FROM mentions "
+                "WHERE person_id = ? AND published_at >= ? AND published_at < ?"
+                for _ in ranges
+            )
             articles = await self._fetch(
-                "SELECT min(m.published_at), min(role_rank(m.role)) "
-                f"FROM (VALUES {values}) r (low, high) JOIN mentions m ON m.person_id = ? "
-                "AND m.published_at >= r.low AND m.published_at < r.high "
-                "GROUP BY m.article_id",
-                *(t for r in ranges for t in r),
-                person_id,
+                "SELECT min(published_at), min(role_rank(role)) "
+                f"FROM ({arms}) m GROUP BY article_id",
+                *(value for low, high in ranges for value in (person_id, low, high)),
             )
         return _activity_counts(bounds, cut, days, articles)
 

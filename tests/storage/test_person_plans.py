@@ -226,10 +226,11 @@ async def plan_of(store: Store, sql: str, params: tuple[Any, ...]) -> str:
 
     async with store.transaction() as con:
         # A tiny table is cheapest to read whole; forbid that, so that the plan shows which
-        # index the query can use and whether anything is left to sort.
+        # index the query can use and whether anything is left to sort. The generic plan is
+        # the one asyncpg's prepared statements settle on after five runs.
         await con.execute(
             "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
-            "SET LOCAL enable_sort = off"
+            "SET LOCAL enable_sort = off; SET LOCAL plan_cache_mode = force_generic_plan"
         )
         [(plan,)] = await con.fetch("EXPLAIN (FORMAT JSON) " + pg(sql), *params)
     return json.dumps(json.loads(plan) if isinstance(plan, str) else plan)
