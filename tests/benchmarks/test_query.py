@@ -72,6 +72,22 @@ def test_small_run_reports_every_query_and_a_round_trip(
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2_000
         assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == 20_000
+        # Every person's articles are counted, and the triggers that keep counting are back.
+        counted = (
+            "SELECT person_id, role, count(*) FROM mentions GROUP BY 1, 2 UNION ALL "
+            "SELECT person_id, '', count(DISTINCT article_id) FROM mentions GROUP BY 1"
+        )
+        kept = "SELECT person_id, role, n FROM person_counts WHERE n > 0"
+        assert sorted(con.execute(kept)) == sorted(con.execute(counted))
+        days = "SELECT count(DISTINCT article_id || ',' || person_id) FROM mentions"
+        assert (
+            con.execute("SELECT sum(n) FROM person_days").fetchone() == con.execute(days).fetchone()
+        )
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'mentions'"
+        assert sorted(r[0] for r in con.execute(triggers)) == [
+            "mentions_counted",
+            "mentions_uncounted",
+        ]
         # The articles are in the search index, as Store.add_article leaves it.
         grams = "SELECT count(*) FROM articles_grams WHERE articles_grams MATCH ?"
         assert con.execute(grams, ('"营商" AND "商环" AND "环境"',)).fetchone()[0] > 0

@@ -328,26 +328,6 @@ async def test_a_gazetteer_alias_in_a_later_article_is_the_same_person(tmp_path:
         assert [a.roles for a in appearances] == [("presided",), ("spoke",)]  # newest first
 
 
-async def test_a_persons_page_of_articles_reads_the_date_index_without_sorting(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "plan.db"
-    async with await SqliteStore.open(path):
-        pass
-    con = sqlite3.connect(path)
-    plan = " ".join(
-        str(row[3])
-        for row in con.execute(
-            "EXPLAIN QUERY PLAN SELECT article_id, group_concat(role), max(title), "
-            "max(statement) FROM mentions INDEXED BY mentions_by_person_date "
-            "WHERE person_id = 1 GROUP BY published_at, article_id "
-            "ORDER BY published_at DESC, article_id DESC LIMIT 5"
-        )
-    )
-    con.close()
-    assert "mentions_by_person_date" in plan and "TEMP B-TREE" not in plan
-
-
 async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
     tmp_path: Path,
 ) -> None:
