@@ -3,8 +3,8 @@
 An article's key is its UTC publication day above a slot within that day (12 bits), and the
 slots of a day follow (published_at, id). The index then reads a page newest first, a date
 range as a key range and a capped count straight off, and stops when it has enough. Keys are
-dense (a day's articles share 4,096 slots), so the index's rowid deltas stay as small as with
-plain ids: seconds would have made it six times larger.
+dense (a day's articles a few slots apart), so the index's rowid deltas, stored as varints,
+stay nearly as small as with plain ids (+20%); keys made of seconds made it six times larger.
 """
 
 from __future__ import annotations
