@@ -41,6 +41,8 @@ def test_small_run_reports_every_query_and_a_round_trip(
     monkeypatch.setattr(bench_query, "WARMUP", 3)
     monkeypatch.setattr(bench_query, "ROUND_TRIPS", 20)
     monkeypatch.setattr(bench_query, "CHART_CALLS", 5)
+    monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
+    monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
     out = io.StringIO()
 
     code = bench_query.run(out, articles=2_000, mentions=20_000, workdir=tmp_path)
@@ -146,7 +148,12 @@ def test_sqlite_size_is_the_file_over_the_stored_text(tmp_path: Path) -> None:
     assert size.per_article == on_disk / 300 and size.ratio == on_disk / text
 
 
-async def test_busy_run_crawls_and_answers_other_chats_while_timing(tmp_path: Path) -> None:
+async def test_busy_run_crawls_and_answers_other_chats_while_timing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The measurement of 5 calls a row lasts seconds, not minutes: crawl (and publish) faster.
+    monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
+    monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
     built = bench_query.ensure_db(tmp_path, 300, 2_000)
     work = tmp_path / "work.db"
     shutil.copyfile(built.path, work)
