@@ -204,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
+            if "NEWSBOT_LOG_LEVEL" not in os.environ:
+                # The busy table runs the whole bot: its crawl and job logs would bury the table.
+                logging.getLogger().setLevel(logging.WARNING)
             return cmd_bench(
                 args.name,
                 args.corpus or default_corpus(),
