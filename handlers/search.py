@@ -15,6 +15,7 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
+from storage import RELEVANCE_CAP
 from storage.search import search_form
 
 PER_PAGE = 5
@@ -104,16 +105,17 @@ async def send_search_page(
             return
         await reply_text(update, esc(text(lang, "search_none", query=shorten(raw, 60))))
         return
-    pages = page_count(total, PER_PAGE)
+    # Relevance order ranks the newest RELEVANCE_CAP matches only; the pages stop there.
+    capped = by_relevance and total > RELEVANCE_CAP
+    pages = page_count(RELEVANCE_CAP if capped else total, PER_PAGE)
     if page >= pages or not hits:
         await answer_stale(update, text(lang, "stale"))
         return
     shown_total = f"{total}+" if total > 1000 else str(total)
-    lines = [
-        text(lang, "search_title", query=esc(shorten(raw, 60)), total=shown_total)
-        + " · "
-        + esc(text(lang, "page", page=page + 1, pages=pages))
-    ]
+    heading = text(lang, "search_title", query=esc(shorten(raw, 60)), total=shown_total)
+    if capped:
+        heading += " · " + esc(text(lang, "relevance_capped", cap=RELEVANCE_CAP))
+    lines = [heading + " · " + esc(text(lang, "page", page=page + 1, pages=pages))]
     first = page * PER_PAGE + 1
     tz = context.bot_data.tz
     for number, hit in enumerate(hits, start=first):

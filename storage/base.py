@@ -8,11 +8,13 @@ The helpers below turn rows into news.models objects the same way for both backe
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from news.models import (
+    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
@@ -32,6 +34,11 @@ from news.models import (
 
 # The roles a person can have in an article, in the order a reader is told them.
 ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
+# A search counts its matches up to this many; past it the reply says "1000+".
+SEARCH_COUNT_CAP = 1000
+# Relevance order ranks the newest this many matches of a search, and the reply says so when
+# there are more: ranking every match of a very common word costs more than any page.
+RELEVANCE_CAP = 1000
 
 
 class StoreError(Exception):
@@ -184,6 +191,49 @@ def _period_case(column: str, bounds: Sequence[datetime]) -> tuple[str, list[Any
     """
     whens = " ".join(f"WHEN {column} < ? THEN {i}" for i in range(len(bounds) - 1))
     return f"CASE {whens} END", [to_db_time(b) for b in bounds[1:]]
+
+
+def _cut_days(bounds: Sequence[datetime]) -> tuple[set[str], list[tuple[str, str]]]:
+    """Return the UTC days a bound cuts (one not at midnight), and their parts within bounds.
+
+    A person's activity is kept per UTC day (person_days); a period of local months takes
+    the days that lie wholly inside it from there, and reads the mentions of the cut days.
+    """
+    times = [to_db_time(b) for b in bounds]
+    cut = {t[:10] for t in times if not t.endswith("T00:00:00Z")}
+    ranges: list[tuple[str, str]] = []
+    for day in sorted(cut):
+        start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        low = max(to_db_time(start), times[0])
+        high = min(to_db_time(start + timedelta(days=1)), times[-1])
+        if low < high:
+            ranges.append((low, high))
+    return cut, ranges
+
+
+def _activity_counts(
+    bounds: Sequence[datetime],
+    cut: set[str],
+    days: Iterable[Sequence[Any]],
+    articles: Iterable[Sequence[Any]],
+) -> list[PeriodCount]:
+    """Add up whole days (day, rank, n) and cut days' articles (published_at, rank) per period.
+
+    The counts come out by period, then main role (spoke, presided, attended, other).
+    """
+    times = [to_db_time(b) for b in bounds]
+    totals: dict[tuple[int, int], int] = {}
+    for day, rank, n in days:
+        start = f"{day}T00:00:00Z"
+        if day not in cut and times[0] <= start < times[-1]:
+            key = (bisect_right(times, start) - 1, int(rank))
+            totals[key] = totals.get(key, 0) + int(n)
+    for at, rank in articles:
+        period = bisect_right(times, at) - 1
+        if 0 <= period < len(times) - 1:
+            key = (period, int(rank))
+            totals[key] = totals.get(key, 0) + 1
+    return [PeriodCount(p, ACTIVITY_ROLES[r], n) for (p, r), n in sorted(totals.items()) if n]
 
 
 def _single_titles(chains: Iterable[str]) -> list[str]:

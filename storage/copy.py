@@ -4,8 +4,9 @@ Every table of the SQLite schema is copied, in an order that satisfies the forei
 chunk at a time: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING, so a row
 already in the target (an earlier or interrupted run) is left as it is and counted as not
 copied. SQLite's search tables are not copied: the PostgreSQL search index is built from the
-articles as they arrive. The target remembers the copy in `copied_from`; a target that holds
-anything else is refused before a row is written.
+articles as they arrive, and its triggers count each person's articles (person_counts and
+person_days). The target remembers the copy in `copied_from`; a target that holds anything
+else is refused before a row is written.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ COPY_ORDER = (
 )
 # SQLite's FTS5 search indexes (and their shadow tables): derived data, rebuilt on the target.
 SQLITE_DERIVED = ("articles_fts", "articles_grams")
+# Tables the target's triggers fill from the rows copied (a copy would count them twice).
+KEPT_BY_TRIGGERS = ("person_counts", "person_days")
 # Columns the target numbers itself; after a copy each sequence must start past the copied ids.
 IDENTITIES = (
     ("articles", "id"),
@@ -102,7 +105,10 @@ async def _source_tables(source: SqliteStore) -> list[str]:
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
     names = [
-        r[0] for r in rows if not any(r[0] == d or r[0].startswith(d + "_") for d in SQLITE_DERIVED)
+        r[0]
+        for r in rows
+        if r[0] not in KEPT_BY_TRIGGERS
+        and not any(r[0] == d or r[0].startswith(d + "_") for d in SQLITE_DERIVED)
     ]
     ordered = [t for t in COPY_ORDER if t in names]
     return ordered + sorted(t for t in names if t not in COPY_ORDER)

@@ -50,6 +50,117 @@ REINDEX_FOLDED_SEARCH = """
     CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
 """
 
+# A leaner archive: one search index instead of two, and no stored copy of it. The trigram
+# table (articles_fts) held every trigram with its positions (a quarter of the file), and the
+# bigram table kept its own copy of every article's bigrams as text (another third). Search now
+# reads the bigram index alone: a word of any length matches the articles holding all of its
+# bigrams, and a word of 3+ characters is then checked in the article's (folded) text, so the
+# results are the same. The index is contentless (content=''): nothing but the postings. The
+# store fills it right after this script, in the same transaction; it finds this migration by
+# its text, not its number.
+LEAN_SEARCH = """
+    DROP TRIGGER articles_fts_insert;
+    DROP TRIGGER articles_fts_delete;
+    DROP TRIGGER articles_fts_update;
+    DROP TABLE articles_fts;
+    DROP TABLE articles_grams;
+    CREATE VIRTUAL TABLE articles_grams USING fts5 (
+        grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1',
+        content='', columnsize=0
+    );
+    ALTER TABLE articles ADD COLUMN search_key INTEGER;
+    CREATE UNIQUE INDEX articles_by_search_key ON articles (search_key, published_at);
+"""
+
+
+def _rank(role: str) -> str:
+    """Return SQL ranking a mention's role as a person's main role in an article (0 first)."""
+    return (
+        f"(CASE {role} WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 "
+        "ELSE 3 END)"
+    )
+
+
+# What /speaker and /chart NAME count, kept on write by triggers on mentions, so that a leader
+# with 200,000 mentions (1,000,000 articles) costs a few rows per request instead of all of
+# them. person_counts: the articles a person appears in, in all (role '') and by role.
+# person_days: per UTC day, the articles where the person's main role (spoke, presided,
+# attended, other: rank 0-3) was each; a chart of local months adds up whole days and reads
+# the mentions of the days a month boundary cuts. A mention is inserted or deleted, never
+# re-keyed (the store's upsert changes only its text), so the two triggers see every change.
+# Plain SQL, the back-fill included, so its number may change at a merge.
+PERSON_COUNTS = f"""
+    CREATE TABLE person_counts (
+        person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        role       TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (person_id, role)
+    ) WITHOUT ROWID;
+    INSERT INTO person_counts (person_id, role, n)
+        SELECT person_id, role, count(*) FROM mentions GROUP BY person_id, role;
+    INSERT INTO person_counts (person_id, role, n)
+        SELECT person_id, '', count(DISTINCT article_id) FROM mentions GROUP BY person_id;
+    CREATE TABLE person_days (
+        person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        day        TEXT NOT NULL,
+        rank       INTEGER NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (person_id, day, rank)
+    ) WITHOUT ROWID;
+    INSERT INTO person_days (person_id, day, rank, n)
+        SELECT person_id, substr(at, 1, 10), rank, count(*) FROM (
+            SELECT person_id, min(published_at) AS at, min({_rank("role")}) AS rank
+            FROM mentions GROUP BY person_id, article_id
+        ) GROUP BY 1, 2, 3;
+    CREATE TRIGGER mentions_counted AFTER INSERT ON mentions BEGIN
+        INSERT INTO person_counts (person_id, role, n) VALUES (new.person_id, new.role, 1)
+            ON CONFLICT (person_id, role) DO UPDATE SET n = n + 1;
+        INSERT INTO person_counts (person_id, role, n)
+            SELECT new.person_id, '', 1 WHERE NOT EXISTS (
+                SELECT 1 FROM mentions WHERE article_id = new.article_id
+                AND person_id = new.person_id AND role <> new.role
+            )
+            ON CONFLICT (person_id, role) DO UPDATE SET n = n + 1;
+        -- The article moves to this role's rank if it outranks the person's other roles
+        -- there (4: there were none).
+        UPDATE person_days SET n = n - 1
+            WHERE person_id = new.person_id AND day = substr(new.published_at, 1, 10)
+            AND rank > {_rank("new.role")} AND rank = (
+                SELECT min({_rank("role")}) FROM mentions WHERE article_id = new.article_id
+                AND person_id = new.person_id AND role <> new.role
+            );
+        INSERT INTO person_days (person_id, day, rank, n)
+            SELECT new.person_id, substr(new.published_at, 1, 10), {_rank("new.role")}, 1
+            WHERE coalesce((
+                SELECT min({_rank("role")}) FROM mentions WHERE article_id = new.article_id
+                AND person_id = new.person_id AND role <> new.role
+            ), 4) > {_rank("new.role")}
+            ON CONFLICT (person_id, day, rank) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER mentions_uncounted AFTER DELETE ON mentions BEGIN
+        UPDATE person_counts SET n = n - 1 WHERE person_id = old.person_id AND role = old.role;
+        UPDATE person_counts SET n = n - 1 WHERE person_id = old.person_id AND role = ''
+            AND NOT EXISTS (
+                SELECT 1 FROM mentions WHERE article_id = old.article_id
+                AND person_id = old.person_id
+            );
+        -- The article leaves this role's rank if it was the main one, for the rank of the
+        -- roles left (if any).
+        UPDATE person_days SET n = n - 1
+            WHERE person_id = old.person_id AND day = substr(old.published_at, 1, 10)
+            AND rank = {_rank("old.role")} AND coalesce((
+                SELECT min({_rank("role")}) FROM mentions WHERE article_id = old.article_id
+                AND person_id = old.person_id
+            ), 4) > {_rank("old.role")};
+        INSERT INTO person_days (person_id, day, rank, n)
+            SELECT old.person_id, substr(old.published_at, 1, 10), left_rank, 1 FROM (
+                SELECT min({_rank("role")}) AS left_rank FROM mentions
+                WHERE article_id = old.article_id AND person_id = old.person_id
+            ) WHERE left_rank > {_rank("old.role")}
+            ON CONFLICT (person_id, day, rank) DO UPDATE SET n = n + 1;
+    END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: foundation: sources, articles, chats.
     """
@@ -246,6 +357,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: search in simplified form on both sides (see REINDEX_FOLDED_SEARCH above).
     REINDEX_FOLDED_SEARCH,
+    # 8: one contentless bigram index for every search (see LEAN_SEARCH above).
+    LEAN_SEARCH,
+    # 9: people's article counts kept on write (see PERSON_COUNTS above).
+    PERSON_COUNTS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

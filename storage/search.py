@@ -85,6 +85,24 @@ def gram_query(word: str) -> str | None:
     return " AND ".join(terms)
 
 
+def long_word_query(word: str) -> str | None:
+    """Return the bigram-index query for a word of 3+ characters: every bigram of its runs.
+
+    An article holding them all may still not hold the word (the bigrams may lie apart), so
+    the caller checks the text too. None if the word has no letters or digits.
+    """
+    runs = _RUN_RE.findall(word.lower())
+    if not runs:
+        return None
+    terms: dict[str, None] = {}
+    for run in runs:
+        if len(run) == 1:
+            terms[fts_phrase(run) + " *"] = None
+        for i in range(len(run) - 1):
+            terms[fts_phrase(run[i : i + 2])] = None
+    return " AND ".join(terms)
+
+
 def search_text(title: str, body: str) -> str:
     """Return the text the PostgreSQL search index holds for an article (case folded).
 

@@ -6,16 +6,16 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from news.models import (
-    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
@@ -30,16 +30,21 @@ from news.models import (
     Statement,
     StoreOutcome,
 )
+from storage import search_keys
 from storage.base import (
     ARTICLE_COLUMNS,
     HEADLINE_COLUMNS,
     PERSON_COLUMNS,
+    RELEVANCE_CAP,
     ROLE_ORDER,
+    SEARCH_COUNT_CAP,
     Store,
     StoreError,
     StoreUnavailable,
+    _activity_counts,
     _article_from_row,
     _chat_from_row,
+    _cut_days,
     _headline_from_row,
     _last_title,
     _now,
@@ -52,17 +57,22 @@ from storage.base import (
     to_db_time,
 )
 from storage.delivery import SqliteDeliveryStore
-from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
-from storage.search import fts_phrase, gram_query, index_grams, search_form, stored_search_form
+from storage.schema import LEAN_SEARCH, MIGRATIONS, REINDEX_FOLDED_SEARCH, SCHEMA_VERSION
+from storage.search import (
+    gram_query,
+    index_grams,
+    long_word_query,
+    search_form,
+    stored_search_form,
+)
 
 logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
-SEARCH_COUNT_CAP = 1000
-# How many of the newest articles a search with many matches looks at first (see
-# _newest_matches): enough for the first pages of any word in one article of 400 or more.
-SEARCH_WINDOW = 2000
+# New database files get pages of this size: an article (about 3 KB of text) and its row fit
+# in one page with room for the next, where 4 KB pages left a quarter of each page empty.
+PAGE_SIZE = 16384
 
 
 # What SQLite says when the trouble is the disk or another process, not the statement.
@@ -168,6 +178,8 @@ class SqliteStore(Store):
         try:
             await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA foreign_keys = ON")
+            # Takes effect on a new, empty file only; an existing one keeps its page size.
+            await self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             if self.path != ":memory:":
                 await self._db.execute("PRAGMA journal_mode = WAL")
                 # WAL makes NORMAL durable across application crashes; only power loss can
@@ -192,6 +204,8 @@ class SqliteStore(Store):
                     await self._fill_grams()
                 if script == REINDEX_FOLDED_SEARCH:
                     await self._reindex_folded()
+                if script == LEAN_SEARCH:
+                    await self._fill_folded_grams()
                 await self._db.execute(f"PRAGMA user_version = {number}")
             logger.info("database migrated to schema version %d", number)
 
@@ -201,6 +215,22 @@ class SqliteStore(Store):
         await self._db.executemany(
             "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
             [(r[0], index_grams(r[1] + "\n" + r[2])) for r in rows],
+        )
+
+    async def _fill_folded_grams(self) -> None:
+        """Key every stored article by date and index the bigrams of its folded text."""
+        # The folded copies are stored where they differ (migration 7): no folding again here.
+        rows = await self._fetchall(
+            "SELECT id, published_at, coalesce(search_title, title), "
+            "coalesce(search_body, body) FROM articles ORDER BY published_at, id"
+        )
+        keyed = search_keys.keys_in_date_order([(r[0], r[1]) for r in rows])
+        await self._db.executemany(
+            "UPDATE articles SET search_key = ? WHERE id = ?", [(k, i) for i, k in keyed.items()]
+        )
+        await self._db.executemany(
+            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            [(keyed[r[0]], index_grams(r[2] + "\n" + r[3])) for r in rows],
         )
 
     async def _reindex_folded(self) -> None:
@@ -434,13 +464,86 @@ class SqliteStore(Store):
                 "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
                 (url_key, article.url, article_id),
             )
+            key = await self._place_by_date(db, article_id, article.published_at)
             await db.execute(
                 "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                (article_id, index_grams(search_form(article.title + "\n" + article.body))),
+                (key, index_grams(search_form(article.title + "\n" + article.body))),
             )
             if analysis is not None:
                 await self._write_analysis(article_id, article.published_at, analysis)
             return StoreOutcome(article_id=article_id, created=True)
+
+    async def _place_by_date(
+        self, db: aiosqlite.Connection, article_id: int, published_at: datetime
+    ) -> int:
+        """Give a just-inserted article its search key between its neighbours by date.
+
+        Inside the caller's transaction. An article appended at the end of its day (the usual
+        case) or between two with room takes a free slot; when its day has none left, the
+        day's keys are spread again (its few hundred articles re-indexed at most).
+        """
+        day = search_keys.day_of(published_at)
+        at = to_db_time(published_at)
+        start = to_db_time(datetime.fromtimestamp(day * 86400, UTC))
+        end = to_db_time(datetime.fromtimestamp((day + 1) * 86400, UTC))
+        low, high = day << search_keys.SLOT_BITS, (day + 1) << search_keys.SLOT_BITS
+        neighbours = []
+        for condition, order in (
+            ("published_at >= ? AND (published_at, id) < (?, ?)", "DESC"),
+            ("published_at < ? AND (published_at, id) > (?, ?)", "ASC"),
+        ):
+            async with db.execute(
+                "SELECT search_key FROM articles INDEXED BY articles_by_date "
+                f"WHERE {condition} AND search_key >= ? AND search_key < ? "
+                f"ORDER BY published_at {order}, id {order} LIMIT 1",
+                (start if order == "DESC" else end, at, article_id, low, high),
+            ) as cursor:
+                row = await cursor.fetchone()
+            neighbours.append(row[0] if row else None)
+        key = search_keys.between(day, neighbours[0], neighbours[1])
+        if key is None:
+            key = await self._respread_day(db, day, article_id, start, end)
+        await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, article_id))
+        return key
+
+    async def _respread_day(
+        self, db: aiosqlite.Connection, day: int, article_id: int, start: str, end: str
+    ) -> int:
+        """Spread a full day's keys evenly again; return the key left for `article_id`."""
+        async with db.execute(
+            "SELECT id, search_key, coalesce(search_title, title), coalesce(search_body, body) "
+            "FROM articles WHERE published_at >= ? AND published_at < ? "
+            "AND (search_key >= 0 OR id = ?) ORDER BY published_at, id",
+            (start, end, article_id),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if len(rows) >= search_keys.SLOTS:
+            # More articles in one day than it has slots: this one is still found by every
+            # search, listed after the others, and outside date ranges (-id is unique).
+            logger.warning(
+                "more than %d articles on one day: search order kept for the first",
+                search_keys.SLOTS - 1,
+            )
+            return -article_id
+        keys = search_keys.spread(day, len(rows))
+        moved = [(r, k) for r, k in zip(rows, keys, strict=True) if r[1] != k]
+        for row, _key in moved:
+            if row[0] != article_id:  # its entry is not written yet
+                await db.execute(
+                    "INSERT INTO articles_grams (articles_grams, rowid, grams) "
+                    "VALUES ('delete', ?, ?)",
+                    (row[1], index_grams(row[2] + "\n" + row[3])),
+                )
+            # Out of the way first: a new key may be another row's old one.
+            await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (-row[0], row[0]))
+        for row, key in moved:
+            await db.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, row[0]))
+            if row[0] != article_id:
+                await db.execute(
+                    "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+                    (key, index_grams(row[2] + "\n" + row[3])),
+                )
+        return keys[[r[0] for r in rows].index(article_id)]
 
     async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
         """Replace an article's summary, keywords and mentions with a fresh analysis."""
@@ -491,10 +594,15 @@ class SqliteStore(Store):
             title_text = person.titles[0] if person.titles else ""
             for role in person.roles:
                 statement = "\n".join(person.statements) if role == "spoke" else ""
+                # An upsert, not INSERT OR REPLACE: the row REPLACE deletes would pass the
+                # delete trigger by, and person_counts would count that mention twice.
                 await db.execute(
-                    "INSERT OR REPLACE INTO mentions "
+                    "INSERT INTO mentions "
                     "(article_id, person_id, role, title, statement, published_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (article_id, person_id, role) DO UPDATE SET "
+                    "title = excluded.title, statement = excluded.statement, "
+                    "published_at = excluded.published_at",
                     (article_id, person_id, role, title_text, statement, when),
                 )
 
@@ -670,7 +778,8 @@ class SqliteStore(Store):
     async def _people_where(self, where: str, params: tuple[Any, ...]) -> list[Person]:
         rows = await self._fetchall(
             f"SELECT {PERSON_COLUMNS}, "
-            "(SELECT count(DISTINCT m.article_id) FROM mentions m WHERE m.person_id = p.id) "
+            "coalesce((SELECT c.n FROM person_counts c WHERE c.person_id = p.id AND c.role = ''),"
+            " 0) "
             f"FROM people p WHERE {where} ORDER BY p.last_seen DESC, p.id",
             params,
         )
@@ -680,12 +789,18 @@ class SqliteStore(Store):
         self, person_id: int, limit: int = 5, offset: int = 0
     ) -> list[Statement]:
         """Return the articles where a person spoke, newest first, with their statements."""
+        # The page's rows are chosen in the (person, role, date) index alone, which holds the
+        # speeches newest first (ties on the date sorted among themselves): the rows skipped
+        # for a later page are never read from the table, and the appearances of someone who
+        # seldom speaks are not walked. Only the page itself is read and put in order.
         rows = await self._fetchall(
-            "SELECT m.article_id, m.title, m.statement FROM mentions m "
-            "WHERE m.person_id = ? AND m.role = 'spoke' "
-            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            "SELECT m.article_id, m.title, m.statement, m.published_at FROM mentions m "
+            "WHERE m.rowid IN (SELECT rowid FROM mentions INDEXED BY mentions_by_person "
+            "WHERE person_id = ? AND role = 'spoke' "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?)",
             (person_id, limit, offset),
         )
+        rows.sort(key=lambda r: (r[3], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Statement(article=articles[r[0]], title=r[1], statement=r[2])
@@ -699,13 +814,19 @@ class SqliteStore(Store):
         """Return the articles a person appears in, newest first, with their roles there."""
         rows = await self._fetchall(
             # One article's rows share its date, so they are neighbours in the date index:
-            # grouping by (date, article) reads the page in index order and stops there.
-            "SELECT article_id, group_concat(role), max(title), max(statement) "
-            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ? "
+            # grouping by (date, article) there picks the page's articles from the index alone
+            # (a later page skips entries, not table rows) and stops when the page is full.
+            # CROSS JOIN: then only the page's mentions are read, by (person, article).
+            "SELECT k.article_id, group_concat(m.role), max(m.title), max(m.statement), "
+            "k.published_at FROM (SELECT published_at, article_id "
+            "FROM mentions INDEXED BY mentions_by_person_date WHERE person_id = ?1 "
             "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
-            "LIMIT ? OFFSET ?",
+            "LIMIT ?2 OFFSET ?3) k CROSS JOIN mentions m "
+            "ON m.person_id = ?1 AND m.article_id = k.article_id "
+            "GROUP BY k.published_at, k.article_id",
             (person_id, limit, offset),
         )
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Appearance(
@@ -721,7 +842,8 @@ class SqliteStore(Store):
     async def person_role_counts(self, person_id: int) -> dict[str, int]:
         """Return in how many articles a person had each role (spoke, presided, …)."""
         rows = await self._fetchall(
-            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", (person_id,)
+            "SELECT role, n FROM person_counts WHERE person_id = ? AND role <> '' AND n > 0",
+            (person_id,),
         )
         counts = {r[0]: int(r[1]) for r in rows}
         return {role: counts[role] for role in ROLE_ORDER if role in counts}
@@ -752,7 +874,7 @@ class SqliteStore(Store):
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
         row = await self._fetchone(
-            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", (person_id,)
+            "SELECT n FROM person_counts WHERE person_id = ? AND role = 'spoke'", (person_id,)
         )
         return int(row[0]) if row else 0
 
@@ -781,114 +903,67 @@ class SqliteStore(Store):
     ) -> tuple[list[SearchHit], int]:
         """Return articles whose title or body contain every word, and how many match in all.
 
-        Hits are newest first, or by bm25 (then newest) with `by_relevance`; a hit's rank is
-        its bm25 score when ordered by relevance, 0.0 otherwise.
+        Hits are newest first, or with `by_relevance` best first among the newest
+        RELEVANCE_CAP matches (a hit's rank is its score then, lower is better; 0.0 otherwise).
+        The index is keyed in date order, so every step reads matches newest first and stops
+        when it has enough: the count at the cap, the page when it is full.
         """
-        words = [search_form(w) for w in words]
-        matches = _matcher(words)
-        if matches is None:
+        matcher = _Matcher.of(words)
+        if matcher is None:
             return [], 0
-        long_words = [w for w in words if len(w) >= 3]
-        short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-
-        dates = ""
-        date_params: list[Any] = []
-        if since is not None:
-            dates += " AND a.published_at >= ?"
-            date_params.append(to_db_time(since))
-        if until is not None:
-            dates += " AND a.published_at < ?"
-            date_params.append(to_db_time(until))
-        total, page = await self._newest_matches(
-            matches, dates, date_params, limit=limit, offset=offset
+        span = _key_span(since, until)
+        # Counting every match of a very common word costs more than the page itself; past
+        # SEARCH_COUNT_CAP the reply says "1000+".
+        sql, params = matcher.ids(span)
+        row = await self._fetchone(
+            f"SELECT count(*) FROM ({sql} LIMIT {SEARCH_COUNT_CAP + 1})", params
         )
+        total = int(row[0]) if row else 0
         if total == 0:
             return [], 0
         ranks: dict[int, float] = {}
-        if by_relevance and long_words:
-            # bm25 ties are broken by date, so every match is joined to its article here: slow
-            # for a very common word, but only behind the "by relevance" button.
-            grams = (
-                " AND +f.rowid IN (SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?)"
-                if short_queries
-                else ""
+        if by_relevance:
+            sql, params = matcher.ids(span, newest_first=True)
+            rows = await self._fetchall(f"{sql} LIMIT {RELEVANCE_CAP}", params)
+            ranks = await self._relevance_page(
+                matcher, [r[0] for r in rows], limit=limit, offset=offset
             )
-            rows = await self._fetchall(
-                "SELECT a.id, bm25(articles_fts) AS r FROM articles_fts f "
-                f"JOIN articles a ON a.id = f.rowid WHERE articles_fts MATCH ?{grams}{dates} "
-                "ORDER BY r, a.published_at DESC LIMIT ? OFFSET ?",
-                [*matches(None)[1], *date_params, limit, offset],
-            )
+            page = list(ranks)
+        else:
+            sql, params = matcher.ids(span, newest_first=True)
+            rows = await self._fetchall(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])
             page = [r[0] for r in rows]
-            ranks = {r[0]: float(r[1]) for r in rows}
         articles = await self.articles_by_ids(page)
         hits = [
             SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
         ]
         return hits, total
 
-    async def _newest_matches(
-        self,
-        matches: Callable[[int | None], tuple[str, list[Any]]],
-        dates: str,
-        date_params: list[Any],
-        *,
-        limit: int,
-        offset: int,
-    ) -> tuple[int, list[int]]:
-        """Return the capped count of matching articles and one page of their ids, newest first.
+    async def _relevance_page(
+        self, matcher: _Matcher, candidates: list[int], *, limit: int, offset: int
+    ) -> dict[int, float]:
+        """Return one page of the candidates, best first, with their scores (lower is better).
 
-        The ids come from the search indexes and the date index alone; articles are read for
-        the page only. Joining every match to its article (tens of thousands for a common word)
-        and sorting them by date took hundreds of milliseconds on a 100,000-article archive.
+        The score is minus how often the words occur per 1,000 characters of the article's
+        folded text; ties go to the newest.
         """
-        # Counting every match of a very common word costs more than the page itself; past
-        # SEARCH_COUNT_CAP the reply says "1000+".
-        cap = SEARCH_COUNT_CAP + 1
-        sql, params = matches(None)
-        row = await self._fetchone(f"SELECT count(*) FROM ({sql} LIMIT {cap})", params)
-        matched = int(row[0]) if row else 0
-        if matched == 0:
-            return 0, []
-        if matched < cap:
-            # Few matches: read each one's date and sort them all; the list is the count too.
-            # NOT INDEXED keeps SQLite from walking the whole date range instead.
-            rows = await self._fetchall(
-                f"SELECT a.id FROM articles a NOT INDEXED WHERE a.id IN ({sql}){dates} "
-                "ORDER BY a.published_at DESC, a.id DESC",
-                [*params, *date_params],
-            )
-            return len(rows), [r[0] for r in rows[offset : offset + limit]]
-        wanted = offset + limit
-        if not dates and wanted <= SEARCH_WINDOW:
-            # Many matches, first pages: a common word fills them among the newest articles.
-            # These all have ids from the smallest of theirs on, so the matches from there on
-            # (the short tail of each index list) settle exactly which of them match.
-            rows = await self._fetchall(
-                "SELECT a.id FROM articles a INDEXED BY articles_by_date "
-                "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-                (SEARCH_WINDOW,),
-            )
-            newest = [r[0] for r in rows]
-            if newest:
-                floor_sql, floor_params = matches(min(newest))
-                found = {r[0] for r in await self._fetchall(floor_sql, floor_params)}
-                hits = [i for i in newest if i in found]
-                if len(hits) >= wanted:
-                    return matched, hits[offset:wanted]
-        # Many matches: walk the date index from the newest article and keep the matches (the
-        # IN list is built once) until the page, and in a date range the capped count, is
-        # complete.
-        if dates:
-            wanted = max(cap, wanted)
-        rows = await self._fetchall(
-            "SELECT a.id FROM articles a INDEXED BY articles_by_date "
-            f"WHERE +a.id IN ({sql}){dates} "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-            [*params, *date_params, wanted],
+        if not candidates:
+            return {}
+        text = (
+            "lower(coalesce(a.search_title, a.title) || char(10) || "
+            "coalesce(a.search_body, a.body))"
         )
-        total = min(len(rows), cap) if dates else matched
-        return total, [r[0] for r in rows[offset : offset + limit]]
+        occurrences = " + ".join(
+            f"(length({text}) - length(replace({text}, ?, ''))) / {len(w)}.0" for w in matcher.words
+        )
+        marks = ", ".join("?" * len(candidates))
+        rows = await self._fetchall(
+            f"SELECT a.id, -({occurrences}) * 1000.0 / (length({text}) + 1) AS r "
+            f"FROM articles a WHERE a.id IN ({marks}) "
+            "ORDER BY r, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*matcher.words, *candidates, limit, offset],
+        )
+        return {r[0]: float(r[1]) for r in rows}
 
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
@@ -919,20 +994,28 @@ class SqliteStore(Store):
         """
         if len(bounds) < 2:
             return []
-        period, period_params = _period_case("at", bounds)
-        # `+article_id`: grouping in article order made SQLite walk the (person, article) index
-        # and read every mention of all years from the table (780 ms for a leader with 40,000
-        # at 100,000 articles); the (person, role, date) index alone answers this in 30 ms.
-        rows = await self._fetchall(
-            f"SELECT {period} AS period, role_rank, count(*) FROM ("
-            "SELECT min(published_at) AS at, min(CASE role "
-            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
-            "AS role_rank FROM mentions "
-            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY +article_id"
-            ") per_article GROUP BY period, role_rank ORDER BY period, role_rank",
-            [*period_params, person_id, to_db_time(bounds[0]), to_db_time(bounds[-1])],
+        # Whole UTC days from person_days (24 months: at most 2,920 rows, however many
+        # articles), the few days a local month boundary cuts from the mentions themselves:
+        # reading every mention of a leader's 24 months took 200 ms at 100,000 articles.
+        cut, ranges = _cut_days(bounds)
+        days = await self._fetchall(
+            "SELECT day, rank, n FROM person_days WHERE person_id = ? AND day >= ? AND day < ?",
+            (person_id, to_db_time(bounds[0])[:10], to_db_time(bounds[-1])[:10]),
         )
-        return [PeriodCount(r[0], ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+        articles: list[sqlite3.Row] = []
+        if ranges:
+            values = ", ".join("(?, ?)" for _ in ranges)
+            # CROSS JOIN: each cut day is a range of the (person, date) index.
+            articles = await self._fetchall(
+                "SELECT min(m.published_at), min(CASE m.role WHEN 'spoke' THEN 0 "
+                "WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
+                f"FROM (VALUES {values}) r CROSS JOIN mentions m "
+                "INDEXED BY mentions_by_person_date ON m.person_id = ? "
+                "AND m.published_at >= r.column1 AND m.published_at < r.column2 "
+                "GROUP BY m.article_id",
+                [*(t for r in ranges for t in r), person_id],
+            )
+        return _activity_counts(bounds, cut, days, articles)
 
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]
@@ -941,14 +1024,15 @@ class SqliteStore(Store):
 
         Uncapped, unlike search_articles' count: every match of the periods is counted.
         """
-        matches = _matcher(words)
-        if matches is None or len(bounds) < 2:
+        matcher = _Matcher.of(words)
+        if matcher is None or len(bounds) < 2:
             return []
-        period, period_params = _period_case("a.published_at", bounds)
-        condition, params = _in_window_matching(matches, bounds[0], bounds[-1])
+        # The dates come from the key index: a word of one or two characters is counted
+        # without reading an article.
+        period, period_params = _period_case("published_at", bounds)
+        sql, params = matcher.ids(_key_span(bounds[0], bounds[-1]), dates=True)
         rows = await self._fetchall(
-            f"SELECT {period} AS period, count(*) FROM articles a "
-            f"WHERE {condition} GROUP BY period ORDER BY period",
+            f"SELECT {period} AS period, count(*) FROM ({sql}) GROUP BY period ORDER BY period",
             [*period_params, *params],
         )
         return [PeriodCount(r[0], "", r[1]) for r in rows]
@@ -960,10 +1044,10 @@ class SqliteStore(Store):
 
         Ties go to the lower person id: the mentions' primary key alone answers the query.
         """
-        matches = _matcher(words)
-        if matches is None:
+        matcher = _Matcher.of(words)
+        if matcher is None:
             return []
-        condition, params = _in_window_matching(matches, since, until)
+        condition, params = _in_window_matching(matcher, since, until)
         # `+m.role`: the (role, date) index would read every speech of the period (300 ms).
         rows = await self._fetchall(
             "SELECT m.person_id, count(*) AS n FROM mentions m "
@@ -1025,51 +1109,118 @@ class SqliteStore(Store):
 
 
 def _in_window_matching(
-    matches: Callable[[int | None], tuple[str, list[Any]]], since: datetime, until: datetime
+    matcher: _Matcher, since: datetime, until: datetime
 ) -> tuple[str, list[Any]]:
     """Return a condition on `articles a`: published in [since, until) and matching, and params.
 
-    The date index is read for the period and each id checked against the matches; `+a.id`
-    keeps SQLite from looking up every match of all years by id instead (110 ms for 振兴 at
-    100,000 articles, against 15-40 ms).
+    The search index alone finds the period's matches (its keys are in date order); articles
+    are then looked up by id.
     """
-    sql, params = matches(None)
-    condition = f"a.published_at >= ? AND a.published_at < ? AND +a.id IN ({sql})"
-    return condition, [to_db_time(since), to_db_time(until), *params]
+    sql, params = matcher.ids(_key_span(since, until))
+    return f"a.id IN ({sql})", params
 
 
-def _matcher(words: list[str]) -> Callable[[int | None], tuple[str, list[Any]]] | None:
-    """Return a builder of SQL for the rowids matching every word, or None if none can match.
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A search's date bounds: as search keys (whole UTC days) and as exact published_at."""
 
-    The builder takes an optional rowid floor and returns (sql, params). Words of three or
-    more characters use the FTS5 trigram index, shorter ones the bigram index (SQLite only:
-    a PostgreSQL backend speaks its own search).
+    low: int | None = None
+    high: int | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def _key_span(since: datetime | None, until: datetime | None) -> _Span:
+    """Return the span of articles published in [since, until).
+
+    Keys go by UTC day, so the key bounds hold some of the days at either end; the exact
+    bounds are applied to published_at as well (read from the key index, no article row).
     """
-    words = [search_form(w) for w in words]  # as the indexes hold them: 振興 finds 振兴
-    long_words = [w for w in words if len(w) >= 3]
-    short_queries = [q for q in (gram_query(w) for w in words if len(w) < 3) if q]
-    if len(short_queries) < len([w for w in words if len(w) < 3]):
-        return None  # a short word with no letters or digits cannot match anything
-    if not long_words and not short_queries:
-        return None
-    fts_query = " AND ".join(fts_phrase(w) for w in long_words)
-    grams_query = " AND ".join(f"({q})" for q in short_queries)
+    return _Span(
+        search_keys.day_floor(since) if since is not None else None,
+        search_keys.day_ceiling(until) if until is not None else None,
+        to_db_time(since) if since is not None else None,
+        to_db_time(until) if until is not None else None,
+    )
 
-    def matches(floor: int | None = None) -> tuple[str, list[Any]]:
-        """Return SQL for the rowids matching every word (from `floor` on), and its params."""
-        above = " AND rowid >= ?" if floor is not None else ""
-        bound = [floor] if floor is not None else []
-        grams_sql = f"SELECT rowid FROM articles_grams WHERE articles_grams MATCH ?{above}"
-        if not long_words:
-            return grams_sql, [grams_query, *bound]
-        sql = f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?{above}"
-        if not short_queries:
-            return sql, [fts_query, *bound]
-        # `+rowid` keeps SQLite from probing the bigram index once per trigram match (one
-        # MATCH per row, seconds in all): the IN list is built once instead.
-        return f"{sql} AND +rowid IN ({grams_sql})", [fts_query, *bound, grams_query, *bound]
 
-    return matches
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """The SQL for the ids of articles that contain every word of a search.
+
+    Every word is looked up in the bigram index (all of its bigrams; a one-character word by
+    prefix). That settles a word of one or two characters; a longer one whose bigrams are all
+    there is then checked in the article's folded text, which the bigrams alone cannot prove
+    (振兴 and 兴东 in two places are not 振兴东).
+    """
+
+    words: tuple[str, ...]  # folded, lower-cased (ASCII), as the text is compared
+    grams_query: str
+    checked: tuple[str, ...]  # the words of 3+ characters
+
+    @classmethod
+    def of(cls, words: Sequence[str]) -> _Matcher | None:
+        """Return the matcher for these words, or None if no article can contain them all."""
+        folded = [search_form(w) for w in words]  # as the index holds them: 振興 finds 振兴
+        terms: list[str] = []
+        for word in folded:
+            query = gram_query(word) if len(word) < 3 else long_word_query(word)
+            if query is None:
+                return None  # a word with no letters or digits cannot match anything
+            terms.append(f"({query})")
+        if not terms:
+            return None
+        checked = tuple(_ascii_lower(w) for w in folded if len(w) >= 3)
+        return cls(tuple(_ascii_lower(w) for w in folded), " AND ".join(terms), checked)
+
+    def ids(
+        self, span: _Span = _Span(), *, newest_first: bool = False, dates: bool = False
+    ) -> tuple[str, list[Any]]:
+        """Return SQL for the ids of matching articles published in the span, and params.
+
+        With `newest_first` they come in date order, newest first, read in that order from
+        the index (no sort): a LIMIT stops the reading. With `dates` each row also has the
+        article's published_at.
+        """
+        where = "articles_grams MATCH ?"
+        params: list[Any] = [self.grams_query]
+        for bound, value in (
+            ("g.rowid >= ?", span.low),
+            ("g.rowid < ?", span.high),
+            ("v.published_at >= ?", span.since),
+            ("v.published_at < ?", span.until),
+        ):
+            if value is not None:
+                where += f" AND {bound}"
+                params.append(value)
+        if self.checked:
+            where += " AND " + " AND ".join(_CONTAINS.format(alias="v") for _ in self.checked)
+            params.extend(w for w in self.checked for _ in range(2))
+        column = "v.id, v.published_at" if dates else "v.id"
+        order = " ORDER BY g.rowid DESC" if newest_first else ""
+        # CROSS JOIN: the index first, then each match's key looked up (the key index holds
+        # the id and date; the row is read only to check a long word), so that a LIMIT stops
+        # the walk early instead of after every candidate is listed.
+        return (
+            f"SELECT {column} FROM articles_grams g CROSS JOIN articles v "
+            f"INDEXED BY articles_by_search_key ON v.search_key = g.rowid WHERE {where}{order}",
+            params,
+        )
+
+
+# A row's folded title or body contains a term (two parameters: the term twice).
+_CONTAINS = (
+    "(instr(lower(coalesce({alias}.search_title, {alias}.title)), ?) "
+    "OR instr(lower(coalesce({alias}.search_body, {alias}.body)), ?))"
+)
+
+
+def _ascii_lower(word: str) -> str:
+    """Lower-case ASCII letters only, as SQLite's lower() does to the text compared."""
+    return word.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _split_sql(script: str) -> list[str]:

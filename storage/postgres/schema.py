@@ -12,6 +12,114 @@ PostgreSQL's alone.
 
 from __future__ import annotations
 
+# What SQLite's PERSON_COUNTS migration adds: per person, the articles in all (role '')
+# and by role, and per UTC day the articles by main role (rank 0-3), kept on write for
+# /speaker and /chart NAME. Statement triggers over the transition tables, as for
+# article_count: `newsbot copy-db` inserts mentions 5,000 a statement, and a row trigger
+# would run 10,000,000 times for a large archive. Each (article, person) pair a statement
+# touches is counted by comparing its roles before the statement with those after.
+# Plain SQL, the back-fill included, so its number may change at a merge.
+PERSON_COUNTS = """
+    CREATE FUNCTION role_rank(role TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE role WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2
+        ELSE 3 END
+    $$;
+    CREATE TABLE person_counts (
+        person_id  BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        role       TEXT NOT NULL,
+        n          BIGINT NOT NULL,
+        PRIMARY KEY (person_id, role)
+    );
+    INSERT INTO person_counts (person_id, role, n)
+        SELECT person_id, role, count(*) FROM mentions GROUP BY person_id, role
+        UNION ALL
+        SELECT person_id, '', count(DISTINCT article_id) FROM mentions GROUP BY person_id;
+    CREATE TABLE person_days (
+        person_id  BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        day        TEXT NOT NULL,
+        rank       INTEGER NOT NULL,
+        n          BIGINT NOT NULL,
+        PRIMARY KEY (person_id, day, rank)
+    );
+    INSERT INTO person_days (person_id, day, rank, n)
+        SELECT person_id, substr(at, 1, 10), rank, count(*) FROM (
+            SELECT person_id, min(published_at) AS at, min(role_rank(role)) AS rank
+            FROM mentions GROUP BY person_id, article_id
+        ) per_article GROUP BY 1, 2, 3;
+    -- pair: each (article, person) the statement touched, with the rank of its roles before
+    -- (was, NULL: none) and after (now); the article moves from `was` to `now` in person_days.
+    CREATE FUNCTION mentions_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO person_counts (person_id, role, n)
+            SELECT person_id, role, count(*) FROM added GROUP BY person_id, role
+            UNION ALL
+            SELECT pair.person_id, '', count(*) FROM (
+                SELECT article_id, person_id, count(*) AS rows FROM added GROUP BY 1, 2
+            ) pair
+            WHERE (SELECT count(*) FROM mentions m WHERE m.article_id = pair.article_id
+                   AND m.person_id = pair.person_id) = pair.rows
+            GROUP BY pair.person_id
+        ON CONFLICT (person_id, role) DO UPDATE SET n = person_counts.n + excluded.n;
+        WITH pair AS (
+            SELECT p.*,
+                (SELECT min(role_rank(m.role)) FROM mentions m
+                 WHERE m.article_id = p.article_id AND m.person_id = p.person_id
+                 AND m.role <> ALL (p.roles)) AS was
+            FROM (
+                SELECT article_id, person_id, min(substr(published_at, 1, 10)) AS day,
+                    array_agg(role) AS roles, min(role_rank(role)) AS added_rank
+                FROM added GROUP BY article_id, person_id
+            ) p
+        ), moved AS (
+            SELECT person_id, day, added_rank AS rank, 1 AS n FROM pair
+            WHERE was IS NULL OR added_rank < was
+            UNION ALL
+            SELECT person_id, day, was, -1 FROM pair WHERE added_rank < was
+        )
+        INSERT INTO person_days (person_id, day, rank, n)
+            SELECT person_id, day, rank, sum(n) FROM moved GROUP BY 1, 2, 3
+        ON CONFLICT (person_id, day, rank) DO UPDATE SET n = person_days.n + excluded.n;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION mentions_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE person_counts c SET n = c.n - gone.n FROM (
+            SELECT person_id, role, count(*) AS n FROM removed GROUP BY person_id, role
+            UNION ALL
+            SELECT pair.person_id, '', count(*) FROM (
+                SELECT DISTINCT article_id, person_id FROM removed
+            ) pair
+            WHERE NOT EXISTS (SELECT 1 FROM mentions m WHERE m.article_id = pair.article_id
+                              AND m.person_id = pair.person_id)
+            GROUP BY pair.person_id
+        ) gone
+        WHERE c.person_id = gone.person_id AND c.role = gone.role;
+        WITH pair AS (
+            SELECT p.*,
+                (SELECT min(role_rank(m.role)) FROM mentions m
+                 WHERE m.article_id = p.article_id AND m.person_id = p.person_id) AS now
+            FROM (
+                SELECT article_id, person_id, min(substr(published_at, 1, 10)) AS day,
+                    min(role_rank(role)) AS removed_rank
+                FROM removed GROUP BY article_id, person_id
+            ) p
+        ), moved AS (
+            SELECT person_id, day, removed_rank AS rank, -1 AS n FROM pair
+            WHERE now IS NULL OR removed_rank < now
+            UNION ALL
+            SELECT person_id, day, now, 1 FROM pair WHERE removed_rank < now
+        )
+        INSERT INTO person_days (person_id, day, rank, n)
+            SELECT person_id, day, rank, sum(n) FROM moved GROUP BY 1, 2, 3
+        ON CONFLICT (person_id, day, rank) DO UPDATE SET n = person_days.n + excluded.n;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER mentions_added AFTER INSERT ON mentions
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION mentions_added();
+    CREATE TRIGGER mentions_removed AFTER DELETE ON mentions
+        REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION mentions_removed();
+"""
+
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
 MIGRATIONS: tuple[str, ...] = (
@@ -220,6 +328,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
     """,
+    # 5: what SQLite's PERSON_COUNTS migration adds (see PERSON_COUNTS above).
+    PERSON_COUNTS,
 )
 
 # The migration whose Python step re-indexes search in search_form (found by identity, so

@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 
 from news.models import (
-    ACTIVITY_ROLES,
     Appearance,
     Article,
     ArticleAnalysis,
@@ -35,8 +34,10 @@ from storage.base import (
     Store,
     StoreError,
     StoreUnavailable,
+    _activity_counts,
     _article_from_row,
     _chat_from_row,
+    _cut_days,
     _headline_from_row,
     _last_title,
     _now,
@@ -543,10 +544,8 @@ class PostgresStore(Store):
     async def _people_where(self, where: str, *params: Any) -> list[Person]:
         rows = await self._fetch(
             f"SELECT {PERSON_COLUMNS}, "
-            # DISTINCT over the (person_id, article_id) index streams; count(DISTINCT …)
-            # would sort a leader's 20,000 mentions first.
-            "(SELECT count(*) FROM (SELECT DISTINCT m.article_id FROM mentions m "
-            "WHERE m.person_id = p.id) d) "
+            "coalesce((SELECT c.n FROM person_counts c WHERE c.person_id = p.id AND c.role = ''),"
+            " 0) "
             f"FROM people p WHERE {where} ORDER BY p.last_seen DESC NULLS LAST, p.id",
             *params,
         )
@@ -556,14 +555,21 @@ class PostgresStore(Store):
         self, person_id: int, limit: int = 5, offset: int = 0
     ) -> list[Statement]:
         """Return the articles where a person spoke, newest first, with their statements."""
+        # The page's articles are chosen in the (person, role, date) index, which holds the
+        # speeches newest first (ties on the date sorted among themselves): the rows skipped
+        # for a later page are index entries, and only the page's rows are read in full.
         rows = await self._fetch(
-            "SELECT m.article_id, m.title, m.statement FROM mentions m "
-            "WHERE m.person_id = ? AND m.role = 'spoke' "
-            "ORDER BY m.published_at DESC, m.article_id DESC LIMIT ? OFFSET ?",
+            "SELECT m.article_id, m.title, m.statement, m.published_at FROM ("
+            "SELECT article_id FROM mentions WHERE person_id = ? AND role = 'spoke' "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?) k "
+            "JOIN mentions m ON m.article_id = k.article_id AND m.person_id = ? "
+            "AND m.role = 'spoke'",
             person_id,
             limit,
             offset,
+            person_id,
         )
+        rows.sort(key=lambda r: (r[3], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Statement(article=articles[r[0]], title=r[1], statement=r[2])
@@ -574,7 +580,7 @@ class PostgresStore(Store):
     async def count_person_statements(self, person_id: int) -> int:
         """Return in how many articles a person spoke."""
         row = await self._fetchrow(
-            "SELECT count(*) FROM mentions WHERE person_id = ? AND role = 'spoke'", person_id
+            "SELECT n FROM person_counts WHERE person_id = ? AND role = 'spoke'", person_id
         )
         return int(row[0]) if row else 0
 
@@ -583,15 +589,20 @@ class PostgresStore(Store):
     ) -> list[Appearance]:
         """Return the articles a person appears in, newest first, with their roles there."""
         rows = await self._fetch(
-            # mentions_by_person_date hands the rows over in (date, article) order.
-            "SELECT article_id, string_agg(role, ','), max(title), max(statement) "
-            "FROM mentions WHERE person_id = ? "
-            "GROUP BY published_at, article_id ORDER BY published_at DESC, article_id DESC "
-            "LIMIT ? OFFSET ?",
+            # mentions_by_person_date hands the (date, article) pairs over in order: the page's
+            # articles are picked there, then only their mentions are read.
+            "SELECT k.article_id, string_agg(m.role, ','), max(m.title), max(m.statement), "
+            "k.published_at FROM (SELECT published_at, article_id FROM mentions "
+            "WHERE person_id = ? GROUP BY published_at, article_id "
+            "ORDER BY published_at DESC, article_id DESC LIMIT ? OFFSET ?) k "
+            "JOIN mentions m ON m.article_id = k.article_id AND m.person_id = ? "
+            "GROUP BY k.published_at, k.article_id",
             person_id,
             limit,
             offset,
+            person_id,
         )
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
         articles = await self.articles_by_ids(r[0] for r in rows)
         return [
             Appearance(
@@ -607,7 +618,8 @@ class PostgresStore(Store):
     async def person_role_counts(self, person_id: int) -> dict[str, int]:
         """Return in how many articles a person had each role (spoke, presided, …)."""
         rows = await self._fetch(
-            "SELECT role, count(*) FROM mentions WHERE person_id = ? GROUP BY role", person_id
+            "SELECT role, n FROM person_counts WHERE person_id = ? AND role <> '' AND n > 0",
+            person_id,
         )
         counts = {r[0]: int(r[1]) for r in rows}
         return {role: counts[role] for role in ROLE_ORDER if role in counts}
@@ -648,20 +660,30 @@ class PostgresStore(Store):
         """
         if len(bounds) < 2:
             return []
-        period, period_params = _period_case("at", bounds)
-        rows = await self._fetch(
-            f"SELECT {period} AS period, role_rank, count(*) FROM ("
-            "SELECT min(published_at) AS at, min(CASE role "
-            "WHEN 'spoke' THEN 0 WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
-            "AS role_rank FROM mentions "
-            "WHERE person_id = ? AND published_at >= ? AND published_at < ? GROUP BY article_id"
-            ") per_article GROUP BY 1, 2 ORDER BY 1, 2",
-            *period_params,
+        # Whole UTC days from person_days, the days a local month boundary cuts from the
+        # mentions (see SqliteStore.person_activity).
+        cut, ranges = _cut_days(bounds)
+        days = await self._fetch(
+            "SELECT day, rank, n FROM person_days WHERE person_id = ? AND day >= ? AND day < ?",
             person_id,
-            to_db_time(bounds[0]),
-            to_db_time(bounds[-1]),
+            to_db_time(bounds[0])[:10],
+            to_db_time(bounds[-1])[:10],
         )
-        return [PeriodCount(r[0], ACTIVITY_ROLES[r[1]], r[2]) for r in rows]
+        articles: list[Any] = []
+        if ranges:
+            # One index range per cut day, as a UNION ALL: joined to a VALUES list, the generic
+            # plan asyncpg's prepared statement falls back to walks all of a leader's mentions.
+            arms = " UNION ALL ".join(
+                "SELECT article_id, published_at, role FROM mentions "
+                "WHERE person_id = ? AND published_at >= ? AND published_at < ?"
+                for _ in ranges
+            )
+            articles = await self._fetch(
+                "SELECT min(published_at), min(role_rank(role)) "
+                f"FROM ({arms}) m GROUP BY article_id",
+                *(value for low, high in ranges for value in (person_id, low, high)),
+            )
+        return _activity_counts(bounds, cut, days, articles)
 
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]

@@ -98,6 +98,26 @@ def test_small_run_reports_every_query_and_a_round_trip(
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2_000
         assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == 20_000
+        # Every person's articles are counted, and the triggers that keep counting are back.
+        counted = (
+            "SELECT person_id, role, count(*) FROM mentions GROUP BY 1, 2 UNION ALL "
+            "SELECT person_id, '', count(DISTINCT article_id) FROM mentions GROUP BY 1"
+        )
+        kept = "SELECT person_id, role, n FROM person_counts WHERE n > 0"
+        assert sorted(con.execute(kept)) == sorted(con.execute(counted))
+        days = "SELECT count(DISTINCT article_id || ',' || person_id) FROM mentions"
+        assert (
+            con.execute("SELECT sum(n) FROM person_days").fetchone() == con.execute(days).fetchone()
+        )
+        triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'mentions'"
+        assert sorted(r[0] for r in con.execute(triggers)) == [
+            "mentions_counted",
+            "mentions_uncounted",
+        ]
+        # The articles are in the search index, as Store.add_article leaves it.
+        grams = "SELECT count(*) FROM articles_grams WHERE articles_grams MATCH ?"
+        assert con.execute(grams, ('"营商" AND "商环" AND "环境"',)).fetchone()[0] > 0
+        con.execute("INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')")
         # Every article is in the bigram index, as Store.add_article leaves it (the index may
         # be contentless: it is asked, not scanned).
         with_word = con.execute(
@@ -123,11 +143,13 @@ def test_cached_archive_is_reused_with_the_same_parameters(tmp_path: Path) -> No
 
 
 async def test_archive_has_every_index_of_the_schema(tmp_path: Path) -> None:
-    # The build drops the indexes and replays their CREATE INDEX text after the rows.
+    # The build drops indexes and triggers, and replays their CREATE text after the rows.
     built = bench_query.ensure_db(tmp_path, 300, 2_000)
     fresh = tmp_path / "fresh.db"
     await bench_query._create_schema(fresh)
-    query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    query = (
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY 2"
+    )
     with sqlite3.connect(fresh) as a, sqlite3.connect(built.path) as b:
         assert b.execute(query).fetchall() == a.execute(query).fetchall()
         assert b.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -211,3 +211,22 @@ async def test_speakers_of_the_week(make_settings, start_bot, bot_api) -> None:
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
     assert reply.plain_text.startswith("近 7 天讲话最多的领导")
     assert "易炼红" in reply.plain_text
+
+
+async def test_relevance_order_of_a_common_word_says_how_many_it_ranked(
+    reading_bot, bot_api, monkeypatch
+) -> None:
+    import handlers.search
+    import storage.postgres.store
+    import storage.store
+
+    for module in (handlers.search, storage.store, storage.postgres.store):
+        monkeypatch.setattr(module, "RELEVANCE_CAP", 2, raising=False)
+    bot_api.push_text(CHAT, "/search 城市")
+    [reply] = await bot_api.wait_for_messages(CHAT, 1)
+    assert "最新的" not in reply.plain_text  # date order counts and pages every match
+    [toggle] = [b for b in buttons(reply) if b["text"] == "按相关度"]
+    bot_api.push_callback(CHAT, reply.message_id, toggle["callback_data"])
+    [edit] = await bot_api.wait_for_messages(CHAT, 1, kind="edit")
+    assert "按相关度排列的是最新的 2 篇 · 第 1/1 页" in edit.plain_text
+    assert edit.plain_text.count("#") == 2

@@ -90,6 +90,11 @@ async def test_everything_is_copied_once(tmp_path: Path, db_target: str) -> None
                 assert await table_rows(target, table) == rows, table
                 assert report.copied[table] == len(rows), table
             assert await target.article_urls(1) == await source.article_urls(1)
+            for counts in (
+                "SELECT person_id, role, n FROM person_counts ORDER BY person_id, role",
+                "SELECT person_id, day, rank, n FROM person_days ORDER BY person_id, day, rank",
+            ):
+                assert await fetch_sql(target, counts) == await fetch_sql(source, counts) != []
             _hits, total = await target.search_articles(["城市品质"])
             assert total == (await source.search_articles(["城市品质"]))[1] > 0
             assert (

@@ -155,6 +155,13 @@ async def test_speaker_lookups_match(both: tuple[Store, Store]) -> None:
         assert await postgres.count_person_statements(
             on_postgres.id
         ) == await sqlite.count_person_statements(on_sqlite.id)
+        assert await postgres.person_role_counts(on_postgres.id) == await sqlite.person_role_counts(
+            on_sqlite.id
+        )
+        for page in (0, 3):
+            assert await postgres.person_appearances(
+                on_postgres.id, limit=3, offset=page
+            ) == await sqlite.person_appearances(on_sqlite.id, limit=3, offset=page)
     for title in ("书记", "省长", "市委", "主任", "不存在"):
         assert [same_person(p) for p in await postgres.people_by_title(title)] == [
             same_person(p) for p in await sqlite.people_by_title(title)

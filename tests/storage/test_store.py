@@ -292,7 +292,7 @@ async def test_search_migration_reindexes_an_older_database_in_simplified_form(
             assert total == 1, words
         assert await store.delivery.followed_keywords(7) == ["振兴"]
         await store._db.execute(
-            "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')"
+            "INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')"
         )
         # An article stored after the migration is indexed the same way.
         traditional = ParsedArticle(
@@ -326,26 +326,6 @@ async def test_a_gazetteer_alias_in_a_later_article_is_the_same_person(tmp_path:
         assert await store.person_role_counts(person.id) == {"spoke": 1, "presided": 1}
         appearances = await store.person_appearances(person.id)
         assert [a.roles for a in appearances] == [("presided",), ("spoke",)]  # newest first
-
-
-async def test_a_persons_page_of_articles_reads_the_date_index_without_sorting(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "plan.db"
-    async with await SqliteStore.open(path):
-        pass
-    con = sqlite3.connect(path)
-    plan = " ".join(
-        str(row[3])
-        for row in con.execute(
-            "EXPLAIN QUERY PLAN SELECT article_id, group_concat(role), max(title), "
-            "max(statement) FROM mentions INDEXED BY mentions_by_person_date "
-            "WHERE person_id = 1 GROUP BY published_at, article_id "
-            "ORDER BY published_at DESC, article_id DESC LIMIT 5"
-        )
-    )
-    con.close()
-    assert "mentions_by_person_date" in plan and "TEMP B-TREE" not in plan
 
 
 async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
@@ -415,3 +395,74 @@ async def test_a_server_that_drops_the_connection_is_unavailable_not_a_crash(
             await in_flight
         assert str(info.value).startswith("NEWSBOT_DB") and "\n" not in str(info.value)
         assert await store.count_articles() == 1  # the pool reconnects on the next call
+
+
+async def test_lean_search_migration_keeps_every_result_of_an_older_database(
+    tmp_path: Path,
+) -> None:
+    from storage.schema import LEAN_SEARCH, MIGRATIONS
+    from storage.store import _split_sql
+
+    # Build a file as the previous version left it (trigram and stored-bigram tables), with
+    # the articles stored through that version's own store code path: the search triggers.
+    path = tmp_path / "v7.db"
+    before = MIGRATIONS.index(LEAN_SEARCH)
+    con = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:before]:
+        for statement in _split_sql(script):
+            con.execute(statement)
+    texts = [
+        (
+            "瀋陽市政協舉行市情通報會",
+            "保持瀋陽振興發展的良好態勢。",
+            "沈阳市政协举行市情通报会",
+            "保持沈阳振兴发展的良好态势。",
+        ),
+        ("营商环境大会召开", "持续优化营商环境，振兴东北。", None, None),
+        ("振兴与东北", "兴东北，振兴东北老工业基地。Ⅱ期 NEN 新闻", None, None),
+    ]
+    for n, (title, body, search_title, search_body) in enumerate(texts, start=1):
+        con.execute(
+            "INSERT INTO articles (id, url, title, published_at, body, fetched_at, content_hash, "
+            "search_title, search_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                n,
+                f"u{n}",
+                title,
+                f"2018-07-2{n}T08:00:00Z",
+                body,
+                "2018-07-29T08:00:00Z",
+                f"h{n}",
+                search_title,
+                search_body,
+            ),
+        )
+    con.execute(f"PRAGMA user_version = {before}")
+    con.close()
+    async with await SqliteStore.open(path) as store:
+        assert await store.schema_version() == SCHEMA_VERSION
+        tables = {r[0] for r in await store._fetchall("SELECT name FROM sqlite_master")}
+        assert "articles_fts" not in tables and "articles_grams_content" not in tables
+        expected = {
+            ("振兴发展",): [1],
+            ("振興發展",): [1],
+            ("沈阳市政协",): [1],
+            ("营商环境",): [2],
+            ("振兴东北",): [3, 2],
+            ("振兴东",): [3, 2],
+            ("兴东北",): [3, 2],
+            ("振兴", "东北"): [3, 2],
+            ("nen",): [3],
+            ("NEN 新闻",): [3],
+            ("NEN新闻",): [],
+            ("老工业基地",): [3],
+            ("良好态势",): [1],
+            ("态势良好",): [],
+        }
+        for words, ids in expected.items():
+            hits, total = await store.search_articles(list(words), limit=10)
+            assert [h.article.id for h in hits] == ids, words
+            assert total == len(ids), words
+        await store._db.execute(
+            "INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')"
+        )

@@ -1,0 +1,118 @@
+"""SQLite search plans read the index in date order and stop, never every match: checked by
+EXPLAIN QUERY PLAN.
+
+A small archive with small caps sends each search down the paths a large archive takes; every
+statement the store runs for it is captured (with its parameters) and its plan read. Timings
+would say nothing on a few hundred rows; the plan says what grows with the archive.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import storage.store as store_module
+from news.models import ParsedArticle
+from storage.store import SqliteStore
+
+START = datetime(2020, 1, 1, tzinfo=UTC)
+WORDS = ("振兴", "营商环境", "易炼红", "城市品质")
+
+
+@pytest.fixture
+async def archive(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    rng = random.Random(11)
+    async with await SqliteStore.open(tmp_path / "plans.db") as store:
+        for n in range(400):
+            picked = [
+                w
+                for w, share in zip(WORDS, (0.6, 0.3, 0.2, 0.05), strict=True)
+                if rng.random() < share
+            ]
+            await store.add_article(
+                ParsedArticle(
+                    url=f"https://liaoning.nen.com.cn/network/p/{n:018d}.shtml",
+                    title=f"标题{n}",
+                    published_at=START + timedelta(hours=rng.randrange(800) * 12),
+                    paragraphs=("。".join([f"第{n}篇", *picked, "辽宁沈阳"]) + "。",),
+                ),
+                url_key=f"k{n}",
+                fingerprint=f"f{n}",
+                source_name=None,
+            )
+        yield store
+
+
+async def _plans_of(store: SqliteStore, run: object) -> list[tuple[str, list[str]]]:
+    """Run the coroutine `run` and return each SELECT it sent with the lines of its plan."""
+    statements: list[str] = []
+    await store._db.set_trace_callback(statements.append)
+    try:
+        await run  # type: ignore[misc]
+    finally:
+        await store._db.set_trace_callback(None)
+    plans = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        rows = await store._fetchall(f"EXPLAIN QUERY PLAN {sql}")
+        plans.append((sql, [str(r[3]) for r in rows]))
+    return plans
+
+
+SEARCHES = [
+    ("two words", ["易炼红", "振兴"], None, None),
+    ("three words", ["易炼红", "振兴", "营商环境"], None, None),
+    ("word and date range", ["振兴"], START + timedelta(days=60), START + timedelta(days=200)),
+    ("long word from a date", ["营商环境"], START + timedelta(days=30), None),
+    ("rare word", ["城市品质"], None, None),
+]
+
+
+@pytest.mark.parametrize(("label", "words", "since", "until"), SEARCHES)
+@pytest.mark.parametrize("by_relevance", [False, True])
+async def test_searches_read_the_index_in_date_order_and_stop(
+    archive: SqliteStore,
+    monkeypatch: pytest.MonkeyPatch,
+    label: str,
+    words: list[str],
+    since: datetime | None,
+    until: datetime | None,
+    by_relevance: bool,
+) -> None:
+    monkeypatch.setattr(store_module, "SEARCH_COUNT_CAP", 10)
+    monkeypatch.setattr(store_module, "RELEVANCE_CAP", 20)
+    plans = await _plans_of(
+        archive,
+        archive.search_articles(
+            words, since=since, until=until, by_relevance=by_relevance, limit=5, offset=5
+        ),
+    )
+    searched = [(sql, plan) for sql, plan in plans if "articles_grams" in sql]
+    assert len(searched) == 2, label  # the capped count, then the page (or the ranked ones)
+    for sql, plan in plans:
+        lines = " | ".join(plan)
+        # No table or index is read whole: articles are looked up by id or by search key.
+        for line in plan:
+            if line.startswith("SCAN") and "(subquery" not in line:
+                assert "VIRTUAL TABLE" in line, (label, sql, line)
+            if line.startswith("SEARCH"):
+                assert (
+                    "INTEGER PRIMARY KEY" in line or "articles_by_search_key (search_key=?" in line
+                ), (label, sql, line)
+        if "articles_grams" not in sql:
+            continue
+        # Every word in one index query: the index intersects their postings itself.
+        assert sql.count("MATCH") == 1 and all(w[:2] in sql for w in words), (label, sql)
+        [scan] = [line for line in plan if "VIRTUAL TABLE INDEX" in line]
+        constraints = scan.rsplit(":", 1)[1]  # FTS5's plan: M = match, > and < = key bounds
+        assert constraints.startswith("M"), (label, scan)
+        assert (">" in constraints) == (since is not None), (label, scan)
+        assert ("<" in constraints) == (until is not None), (label, scan)
+        # Read newest first in index order, never sorted, and stopped by a LIMIT.
+        assert "TEMP B-TREE" not in lines, (label, sql, lines)
+        assert "LIMIT" in sql, (label, sql)
