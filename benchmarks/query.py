@@ -1428,6 +1428,11 @@ class RollingSite:
         """Return the path of the list page the crawler reads."""
         return f"{ROLLING_CHANNEL}/list/indexHome.shtml"
 
+    @property
+    def source_name(self) -> str:
+        """Return the name of the source in sources_toml(), new to every run."""
+        return f"bench-rolling-{self._run}"
+
     def start(self) -> str:
         """Serve the site on loopback (its own thread), one article already up; return its URL."""
         base = self.site.run_in_thread()
@@ -1442,7 +1447,9 @@ class RollingSite:
         """Return a sources.toml with this site's rolling list as the one source."""
         return (
             "[[source]]\n"
-            'name = "bench-rolling"\n'
+            # A name of its own per run: on PostgreSQL an earlier run's bot may still hold the
+            # source's crawl lease (its interval plus a minute) after it stopped.
+            f'name = "{self.source_name}"\n'
             'title = "东北新闻网·辽宁时政要闻"\n'
             'profile = "nen"\n'
             f'lists = ["{self.site.url(self.list_path)}"]\n'
