@@ -88,8 +88,10 @@ def _rank(role: str) -> str:
 # attended, other: rank 0-3) was each; a chart of local months adds up whole days and reads
 # the mentions of the days a month boundary cuts. A mention is inserted or deleted, never
 # re-keyed (the store's upsert changes only its text), so the two triggers see every change.
-# Plain SQL, the back-fill included, so its number may change at a merge.
+# Plain SQL, the back-fill included, so its number may change at a merge. The (person, article)
+# index served counting a person's distinct articles; person_counts answers that now.
 PERSON_COUNTS = f"""
+    DROP INDEX mentions_by_person_article;
     CREATE TABLE person_counts (
         person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
         role       TEXT NOT NULL,

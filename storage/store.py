@@ -1193,9 +1193,9 @@ class _Matcher:
             if value is not None:
                 where += f" AND {bound}"
                 params.append(value)
-        if self.checked:
-            where += " AND " + " AND ".join(_CONTAINS.format(alias="v") for _ in self.checked)
-            params.extend(w for w in self.checked for _ in range(2))
+        for word in self.checked:
+            where += " AND " + _contains("v", word)
+            params.extend((word, word))
         column = "v.id, v.published_at" if dates else "v.id"
         order = " ORDER BY g.rowid DESC" if newest_first else ""
         # CROSS JOIN: the index first, then each match's key looked up (the key index holds
@@ -1208,11 +1208,17 @@ class _Matcher:
         )
 
 
-# A row's folded title or body contains a term (two parameters: the term twice).
-_CONTAINS = (
-    "(instr(lower(coalesce({alias}.search_title, {alias}.title)), ?) "
-    "OR instr(lower(coalesce({alias}.search_body, {alias}.body)), ?))"
-)
+def _contains(alias: str, word: str) -> str:
+    """Return SQL for: the row's folded title or body contains word (params: word, word).
+
+    Case matters only for a word with ASCII letters; for any other the text is searched as
+    it is, without lower() copying every body it reads.
+    """
+    fold = "lower" if word != word.upper() else ""
+    return (
+        f"(instr({fold}(coalesce({alias}.search_title, {alias}.title)), ?) "
+        f"OR instr({fold}(coalesce({alias}.search_body, {alias}.body)), ?))"
+    )
 
 
 def _ascii_lower(word: str) -> str:

@@ -315,7 +315,8 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
             script = _split_sql(PERSON_COUNTS)
             undo = (
                 "DROP TABLE person_counts; DROP TABLE person_days; "
-                "DROP TRIGGER mentions_counted; DROP TRIGGER mentions_uncounted"
+                "DROP TRIGGER mentions_counted; DROP TRIGGER mentions_uncounted; "
+                "CREATE INDEX mentions_by_person_article ON mentions (person_id, article_id)"
             )
         else:
             from storage.postgres.schema import PERSON_COUNTS as PG_PERSON_COUNTS

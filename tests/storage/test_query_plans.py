@@ -116,3 +116,55 @@ async def test_searches_read_the_index_in_date_order_and_stop(
         # Read newest first in index order, never sorted, and stopped by a LIMIT.
         assert "TEMP B-TREE" not in lines, (label, sql, lines)
         assert "LIMIT" in sql, (label, sql)
+
+
+async def test_a_crowded_day_keeps_date_order_when_its_slots_are_spread_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import search_keys
+
+    # Sixteen slots a day: articles stored in random order soon leave no room between two
+    # neighbours, and the day is spread again; the order must stay exact throughout.
+    monkeypatch.setattr(search_keys, "SLOTS", 16)
+    rng = random.Random(5)
+    day = datetime(2024, 5, 6, tzinfo=UTC)
+    times = [day + timedelta(minutes=rng.randrange(24 * 60)) for _ in range(15)]
+    times += [day - timedelta(hours=3), day + timedelta(days=1, hours=2)]
+    rng.shuffle(times)
+    async with await SqliteStore.open(tmp_path / "crowded.db") as store:
+        for n, at in enumerate(times):
+            await store.add_article(
+                ParsedArticle(
+                    url=f"https://liaoning.nen.com.cn/network/c/{n:018d}.shtml",
+                    title=f"振兴新闻{n}",
+                    published_at=at,
+                    paragraphs=("辽宁振兴。",),
+                ),
+                url_key=f"c{n}",
+                fingerprint=f"c{n}",
+                source_name=None,
+            )
+            everything = await store.latest_articles(limit=100)
+            hits, total = await store.search_articles(["振兴"], limit=100)
+            assert [h.article.id for h in hits] == [a.id for a in everything]
+            assert total == n + 1
+            dated, _ = await store.search_articles(
+                ["振兴新闻"], since=day, until=day + timedelta(days=1), limit=100
+            )
+            assert [h.article.id for h in dated] == [
+                a.id for a in everything if day <= a.published_at < day + timedelta(days=1)
+            ]
+        # A sixteenth article that day is more than its slots hold: found, listed last.
+        await store.add_article(
+            ParsedArticle(
+                url="https://liaoning.nen.com.cn/network/c/extra.shtml",
+                title="振兴新闻额外",
+                published_at=day + timedelta(hours=12),
+                paragraphs=("辽宁振兴。",),
+            ),
+            url_key="extra",
+            fingerprint="extra",
+            source_name=None,
+        )
+        hits, total = await store.search_articles(["振兴"], limit=100)
+        assert total == len(times) + 1 and hits[-1].article.title == "振兴新闻额外"
