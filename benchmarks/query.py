@@ -603,7 +603,8 @@ def _drop_person_triggers(con: sqlite3.Connection) -> None:
 def _count_people(con: sqlite3.Connection) -> None:
     """Fill person_counts and person_days as the migration does, and put the triggers back."""
     for statement in _split_sql(PERSON_COUNTS):
-        if not statement.startswith("CREATE TABLE"):
+        # The tables are there, and so is not the index the migration drops (it ran already).
+        if not statement.startswith(("CREATE TABLE", "DROP INDEX")):
             con.execute(statement)
 
 
