@@ -68,7 +68,12 @@ def default_corpus() -> Path:
 
 
 def cmd_bench(
-    name: str, corpus: Path, db: str | None = None, subscribers: int | None = None
+    name: str,
+    corpus: Path,
+    db: str | None = None,
+    subscribers: int | None = None,
+    articles: int | None = None,
+    mentions: int | None = None,
 ) -> int:
     """Run one benchmark and print its table."""
     if name == "parse":
@@ -82,7 +87,12 @@ def cmd_bench(
     if name == "query":
         from benchmarks import query as bench_query
 
-        return bench_query.run(sys.stdout, db=db)
+        return bench_query.run(
+            sys.stdout,
+            articles=articles or bench_query.DEFAULT_ARTICLES,
+            mentions=mentions or bench_query.DEFAULT_MENTIONS,
+            db=db,
+        )
     if name == "digest":
         from benchmarks import digest as bench_digest
 
@@ -95,6 +105,17 @@ def cmd_bench(
         )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
+
+
+def _positive(text: str) -> int:
+    """Parse a count of at least 1 (an argparse type)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
+    bench.add_argument(
+        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+    )
+    bench.add_argument(
+        "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
+    )
     return parser
 
 
@@ -177,7 +204,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
         if args.command == "bench":
-            return cmd_bench(args.name, args.corpus or default_corpus(), args.db, args.subscribers)
+            if "NEWSBOT_LOG_LEVEL" not in os.environ:
+                # The busy table runs the whole bot: its crawl and job logs would bury the table.
+                logging.getLogger().setLevel(logging.WARNING)
+            return cmd_bench(
+                args.name,
+                args.corpus or default_corpus(),
+                args.db,
+                args.subscribers,
+                args.articles,
+                args.mentions,
+            )
     except StoreUnavailable as exc:  # a full disk, a read-only file: one line, nothing lost
         print(str(exc), file=sys.stderr)
         return 1

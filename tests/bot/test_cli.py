@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fakes import SEED_ARTICLE, SITE
 from fakes.news_site import FakeNewsSite
 
@@ -114,3 +116,37 @@ def test_a_malformed_sources_file_stops_with_one_line(tmp_path: Path) -> None:
     result = newsbot(tmp_path, "ingest", "--once", NEWSBOT_SOURCES=str(sources))
     assert result.returncode == 2
     assert result.stderr.strip() == f"{sources}: source 'x': missing key `title`"
+
+
+def test_bench_query_takes_the_archive_size_and_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import query as bench_query
+    from bot import __main__ as cli
+
+    seen: list[dict[str, object]] = []
+
+    def fake_run(out: object, **options: object) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(bench_query, "run", fake_run)
+    for argv, wanted in (
+        (
+            ["--articles", "1_000_000", "--mentions", "10000000", "--db", "postgresql://h/db"],
+            {"articles": 1_000_000, "mentions": 10_000_000, "db": "postgresql://h/db"},
+        ),
+        ([], {"articles": 100_000, "mentions": 1_000_000, "db": None}),
+    ):
+        args = cli.build_parser().parse_args(["bench", "query", *argv])
+        code = cli.cmd_bench(
+            args.name, Path("."), args.db, args.subscribers, args.articles, args.mentions
+        )
+        assert code == 0 and seen.pop() == wanted
+
+
+def test_bench_query_refuses_an_archive_of_no_articles(tmp_path: Path) -> None:
+    result = newsbot(tmp_path, "bench", "query", "--articles", "0")
+    assert result.returncode == 2
+    assert "--articles: must be at least 1" in result.stderr
+    assert not (tmp_path / "data").exists()
