@@ -766,7 +766,6 @@ class PostgresStore(Store):
             return [], 0
         ranks: dict[int, float] = {}
         async with self._reachable(), self._pool.acquire() as con, con.transaction():
-            await con.execute(SEARCH_SETTINGS)
             want = max(SEARCH_COUNT_CAP + 1, offset + limit)
             found = await newest_matches(con, match, since, until, want)
             if by_relevance and match.counted:
@@ -929,20 +928,20 @@ async def newest_matches(
     The months are read newest first in windows of 1, 2, 4, … months until `want` are found:
     a common word fills them in its newest month, sorting that month's matches only, and a
     rare one takes a handful of GIN lookups, never a sort or a test of every match. Runs
-    inside a transaction with SEARCH_SETTINGS.
+    inside a transaction, whose rest it gives SEARCH_SETTINGS.
     """
     low = to_db_time(since) if since is not None else ""
     high = to_db_time(until) if until is not None else "~"  # after every 'YYYY-…' time
+    # Before the settings, which would keep the planner off the date index's two ends.
     ends = await con.fetchrow(
-        "SELECT (SELECT published_at FROM articles_search WHERE published_at >= $1 "
-        "AND published_at < $2 ORDER BY published_at DESC LIMIT 1), "
-        "(SELECT published_at FROM articles_search WHERE published_at >= $1 "
-        "AND published_at < $2 ORDER BY published_at LIMIT 1)",
+        "SELECT max(published_at), min(published_at) FROM articles_search "
+        "WHERE published_at >= $1 AND published_at < $2",
         low,
         high,
     )
     if ends[0] is None:
         return []
+    await con.execute(SEARCH_SETTINGS)
     months = months_between(ends[0], ends[1])
     found: list[int] = []
     start, size = 0, 1
