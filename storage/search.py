@@ -97,6 +97,9 @@ def search_text(title: str, body: str) -> str:
 def gram_terms(text: str) -> list[str]:
     """Return the distinct characters and character bigrams of the text's letter runs.
 
+    What PostgreSQL's index held before its migration 5 (index_terms since); kept to build
+    such a database in tests.
+
     A one-character word is in a text exactly when it is one of these characters (SQLite's
     `"c" *` prefix query over bigrams and last characters says the same), a two-letter word
     exactly when it is one of these bigrams.
@@ -108,14 +111,6 @@ def gram_terms(text: str) -> list[str]:
             if i + 1 < len(run):
                 terms[run[i : i + 2]] = None
     return list(terms)
-
-
-def short_word_terms(word: str) -> list[str] | None:
-    """Return the index terms a 1-2 character word needs, or None if it has no letters."""
-    runs = _RUN_RE.findall(word.lower())
-    if not runs:
-        return None
-    return [run if len(run) == 1 else run[:2] for run in runs]
 
 
 # The longest substrings the PostgreSQL term index holds. A word of one letter run up to this
