@@ -34,10 +34,11 @@ from news.models import (
 
 # The roles a person can have in an article, in the order a reader is told them.
 ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
-# A search counts its matches up to this many; past it the reply says "1000+".
+# Counting every match of a very common word costs more than the page itself: search counts
+# to SEARCH_COUNT_CAP + 1, which the reply shows as "1000+".
 SEARCH_COUNT_CAP = 1000
-# Relevance order ranks the newest this many matches of a search, and the reply says so when
-# there are more: ranking every match of a very common word costs more than any page.
+# The relevance order ranks only the newest RELEVANCE_CAP matches, so that it costs the same
+# in a year's archive as in ten; the reply says so when there were more.
 RELEVANCE_CAP = 1000
 
 
@@ -498,8 +499,9 @@ class Store(ABC):
         """Return articles whose title or body contain every word, and how many match in all.
 
         Hits are newest first, or best first with `by_relevance` (a hit's rank is then its
-        score, lower is better; 0.0 otherwise). Past a backend's count cap the total stops
-        at cap + 1, which the reply shows as "1000+".
+        score, lower is better; 0.0 otherwise), which ranks only the newest RELEVANCE_CAP
+        matches. Past SEARCH_COUNT_CAP the total stops at SEARCH_COUNT_CAP + 1, which the
+        reply shows as "1000+".
         """
 
     @abstractmethod

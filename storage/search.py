@@ -115,6 +115,9 @@ def search_text(title: str, body: str) -> str:
 def gram_terms(text: str) -> list[str]:
     """Return the distinct characters and character bigrams of the text's letter runs.
 
+    What PostgreSQL's index held before its migration 5 (index_terms since); kept to build
+    such a database in tests.
+
     A one-character word is in a text exactly when it is one of these characters (SQLite's
     `"c" *` prefix query over bigrams and last characters says the same), a two-letter word
     exactly when it is one of these bigrams.
@@ -128,12 +131,38 @@ def gram_terms(text: str) -> list[str]:
     return list(terms)
 
 
-def short_word_terms(word: str) -> list[str] | None:
-    """Return the index terms a 1-2 character word needs, or None if it has no letters."""
-    runs = _RUN_RE.findall(word.lower())
+# The longest substrings the PostgreSQL term index holds. A word of one letter run up to this
+# long is matched by the index alone; a longer run by all its pieces of this length, then by
+# LIKE on the text. Four covers most Chinese words and phrases (营商环境, 全面振兴).
+TERM_CHARS = 4
+
+
+def index_terms(text: str) -> list[str]:
+    """Return the distinct 1- to TERM_CHARS-character substrings of the text's letter runs."""
+    terms: dict[str, None] = {}
+    for run in _RUN_RE.findall(text.lower()):
+        for size in range(1, min(TERM_CHARS, len(run)) + 1):
+            terms.update(dict.fromkeys(run[i : i + size] for i in range(len(run) - size + 1)))
+    return list(terms)
+
+
+def word_terms(word: str) -> tuple[list[str], bool] | None:
+    """Return the index terms a text holding the word holds, and whether they prove it does.
+
+    None when the word has no letter or digit, which no index term holds.
+    """
+    lowered = word.lower()
+    runs = _RUN_RE.findall(lowered)
     if not runs:
         return None
-    return [run if len(run) == 1 else run[:2] for run in runs]
+    terms: list[str] = []
+    for run in runs:
+        if len(run) <= TERM_CHARS:
+            pieces = [run]
+        else:
+            pieces = [run[i : i + TERM_CHARS] for i in range(len(run) - TERM_CHARS + 1)]
+        terms.extend(p for p in pieces if p not in terms)
+    return terms, runs == [lowered] and len(lowered) <= TERM_CHARS
 
 
 def like_pattern(word: str) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,9 @@ from storage.base import (
     ARTICLE_COLUMNS,
     HEADLINE_COLUMNS,
     PERSON_COLUMNS,
+    RELEVANCE_CAP,
     ROLE_ORDER,
+    SEARCH_COUNT_CAP,
     Store,
     StoreError,
     StoreUnavailable,
@@ -50,9 +53,9 @@ from storage.base import (
     to_db_time,
 )
 from storage.postgres.delivery import PostgresDeliveryStore
-from storage.postgres.schema import MIGRATIONS, REFOLD_SEARCH, SCHEMA_VERSION
+from storage.postgres.schema import MIGRATIONS, REFOLD_SEARCH, REGRAM_SEARCH, SCHEMA_VERSION
 from storage.postgres.sql import pg, rowcount
-from storage.search import gram_terms, like_pattern, search_form, search_text, short_word_terms
+from storage.search import index_terms, like_pattern, search_form, search_text, word_terms
 from storage.target import redact_target
 
 logger = logging.getLogger(__name__)
@@ -61,14 +64,17 @@ logger = logging.getLogger(__name__)
 # instances stay far below the server's default max_connections (100).
 POOL_MIN = 1
 POOL_MAX = 8
-SEARCH_COUNT_CAP = 1000
 # Every instance that starts takes this lock before it looks at schema_migrations, so three
 # starting at once migrate once. The number is 'newsbot' in ASCII.
 MIGRATION_LOCK = 0x6E657773626F74
 
-# A plan steered with enable_* = off carries a huge cost, which would start the JIT compiler
-# (half a second) for a query that takes milliseconds.
-_NO_JIT = "SET LOCAL jit = off;"
+# Search reads the GIN index as bitmaps, never by testing rows: the planner, guessing few
+# matches, would walk the date index and detoast every row's terms (seconds). A plan steered
+# with enable_* = off carries a huge cost, which would start the JIT compiler (half a second)
+# for a query that takes milliseconds.
+SEARCH_SETTINGS = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL jit = off"
+)
 # What a server gone away, restarting or full of connections raises: the store is out of
 # reach for now, not the statement wrong.
 _UNREACHABLE = (
@@ -137,6 +143,8 @@ class PostgresStore(Store):
                         await con.execute(MIGRATIONS[number - 1])
                         if MIGRATIONS[number - 1] is REFOLD_SEARCH:
                             await _refold_search(con)
+                        if MIGRATIONS[number - 1] is REGRAM_SEARCH:
+                            await _regram_search(con)
                         await con.execute(
                             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                             number,
@@ -689,10 +697,11 @@ class PostgresStore(Store):
         self, words: list[str], bounds: Sequence[datetime]
     ) -> list[PeriodCount]:
         """Return how many articles contain every word in each period [bounds[i], bounds[i+1])."""
-        match = _match_condition(words)
+        match = search_match(words)
         if match is None or len(bounds) < 2:
             return []
-        condition, params = match
+        low, high = to_db_time(bounds[0]), to_db_time(bounds[-1])
+        condition, params = match_sql(match, months_between(high, low))
         period, period_params = _period_case("s.published_at", bounds)
         rows = await self._fetch(
             f"SELECT {period} AS period, count(*) FROM articles_search s "
@@ -700,8 +709,8 @@ class PostgresStore(Store):
             "GROUP BY 1 ORDER BY 1",
             *period_params,
             *params,
-            to_db_time(bounds[0]),
-            to_db_time(bounds[-1]),
+            low,
+            high,
         )
         return [PeriodCount(r[0], "", r[1]) for r in rows]
 
@@ -709,18 +718,19 @@ class PostgresStore(Store):
         self, words: list[str], since: datetime, until: datetime, limit: int = 3
     ) -> list[tuple[Person, int]]:
         """Return who spoke in the most articles of [since, until) containing every word."""
-        match = _match_condition(words)
+        match = search_match(words)
         if match is None:
             return []
-        condition, params = match
+        low, high = to_db_time(since), to_db_time(until)
+        condition, params = match_sql(match, months_between(high, low))
         rows = await self._fetch(
             "SELECT m.person_id, count(*) AS n FROM mentions m WHERE m.article_id IN "
             f"(SELECT s.id FROM articles_search s WHERE {condition} "
             "AND s.published_at >= ? AND s.published_at < ?) "
             "AND m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
             *params,
-            to_db_time(since),
-            to_db_time(until),
+            low,
+            high,
             limit,
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
@@ -767,93 +777,31 @@ class PostgresStore(Store):
     ) -> tuple[list[SearchHit], int]:
         """Return articles whose title or body contain every word, and how many match in all.
 
-        Words of 3+ characters are LIKE patterns served by the trigram index, shorter ones
-        are terms of the bigram array; hits are newest first, or with `by_relevance` by how
-        often the long words occur per character of text (lower rank is better), then newest.
+        The newest SEARCH_COUNT_CAP + 1 matches (or more for a page past them) are found
+        month by month (newest_matches);
+        hits are newest first, or with `by_relevance` the newest RELEVANCE_CAP of them by how
+        often the 3+ character words occur per 1000 characters (lower rank is better), then
+        newest.
         """
-        words = [search_form(w) for w in words]  # as the index holds them: 振興 finds 振兴
-        long_words = [w for w in words if len(w) >= 3]
-        short_terms: list[str] = []
-        for word in (w for w in words if len(w) < 3):
-            terms = short_word_terms(word)
-            if terms is None:
-                return [], 0  # a short word with no letters or digits cannot match anything
-            short_terms.extend(t for t in terms if t not in short_terms)
-        if not long_words and not short_terms:
+        match = search_match(words)
+        if match is None:
             return [], 0
-        where: list[str] = []
-        params: list[Any] = []
-        for word in long_words:
-            params.append(like_pattern(word))
-            where.append(f"s.text LIKE ${len(params)}")
-        if short_terms:
-            params.append(short_terms)
-            where.append(f"s.grams @> ${len(params)}::text[]")
-        if since is not None:
-            params.append(to_db_time(since))
-            where.append(f"s.published_at >= ${len(params)}")
-        if until is not None:
-            params.append(to_db_time(until))
-            where.append(f"s.published_at < ${len(params)}")
-        condition = " AND ".join(where)
-        # Counting every match of a very common word costs more than the page itself; past
-        # SEARCH_COUNT_CAP the reply says "1000+".
-        cap = SEARCH_COUNT_CAP + 1
-        total = int(
-            await self._fetchval(
-                f"SELECT count(*) FROM (SELECT 1 FROM articles_search s WHERE {condition} "
-                f"LIMIT {cap}) m",
-                *params,
-            )
-        )
-        if total == 0:
-            return [], 0
-        page_params = [*params, limit, offset]
-        bounds = f"LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}"
         ranks: dict[int, float] = {}
-        if by_relevance and long_words:
-            occurrences = " + ".join(
-                f"(length(s.text) - length(replace(s.text, ${n}, ''))) / {len(w)}.0"
-                for n, w in enumerate(long_words, start=len(page_params) + 1)
-            )
-            rows = await self._fetch(
-                f"SELECT s.id, -({occurrences}) * 1000.0 / (length(s.text) + 1) AS r "
-                f"FROM articles_search s WHERE {condition} "
-                f"ORDER BY r, s.published_at DESC, s.id DESC {bounds}",
-                *page_params,
-                *(w.lower() for w in long_words),
-            )
-            page = [r[0] for r in rows]
-            ranks = {r[0]: float(r[1]) for r in rows}
-        else:
-            page_sql = (
-                f"SELECT s.id FROM articles_search s WHERE {condition} "
-                f"ORDER BY s.published_at DESC, s.id DESC {bounds}"
-            )
-            if total < cap:
-                # Few matches: the search index finds them all and sorting them by date is
-                # cheap; left alone, the planner may walk the date index instead and test
-                # every article (200 ms for a two-character name in 200 of 100,000).
-                async with self.transaction() as con:
-                    await con.execute(f"{_NO_JIT} SET LOCAL enable_indexscan = off")
-                    rows = await con.fetch(page_sql, *page_params)
+        async with self._reachable(), self._pool.acquire() as con, con.transaction():
+            want = max(SEARCH_COUNT_CAP + 1, offset + limit)
+            found = await newest_matches(con, match, since, until, want)
+            if by_relevance and match.counted:
+                sql, params = rank_sql(match, found[:RELEVANCE_CAP], limit, offset)
+                rows = await con.fetch(sql, *params)
+                page = [r[0] for r in rows]
+                ranks = {r[0]: float(r[1]) for r in rows}
             else:
-                # Many matches: walk the date index from the newest article, testing each,
-                # until the page is full; a common word fills it among the first rows. The
-                # planner cannot know (it guesses a handful of matches for any LIKE and would
-                # test and sort every match: 1.5 s for a word in 75,000 articles), so it is told.
-                async with self.transaction() as con:
-                    await con.execute(
-                        f"{_NO_JIT} SET LOCAL enable_bitmapscan = off; "
-                        "SET LOCAL enable_seqscan = off"
-                    )
-                    rows = await con.fetch(page_sql, *page_params)
-            page = [r[0] for r in rows]
+                page = found[offset : offset + limit]
         articles = await self.articles_by_ids(page)
         hits = [
             SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
         ]
-        return hits, total
+        return hits, min(len(found), SEARCH_COUNT_CAP + 1)
 
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
@@ -911,31 +859,136 @@ class PostgresStore(Store):
         await self._execute("UPDATE chats SET time_zone = ? WHERE id = ?", time_zone, chat_id)
 
 
-def _match_condition(words: list[str]) -> tuple[str, list[Any]] | None:
-    """Return a condition on `articles_search s` matching every word (`?` params), or None.
+@dataclass(frozen=True)
+class SearchMatch:
+    """What `articles_search s` must hold to contain every word of a search."""
 
-    The same as search_articles: 3+ character words through the trigram index, shorter ones
-    through the bigram array; None when a word cannot match anything.
+    terms: tuple[str, ...]  # index terms every match holds: s.grams @> terms
+    likes: tuple[str, ...]  # LIKE patterns of the words the terms do not prove
+    counted: tuple[str, ...]  # the 3+ character words the relevance rank counts
+
+
+def search_match(words: Iterable[str]) -> SearchMatch | None:
+    """Return how to find texts holding every word, or None when a word cannot match anything.
+
+    A word of one letter run up to TERM_CHARS long is one index term, which proves it; a
+    longer or punctuated 3+ character word needs its pieces and LIKE on the text. A 1-2
+    character word is its letter runs (as on SQLite, where "_达" finds 达).
     """
-    words = [search_form(w) for w in words]
+    terms: list[str] = []
+    likes: list[str] = []
+    counted: list[str] = []
+    for word in (search_form(w) for w in words):  # as the index holds them: 振興 finds 振兴
+        found = word_terms(word)
+        if len(word) < 3 and found is None:
+            return None
+        if found is not None:
+            terms.extend(t for t in found[0] if t not in terms)
+        if len(word) >= 3:
+            counted.append(word.lower())
+            if found is None or not found[1]:
+                likes.append(like_pattern(word))
+    if not terms and not likes:
+        return None
+    return SearchMatch(tuple(terms), tuple(likes), tuple(counted))
+
+
+def match_sql(match: SearchMatch, months: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+    """Return a condition on `articles_search s` (`?` params) for the match, in those months.
+
+    The terms and the months are keys of one GIN index, which intersects them from the
+    rarest; the LIKE patterns are checked only on the rows both hold.
+    """
     conditions: list[str] = []
     params: list[Any] = []
-    short_terms: list[str] = []
-    for word in words:
-        if len(word) >= 3:
-            conditions.append("s.text LIKE ?")
-            params.append(like_pattern(word))
-            continue
-        terms = short_word_terms(word)
-        if terms is None:
-            return None
-        short_terms.extend(t for t in terms if t not in short_terms)
-    if short_terms:
+    if match.terms:
         conditions.append("s.grams @> ?::text[]")
-        params.append(short_terms)
-    if not conditions:
-        return None
+        params.append(list(match.terms))
+    if months is not None:
+        conditions.append("s.grams && ?::text[]")
+        params.append([month_key(m) for m in months])
+    for pattern in match.likes:
+        conditions.append("s.text LIKE ?")
+        params.append(pattern)
     return " AND ".join(conditions), params
+
+
+def month_key(published_at: str) -> str:
+    """Return the index term of an article's month ('@2023-06'), which no letter run can be."""
+    return "@" + published_at[:7]
+
+
+def months_between(newest: str, oldest: str) -> list[str]:
+    """Return the months 'YYYY-MM' from newest's back to oldest's, both included."""
+    year, month = int(newest[:4]), int(newest[5:7])
+    last = (int(oldest[:4]), int(oldest[5:7]))
+    months = []
+    while (year, month) >= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def window_sql(match: SearchMatch, months: Sequence[str]) -> tuple[str, list[Any]]:
+    """Return the query for the newest matches within some months, and in [?, ?), up to ?."""
+    condition, params = match_sql(match, months)
+    return (
+        pg(
+            f"SELECT s.id FROM articles_search s WHERE {condition} "
+            "AND s.published_at >= ? AND s.published_at < ? "
+            "ORDER BY s.published_at DESC, s.id DESC LIMIT ?"
+        ),
+        params,
+    )
+
+
+async def newest_matches(
+    con: Any, match: SearchMatch, since: datetime | None, until: datetime | None, want: int
+) -> list[int]:
+    """Return the ids of the newest `want` matches in [since, until), newest first.
+
+    The months are read newest first in windows of 1, 2, 4, … months until `want` are found:
+    a common word fills them in its newest month, sorting that month's matches only, and a
+    rare one takes a handful of GIN lookups, never a sort or a test of every match. Runs
+    inside a transaction, whose rest it gives SEARCH_SETTINGS.
+    """
+    low = to_db_time(since) if since is not None else ""
+    high = to_db_time(until) if until is not None else "~"  # after every 'YYYY-…' time
+    # Before the settings, which would keep the planner off the date index's two ends.
+    ends = await con.fetchrow(
+        "SELECT max(published_at), min(published_at) FROM articles_search "
+        "WHERE published_at >= $1 AND published_at < $2",
+        low,
+        high,
+    )
+    if ends[0] is None:
+        return []
+    await con.execute(SEARCH_SETTINGS)
+    months = months_between(ends[0], ends[1])
+    found: list[int] = []
+    start, size = 0, 1
+    while start < len(months) and len(found) < want:
+        sql, params = window_sql(match, months[start : start + size])
+        rows = await con.fetch(sql, *params, low, high, want - len(found))
+        found.extend(r[0] for r in rows)
+        start, size = start + size, size * 2
+    return found
+
+
+def rank_sql(
+    match: SearchMatch, ids: Sequence[int], limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    """Return the query for a page of these matches by rank (minus occurrences per 1000 chars)."""
+    occurrences = " + ".join(
+        f"(length(s.text) - length(replace(s.text, ${n}, ''))) / {len(w)}.0"
+        for n, w in enumerate(match.counted, start=4)
+    )
+    return (
+        f"SELECT s.id, -({occurrences}) * 1000.0 / (length(s.text) + 1) AS r "
+        "FROM articles_search s WHERE s.id = ANY($1::bigint[]) "
+        "ORDER BY r, s.published_at DESC, s.id DESC LIMIT $2 OFFSET $3",
+        [list(ids), limit, offset, *match.counted],
+    )
 
 
 async def _refold_search(con: Any) -> None:
@@ -966,12 +1019,37 @@ async def _refold_search(con: Any) -> None:
             )
 
 
+async def _regram_search(con: Any) -> None:
+    """Rewrite every row's grams (index_terms and month) from its text, then index them."""
+    await con.execute(
+        "CREATE TEMP TABLE regram (id BIGINT PRIMARY KEY, grams TEXT[] NOT NULL) ON COMMIT DROP"
+    )
+    last = 0
+    # A chunk at a time, by id: the archive's texts may not fit in memory.
+    while rows := await con.fetch(
+        "SELECT id, published_at, text FROM articles_search WHERE id > $1 ORDER BY id LIMIT 5000",
+        last,
+    ):
+        await con.copy_records_to_table(
+            "regram", records=[(r[0], [*index_terms(r[2]), month_key(r[1])]) for r in rows]
+        )
+        last = rows[-1][0]
+    await con.execute(
+        "UPDATE articles_search s SET grams = r.grams FROM regram r WHERE s.id = r.id"
+    )
+    # The GIN build sorts every term of every row; more memory than the default 64 MB
+    # halves it.
+    await con.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    await con.execute("CREATE INDEX articles_search_grams ON articles_search USING gin (grams)")
+    await con.execute("ANALYZE articles_search")
+
+
 def search_record(
     article_id: int, published_at: str, title: str, body: str
 ) -> tuple[int, str, str, list[str]]:
     """Return an article's articles_search row: every index write (and copy-db) builds it here."""
     text = search_text(title, body)
-    return (article_id, published_at, text, gram_terms(text))
+    return (article_id, published_at, text, [*index_terms(text), month_key(published_at)])
 
 
 async def write_search_row(

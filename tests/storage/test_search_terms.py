@@ -1,0 +1,42 @@
+"""The PostgreSQL index terms: every 1- to 4-letter piece of a text, and what a word needs."""
+
+from __future__ import annotations
+
+from storage.postgres.store import month_key, months_between, search_match
+from storage.search import index_terms, word_terms
+
+
+def test_a_text_holds_every_piece_of_its_letter_runs_up_to_four_letters() -> None:
+    terms = index_terms("营商环境, NEN")
+    assert set(terms) == {
+        *"营商环境",
+        *("营商", "商环", "环境", "营商环", "商环境", "营商环境"),
+        *("n", "e", "ne", "en", "nen"),
+    }
+    assert len(terms) == len(set(terms))
+
+
+def test_a_word_is_proved_by_its_term_only_when_it_is_one_short_run() -> None:
+    assert word_terms("营商环境") == (["营商环境"], True)
+    assert word_terms("沈阳市委书记") == (["沈阳市委", "阳市委书", "市委书记"], False)
+    assert word_terms("100%_达标") == (["100", "达标"], False)
+    assert word_terms("%") is None
+
+
+def test_a_search_needs_likes_only_for_what_its_terms_do_not_prove() -> None:
+    match = search_match(["易炼红", "振興", "沈阳市委书记"])  # 振興 as the index holds it: 振兴
+    assert match is not None
+    assert match.terms == ("易炼红", "振兴", "沈阳市委", "阳市委书", "市委书记")
+    assert match.likes == ("%沈阳市委书记%",)
+    assert match.counted == ("易炼红", "沈阳市委书记")
+    assert search_match(["%"]) is None  # a short word with no letter matches nothing
+
+
+def test_months_run_newest_first_across_years() -> None:
+    assert months_between("2024-02-03T00:00:00Z", "2023-11-30T23:59:59Z") == [
+        "2024-02",
+        "2024-01",
+        "2023-12",
+        "2023-11",
+    ]
+    assert month_key("2023-06-15T08:00:00Z") == "@2023-06"
