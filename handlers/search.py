@@ -15,7 +15,7 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
-from storage import RELEVANCE_CAP
+from storage import RELEVANCE_CAP, SEARCH_COUNT_CAP
 from storage.search import search_form
 
 PER_PAGE = 5
@@ -111,7 +111,7 @@ async def send_search_page(
     if page >= pages or not hits:
         await answer_stale(update, text(lang, "stale"))
         return
-    shown_total = f"{total}+" if total > 1000 else str(total)
+    shown_total = f"{SEARCH_COUNT_CAP}+" if total > SEARCH_COUNT_CAP else str(total)
     heading = text(lang, "search_title", query=esc(shorten(raw, 60)), total=shown_total)
     if capped:
         heading += " · " + esc(text(lang, "relevance_capped", cap=RELEVANCE_CAP))

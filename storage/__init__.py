@@ -1,11 +1,19 @@
 """Persistent state: the store contract, its SQLite and PostgreSQL backends, and the opener."""
 
-from storage.base import RELEVANCE_CAP, DeliveryStore, Store, StoreError, StoreUnavailable
+from storage.base import (
+    RELEVANCE_CAP,
+    SEARCH_COUNT_CAP,
+    DeliveryStore,
+    Store,
+    StoreError,
+    StoreUnavailable,
+)
 from storage.open import open_store
 from storage.target import is_postgres_url, redact_target
 
 __all__ = [
     "RELEVANCE_CAP",
+    "SEARCH_COUNT_CAP",
     "DeliveryStore",
     "Store",
     "StoreError",

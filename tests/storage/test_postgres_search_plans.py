@@ -1,6 +1,6 @@
 """PostgreSQL search plans stay flat: the statements search_articles runs, replayed under
 EXPLAIN (ANALYZE, BUFFERS), read the GIN index and sort at most one window of months, never
-every match, and a database from before migration 5 is re-indexed by it."""
+every match, and a database from before the re-gram migration is re-indexed by it."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ async def test_relevance_ranks_the_newest_matches_only(
     assert [h.rank for h in hits] == sorted(h.rank for h in hits) and hits[0].rank < 0
 
 
-async def test_migration_5_indexes_the_articles_already_stored(
+async def test_the_regram_migration_indexes_the_articles_already_stored(
     db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as before:
@@ -242,7 +242,7 @@ async def test_migration_5_indexes_the_articles_already_stored(
                 )
         await store.close()
     async with await open_store(db_target) as store:
-        assert await store.schema_version() == 5
+        assert await store.schema_version() == pg_module.SCHEMA_VERSION
         for words, found in [
             (["营商环境"], [1]),
             (["易炼红", "于静"], [2]),
