@@ -944,6 +944,10 @@ async def _refold_search(con: Any) -> None:
             )
 
 
+# The articles_search columns a search_record fills, in its order (`newsbot copy-db` COPYs them).
+SEARCH_COLUMNS = ("id", "published_at", "text", "grams")
+
+
 def search_record(
     article_id: int, published_at: str, title: str, body: str
 ) -> tuple[int, str, str, list[str]]:
