@@ -79,6 +79,17 @@ _UNREACHABLE = (
 )
 
 
+async def _keep_session(con: Any) -> None:
+    """Hand a connection back to the pool without asyncpg's reset query.
+
+    That query (RESET ALL, UNLISTEN *, CLOSE ALL, an advisory unlock) is a second round trip
+    on every pooled statement, and the caller waits for it before it gets its rows: a /latest
+    paid two. This store leaves no session state: settings are SET LOCAL, the migration lock
+    is released in a finally, nothing LISTENs or keeps a cursor. asyncpg still rolls back a
+    transaction left open before it calls this.
+    """
+
+
 class PostgresStore(Store):
     """The store on a PostgreSQL database, one connection pool per process."""
 
@@ -93,7 +104,9 @@ class PostgresStore(Store):
         """Connect, check the schema version, and apply pending migrations under a lock."""
         shown = redact_target(url)
         try:
-            pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+            pool = await asyncpg.create_pool(
+                url, min_size=POOL_MIN, max_size=POOL_MAX, reset=_keep_session
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             # asyncpg's messages name host, user and database, never the password.
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -220,3 +220,24 @@ def test_the_command_copies_and_says_what(
         err = capsys.readouterr().err
         assert err.startswith("newsbot copy-db") and err.count("\n") == 1
         assert "s3cret" not in err
+
+
+async def test_copy_text_reads_back_as_written(db_target: str) -> None:
+    from storage.copy import copy_line
+
+    rows = [
+        (1, "tab\there, new\nline, cr\r, back\\slash \\N", ["NULL", 'a"b', "c\\d", "", "振兴"]),
+        (2, "", []),
+        (3, "\\.", ["x"]),
+    ]
+    target = await open_store(db_target)
+    assert isinstance(target, PostgresStore)
+    try:
+        async with target.transaction() as con:
+            await con.execute("CREATE TEMPORARY TABLE t (id BIGINT, s TEXT, a TEXT[])")
+            data = "".join(copy_line(r) for r in rows).encode()
+            await con.copy_to_table("t", source=memoryview(data), format="text")
+            back = [tuple(r) for r in await con.fetch("SELECT id, s, a FROM t ORDER BY id")]
+        assert back == rows
+    finally:
+        await target.close()
