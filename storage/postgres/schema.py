@@ -220,7 +220,33 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
     """,
+    # 5: every change to the articles' headlines is announced on ARTICLES_CHANNEL (at commit,
+    # once a transaction), so that each instance keeps its /latest pages until one comes.
+    """
+    CREATE OR REPLACE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added) WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed) WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_changed AFTER UPDATE OF id, url, title, published_at, source
+        ON articles FOR EACH STATEMENT EXECUTE FUNCTION articles_changed();
+    """,
 )
+
+# The channel migration 5 announces article changes on (PostgresStore listens to it).
+ARTICLES_CHANNEL = "newsbot_articles"
 
 # The migration whose Python step re-indexes search in search_form (found by identity, so
 # renumbering never runs it at the wrong step).
