@@ -25,6 +25,34 @@ def _t2s() -> _Converter:
     return converter
 
 
+@lru_cache(maxsize=1)
+def _t2s_triggers() -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """Return what a text must hold for t2s to change it: a character, or a phrase (None: unknown).
+
+    The OpenCC package is pure Python (about 4 ms for a 1,000-character article), and almost
+    every article is simplified already: a text in which no entry of the dictionaries that
+    replaces something can match comes out of the converter unchanged. Such an entry holds a
+    character that the character table replaces (traditional, rare in simplified text), or it
+    is one of a few dozen phrases like 沈默 (沈 alone stays: 沈阳) that are looked for whole.
+    """
+    chain = getattr(_t2s(), "_dict_chain_data", None)
+    if not isinstance(chain, list) or not chain:
+        return None
+    changes: list[tuple[str, str]] = []
+    try:
+        for group in chain:
+            for _longest, _shortest, mapping in group:
+                for key, value in mapping.items():
+                    first = value.split(" ")[0]  # what the converter picks of several
+                    if first != key:
+                        changes.append((key, first))
+    except (TypeError, ValueError):
+        return None  # another layout of the package's data: always convert
+    chars = frozenset(key for key, _value in changes if len(key) == 1)
+    phrases = tuple(key for key, _value in changes if len(key) > 1 and chars.isdisjoint(key))
+    return chars, phrases
+
+
 def search_form(text: str) -> str:
     """Return the form of text that search indexes hold and queries are matched in.
 
@@ -34,7 +62,14 @@ def search_form(text: str) -> str:
     """
     if not text:
         return text
-    return _t2s().convert(text).translate(_HALFWIDTH)
+    triggers = _t2s_triggers()
+    if (
+        triggers is None
+        or not triggers[0].isdisjoint(text)
+        or any(phrase in text for phrase in triggers[1])
+    ):
+        text = _t2s().convert(text)
+    return text.translate(_HALFWIDTH)
 
 
 def stored_search_form(text: str) -> str | None:

@@ -7,7 +7,7 @@ flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot co
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
 table articles_search instead of SQLite's FTS5 tables (its `grams` GIN index is described at
-migration 5); copied_from and article_count are PostgreSQL's alone.
+migration 6); copied_from and article_count are PostgreSQL's alone.
 """
 
 from __future__ import annotations
@@ -342,7 +342,33 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX articles_search_text;
     DROP INDEX articles_search_grams;
     """,
+    # 7: every change to the articles' headlines is announced on ARTICLES_CHANNEL (at commit,
+    # once a transaction), so that each instance keeps its /latest pages until one comes.
+    """
+    CREATE OR REPLACE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added) WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed) WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_changed AFTER UPDATE OF id, url, title, published_at, source
+        ON articles FOR EACH STATEMENT EXECUTE FUNCTION articles_changed();
+    """,
 )
+
+# The channel migration 7 announces article changes on (PostgresStore listens to it).
+ARTICLES_CHANNEL = "newsbot_articles"
 
 # The migration whose Python step re-indexes search in search_form (found by identity, so
 # renumbering never runs it at the wrong step).

@@ -53,7 +53,13 @@ from storage.base import (
     to_db_time,
 )
 from storage.postgres.delivery import PostgresDeliveryStore
-from storage.postgres.schema import MIGRATIONS, REFOLD_SEARCH, REGRAM_SEARCH, SCHEMA_VERSION
+from storage.postgres.schema import (
+    ARTICLES_CHANNEL,
+    MIGRATIONS,
+    REFOLD_SEARCH,
+    REGRAM_SEARCH,
+    SCHEMA_VERSION,
+)
 from storage.postgres.sql import pg, rowcount
 from storage.search import index_terms, like_pattern, search_form, search_text, word_terms
 from storage.target import redact_target
@@ -64,6 +70,8 @@ logger = logging.getLogger(__name__)
 # instances stay far below the server's default max_connections (100).
 POOL_MIN = 1
 POOL_MAX = 8
+# /latest pages kept between article changes (page sizes times pages turned to).
+LATEST_PAGES_KEPT = 64
 # Every instance that starts takes this lock before it looks at schema_migrations, so three
 # starting at once migrate once. The number is 'newsbot' in ASCII.
 MIGRATION_LOCK = 0x6E657773626F74
@@ -86,6 +94,17 @@ _UNREACHABLE = (
 )
 
 
+async def _keep_session(con: Any) -> None:
+    """Hand a connection back to the pool without asyncpg's reset query.
+
+    That query (RESET ALL, UNLISTEN *, CLOSE ALL, an advisory unlock) is a second round trip
+    on every pooled statement, and the caller waits for it before it gets its rows: a /latest
+    paid two. This store leaves no session state: settings are SET LOCAL, the migration lock
+    is released in a finally, nothing LISTENs or keeps a cursor. asyncpg still rolls back a
+    transaction left open before it calls this.
+    """
+
+
 class PostgresStore(Store):
     """The store on a PostgreSQL database, one connection pool per process."""
 
@@ -94,13 +113,22 @@ class PostgresStore(Store):
     def __init__(self, pool: Any, url: str) -> None:
         self._pool = pool
         self.path = redact_target(url)  # shown in messages; never the password
+        # /latest pages as last read, kept while the connection below LISTENs for article
+        # changes (a round trip to the server costs more than the whole reply on a busy
+        # machine). None: no listener, every page is read.
+        self._latest: dict[tuple[int, int], tuple[list[Headline], int]] | None = None
+        self._listener: Any = None
+        # Counts article changes seen, so that a page read across one is not kept.
+        self._articles_seen = 0
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
         """Connect, check the schema version, and apply pending migrations under a lock."""
         shown = redact_target(url)
         try:
-            pool = await asyncpg.create_pool(url, min_size=POOL_MIN, max_size=POOL_MAX)
+            pool = await asyncpg.create_pool(
+                url, min_size=POOL_MIN, max_size=POOL_MAX, reset=_keep_session
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             # asyncpg's messages name host, user and database, never the password.
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -108,10 +136,35 @@ class PostgresStore(Store):
         store = cls(pool, url)
         try:
             await store._migrate()
+            await store._listen(url)
         except BaseException:
-            await pool.close()
+            await store.close()
             raise
         return store
+
+    async def _listen(self, url: str) -> None:
+        """Open the connection that hears of article changes; without it nothing is cached."""
+        try:
+            listener = await asyncpg.connect(url)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            logger.warning("no /latest cache: cannot LISTEN (%s)", type(exc).__name__)
+            return
+        await listener.add_listener(ARTICLES_CHANNEL, self._on_articles_changed)
+        listener.add_termination_listener(self._on_listener_lost)
+        self._listener = listener
+        self._latest = {}
+
+    def _on_articles_changed(self, *_notification: Any) -> None:
+        """Forget the /latest pages: articles were added, removed or retitled."""
+        self._articles_seen += 1
+        if self._latest is not None:
+            self._latest.clear()
+
+    def _on_listener_lost(self, *_connection: Any) -> None:
+        """Stop caching: changes would no longer be heard of."""
+        self._articles_seen += 1
+        self._latest = None
+        self._listener = None
 
     @property
     def delivery(self) -> PostgresDeliveryStore:
@@ -119,7 +172,10 @@ class PostgresStore(Store):
         return PostgresDeliveryStore(self)
 
     async def close(self) -> None:
-        """Close every connection of the pool."""
+        """Close every connection of the pool, and the listener."""
+        listener, self._listener, self._latest = self._listener, None, None
+        if listener is not None:
+            await listener.close()
         await self._pool.close()
 
     async def _migrate(self) -> None:
@@ -340,7 +396,9 @@ class PostgresStore(Store):
             await write_search_row(con, article_id, published, article.title, article.body)
             if analysis is not None:
                 await self._write_analysis(con, article_id, article.published_at, analysis)
-            return StoreOutcome(article_id=article_id, created=True)
+        # This instance's own /latest shows it at once, before the notification comes round.
+        self._on_articles_changed()
+        return StoreOutcome(article_id=article_id, created=True)
 
     async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
         """Replace an article's summary, keywords and mentions with a fresh analysis."""
@@ -442,7 +500,14 @@ class PostgresStore(Store):
         return _related_links(row[0]) if row else []
 
     async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
-        """Return a page of the newest headlines and the article count, in one round trip."""
+        """Return a page of the newest headlines and the article count, in one round trip.
+
+        Kept until an article change is announced (migration 7): most /latest need no query.
+        """
+        cached = self._latest.get((limit, offset)) if self._latest is not None else None
+        if cached is not None:
+            return list(cached[0]), cached[1]
+        seen = self._articles_seen
         rows = await self._fetch(
             f"SELECT {HEADLINE_COLUMNS}, c.n FROM article_count c "
             "LEFT JOIN LATERAL (SELECT * FROM articles a "
@@ -451,7 +516,12 @@ class PostgresStore(Store):
             offset,
         )
         total = int(rows[0][-1]) if rows else 0
-        return [_headline_from_row(r) for r in rows if r[0] is not None], total
+        page = [_headline_from_row(r) for r in rows if r[0] is not None]
+        if self._latest is not None and seen == self._articles_seen:
+            if len(self._latest) >= LATEST_PAGES_KEPT:
+                self._latest.clear()
+            self._latest[(limit, offset)] = (page, total)
+        return list(page), total
 
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
@@ -1042,6 +1112,10 @@ async def _regram_search(con: Any) -> None:
     await con.execute("SET LOCAL maintenance_work_mem = '256MB'")
     await con.execute("CREATE INDEX articles_search_grams ON articles_search USING gin (grams)")
     await con.execute("ANALYZE articles_search")
+
+
+# The articles_search columns a search_record fills, in its order (`newsbot copy-db` COPYs them).
+SEARCH_COLUMNS = ("id", "published_at", "text", "grams")
 
 
 def search_record(

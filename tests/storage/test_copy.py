@@ -14,6 +14,7 @@ from news.models import ParsedArticle
 from storage import Store, StoreError, open_store
 from storage.copy import copy_store
 from storage.postgres import PostgresStore
+from storage.postgres.store import search_record
 from storage.store import SqliteStore
 from tests.store_sql import execute_sql, fetch_sql
 
@@ -135,6 +136,52 @@ async def test_everything_is_copied_once(tmp_path: Path, db_target: str) -> None
             await target.close()
 
 
+SCHEMA_SQL = (
+    "SELECT tablename, indexname, indexdef FROM pg_indexes "
+    "WHERE schemaname = current_schema() ORDER BY 1, 2",
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2",
+)
+
+
+async def test_a_bulk_load_remakes_every_index_and_key(
+    tmp_path: Path, db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.copy
+
+    # Search rows built by worker processes, as for a big store.
+    monkeypatch.setattr(storage.copy, "POOL_MIN_ARTICLES", 0)
+    source_path = tmp_path / "old.db"
+    await fill_everything(source_path)
+    async with await SqliteStore.open(source_path) as source:
+        target = await open_store(db_target)
+        assert isinstance(target, PostgresStore)
+        try:
+            before = [await fetch_sql(target, sql) for sql in SCHEMA_SQL]
+            steps: list[tuple[str, int, int]] = []
+            await copy_store(source, target, lambda *step: steps.append(step))
+            assert [await fetch_sql(target, sql) for sql in SCHEMA_SQL] == before
+            rebuilt = [s for s in steps if s[0] == "articles indexes"]
+            assert rebuilt and rebuilt[-1][1] == rebuilt[-1][2]  # the progress says each
+            assert any(s[0] == "mentions indexes" for s in steps)
+            # The planner has statistics: the tables were analysed after the load.
+            analysed = await fetch_sql(
+                target,
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
+                "AND relname IN ('articles', 'articles_search', 'mentions')",
+            )
+            assert len(analysed) == 3
+            searched = await fetch_sql(
+                target, "SELECT id, published_at, text, grams FROM articles_search ORDER BY id"
+            )
+            articles = await fetch_sql(
+                source, "SELECT id, published_at, title, body FROM articles ORDER BY id"
+            )
+            assert searched == [search_record(*a) for a in articles]
+        finally:
+            await target.close()
+
+
 async def test_a_target_holding_something_else_is_refused_untouched(
     tmp_path: Path, db_target: str
 ) -> None:
@@ -178,3 +225,24 @@ def test_the_command_copies_and_says_what(
         err = capsys.readouterr().err
         assert err.startswith("newsbot copy-db") and err.count("\n") == 1
         assert "s3cret" not in err
+
+
+async def test_copy_text_reads_back_as_written(db_target: str) -> None:
+    from storage.copy import copy_line
+
+    rows = [
+        (1, "tab\there, new\nline, cr\r, back\\slash \\N", ["NULL", 'a"b', "c\\d", "", "振兴"]),
+        (2, "", []),
+        (3, "\\.", ["x"]),
+    ]
+    target = await open_store(db_target)
+    assert isinstance(target, PostgresStore)
+    try:
+        async with target.transaction() as con:
+            await con.execute("CREATE TEMPORARY TABLE t (id BIGINT, s TEXT, a TEXT[])")
+            data = "".join(copy_line(r) for r in rows).encode()
+            await con.copy_to_table("t", source=memoryview(data), format="text")
+            back = [tuple(r) for r in await con.fetch("SELECT id, s, a FROM t ORDER BY id")]
+        assert back == rows
+    finally:
+        await target.close()
