@@ -89,7 +89,9 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
             logger.info("%d deliveries interrupted by the last stop are sent again", reclaimed)
     client = make_client(proxy=settings.fetch_proxy)
     app.bot_data.http_client = client
-    app.bot_data.crawler = Crawler(fetcher=Fetcher(client), store=app.bot_data.store)
+    app.bot_data.crawler = Crawler(
+        fetcher=Fetcher(client), store=app.bot_data.store, analyser=app.bot_data.analysis.analyse
+    )
     app.bot_data.deliverer = Deliverer(
         bot=app.bot,
         store=app.bot_data.store,
@@ -119,6 +121,7 @@ async def post_shutdown(app: BotApplication) -> None:
     if runner is not None:
         await runner.cleanup()  # before the store closes: a feed request may be reading it
     await asyncio.to_thread(app.bot_data.renderer.close)
+    await asyncio.to_thread(app.bot_data.analysis.close)
     client, app.bot_data.http_client = app.bot_data.http_client, None
     if client is not None:
         await client.aclose()

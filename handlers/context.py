@@ -14,6 +14,7 @@ from handlers.chart_cache import ChartCache
 from news.charts import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
+from news.nlp.analysis import AnalysisWorker
 from storage import Store
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class BotData:
     store_troubles: dict[str, str] = field(default_factory=dict)
     charts: ChartCache = field(default_factory=ChartCache)
     renderer: ChartRenderer = field(default_factory=ChartRenderer)  # closed at stop
+    analysis: AnalysisWorker = field(default_factory=AnalysisWorker)  # closed at stop
     web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -65,6 +65,7 @@ class CrawlStore(Protocol):
 
 
 ProgressCallback = Callable[[str, int, int], None]  # (source, done, total)
+Analyser = Callable[[str, Sequence[str]], Awaitable[ArticleAnalysis]]
 
 
 @dataclass
@@ -75,6 +76,8 @@ class Crawler:
     store: CrawlStore
     article_concurrency: int = ARTICLE_CONCURRENCY
     progress: ProgressCallback | None = None
+    # Where articles are analysed: the bot passes its worker process's; else a thread here.
+    analyser: Analyser | None = None
 
     async def crawl(self, source: SourceConfig) -> CrawlReport:
         """Crawl one source once and return its counts; never raises for a bad page."""
@@ -206,7 +209,10 @@ class Crawler:
         try:
             article = await fetch_article(self.fetcher, entry.url, profile)
             # Summary and speakers are CPU work (jieba): off the event loop.
-            analysis = await asyncio.to_thread(analyse, article.title, article.paragraphs)
+            if self.analyser is not None:
+                analysis = await self.analyser(article.title, article.paragraphs)
+            else:
+                analysis = await asyncio.to_thread(analyse, article.title, article.paragraphs)
             outcome = await self.store.add_article(
                 article,
                 url_key=url_key(entry.url),
