@@ -865,6 +865,9 @@ class PostgresStore(Store):
                 rows = await con.fetch(sql, *params)
                 page = [r[0] for r in rows]
                 ranks = {r[0]: float(r[1]) for r in rows}
+            elif by_relevance:
+                # Nothing to count (short words only): the ranked ones in date order.
+                page = found[:RELEVANCE_CAP][offset : offset + limit]
             else:
                 page = found[offset : offset + limit]
         articles = await self.articles_by_ids(page)
