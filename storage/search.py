@@ -150,7 +150,7 @@ def search_text(title: str, body: str) -> str:
 def gram_terms(text: str) -> list[str]:
     """Return the distinct characters and character bigrams of the text's letter runs.
 
-    What PostgreSQL's index held before its migration 5 (index_terms since); kept to build
+    What PostgreSQL's index held before its migration 6 (index_terms since); kept to build
     such a database in tests.
 
     A one-character word is in a text exactly when it is one of these characters (SQLite's

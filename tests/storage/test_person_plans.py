@@ -51,17 +51,22 @@ def article(n: int) -> ParsedArticle:
     )
 
 
+async def add_articles(store: Store, count: int) -> None:
+    """Store articles 0..count-1, each with its analysis, as the crawler does."""
+    for n in range(count):
+        await store.add_article(
+            article(n),
+            url_key=f"k{n}",
+            fingerprint=f"f{n}",
+            source_name=None,
+            analysis=analysis(n),
+        )
+
+
 @pytest.fixture
 async def archive(db_target: str) -> AsyncIterator[Store]:
     async with await open_store(db_target) as store:
-        for n in range(120):
-            await store.add_article(
-                article(n),
-                url_key=f"k{n}",
-                fingerprint=f"f{n}",
-                source_name=None,
-                analysis=analysis(n),
-            )
+        await add_articles(store, 120)
         yield store
 
 
@@ -294,14 +299,7 @@ async def test_a_speaker_page_reads_indexes_and_sorts_nothing_whole(
 
 async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: Path) -> None:
     async with await open_store(db_target) as store:
-        for n in range(30):
-            await store.add_article(
-                article(n),
-                url_key=f"k{n}",
-                fingerprint=f"f{n}",
-                source_name=None,
-                analysis=analysis(n),
-            )
+        await add_articles(store, 30)
         person = await store.person_by_name("易炼红")
         assert person is not None
         expected = await counted(store, person.id)
