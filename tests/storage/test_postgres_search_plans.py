@@ -252,3 +252,21 @@ async def test_the_regram_migration_indexes_the_articles_already_stored(
         ]:
             hits, total = await store.search_articles(words)
             assert [h.article.id for h in hits] == found and total == len(found), words
+        assert await _grams_index_options(store) == ["fastupdate=off"]
+
+
+async def test_new_articles_enter_the_search_index_at_once(db_target: str) -> None:
+    # With GIN's pending list, every search read each crawled article's terms unsorted until
+    # a vacuum: 2 ms a window instead of 0.05 ms, seconds for a busy bot.
+    async with await open_store(db_target) as store:
+        assert isinstance(store, PostgresStore)
+        assert await _grams_index_options(store) == ["fastupdate=off"]
+
+
+async def _grams_index_options(store: PostgresStore) -> list[str]:
+    """Return the storage options of the search terms' GIN index."""
+    async with store.transaction() as con:
+        options = await con.fetchval(
+            "SELECT reloptions FROM pg_class WHERE relname = 'articles_search_grams'"
+        )
+    return list(options or [])
