@@ -270,3 +270,22 @@ async def _grams_index_options(store: PostgresStore) -> list[str]:
             "SELECT reloptions FROM pg_class WHERE relname = 'articles_search_grams'"
         )
     return list(options or [])
+
+
+async def test_every_statement_is_planned_for_its_parameters(archive: PostgresStore) -> None:
+    # A generic plan for the search window walked the date index and detoasted every row.
+    async with archive.transaction() as con:
+        assert await con.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+        words = pg_module.search_match(["振兴"])
+        assert words is not None
+        sql, params = pg_module.window_sql(words, ["2022-06"])
+        await con.execute(pg_module.SEARCH_SETTINGS)
+        statement = await con.prepare(sql)
+        for _ in range(8):  # past the five custom plans after which a generic one may stick
+            await statement.fetch(*params, "", "~", 10)
+        literals = [f"'{{{','.join(values)}}}'" for values in params]  # '{振兴}', '{@2022-06}'
+        plan = await con.fetchval(
+            f"EXPLAIN (FORMAT JSON) EXECUTE {statement.get_name()} "
+            f"({', '.join(literals)}, '', '~', 10)"
+        )
+    assert "articles_search_grams" in plan, plan
