@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import mimetypes
+import signal
 import socket
 import struct
 import threading
@@ -335,12 +336,18 @@ def _not_modified(request: web.Request, etag: str, last_modified: float) -> bool
 
 
 async def _serve_forever(root: Path, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Handled here, not as KeyboardInterrupt: a process started in the background by a
+    # non-interactive shell inherits SIGINT ignored, and Python then never raises it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with FakeNewsSite(root, port=port) as site:
         print(
             f"fake news site: {site.base_url}/ serving {root.resolve()} (Ctrl-C to stop)",
             flush=True,
         )
-        await asyncio.Event().wait()
+        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -349,8 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=SITE)
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.root, args.port))
+    asyncio.run(_serve_forever(args.root, args.port))
 
 
 if __name__ == "__main__":
