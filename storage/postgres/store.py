@@ -1122,10 +1122,7 @@ async def _regram_search(con: Any) -> None:
     # The GIN build sorts every term of every row; more memory than the default 64 MB
     # halves it.
     await con.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    await con.execute(
-        "CREATE INDEX articles_search_grams ON articles_search USING gin (grams) "
-        "WITH (fastupdate = off)"  # as migration 8 leaves it
-    )
+    await con.execute("CREATE INDEX articles_search_grams ON articles_search USING gin (grams)")
     await con.execute("ANALYZE articles_search")
 
 

@@ -255,7 +255,7 @@ async def test_the_regram_migration_indexes_the_articles_already_stored(
         assert await _grams_index_options(store) == ["fastupdate=off"]
 
 
-async def test_new_articles_enter_the_search_index_at_once(db_target: str) -> None:
+async def test_a_new_database_s_search_index_has_no_pending_list(db_target: str) -> None:
     # With GIN's pending list, every search read each crawled article's terms unsorted until
     # a vacuum: 2 ms a window instead of 0.05 ms, seconds for a busy bot.
     async with await open_store(db_target) as store:

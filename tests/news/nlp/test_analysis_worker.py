@@ -19,7 +19,7 @@ PARAGRAPHS = ("沈阳市委书记易炼红主持会议并讲话。", "他强调�
 
 # A bot stand-in: starts the worker, prints its pid once it has answered, then waits to be killed.
 KILLED_PARENT = """
-import asyncio, os, sys, time
+import asyncio, time
 from news.nlp.analysis import AnalysisWorker
 
 async def main():
