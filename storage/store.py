@@ -345,6 +345,19 @@ class SqliteStore(Store):
         rows = await self._fetchall(sql, params)
         return next(iter(rows), None)
 
+    async def _lookup(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Return the rows of a read by key (well under a millisecond) on the event loop.
+
+        A /summary makes three such reads: each hop to aiosqlite's thread let the other
+        chats' work run first, and a busy bot's /summary took 18 ms at p99 for 1 ms of work.
+        """
+        if self._reader is None:
+            return await self._fetchall(sql, params)
+        try:
+            return self._reader.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise unavailable(self.path, exc) or exc from None
+
     # --- sources -------------------------------------------------------------------------
 
     async def upsert_source(self, name: str, title: str, profile: str) -> None:
@@ -648,10 +661,10 @@ class SqliteStore(Store):
 
     async def get_article(self, article_id: int) -> Article | None:
         """Return one article by id, or None."""
-        row = await self._fetchone(
+        rows = await self._lookup(
             f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,)
         )
-        return _article_from_row(row) if row else None
+        return _article_from_row(rows[0]) if rows else None
 
     async def article_urls(self, article_id: int) -> list[str]:
         """Return every URL the article was found at, the canonical one first."""
@@ -705,12 +718,12 @@ class SqliteStore(Store):
 
     async def article_summary(self, article_id: int) -> tuple[str, tuple[str, ...]]:
         """Return an article's stored summary and keywords."""
-        row = await self._fetchone(
+        rows = await self._lookup(
             "SELECT summary, keywords FROM articles WHERE id = ?", (article_id,)
         )
-        if row is None:
+        if not rows:
             return "", ()
-        return row[0], tuple(k for k in row[1].split(",") if k)
+        return rows[0][0], tuple(k for k in rows[0][1].split(",") if k)
 
     async def article_summaries(self, article_ids: Iterable[int]) -> dict[int, str]:
         """Return the stored summaries of these articles, keyed by id, in one query."""
@@ -727,7 +740,7 @@ class SqliteStore(Store):
 
     async def speakers_of(self, article_id: int) -> list[str]:
         """Return the names of the people who spoke in an article, in name order."""
-        rows = await self._fetchall(
+        rows = await self._lookup(
             "SELECT p.name FROM mentions m JOIN people p ON p.id = m.person_id "
             "WHERE m.article_id = ? AND m.role = 'spoke' ORDER BY p.name",
             (article_id,),
