@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 50
 MAX_NAME_CHARS = 30
+# Rendered feeds kept (about 60 KB each): one per feed a few readers poll.
+RENDERED_FEEDS_KEPT = 64
 # Readers poll; between crawls nothing changes, and a 304 is cheaper still.
 CACHE_CONTROL = "public, max-age=300"
 ATOM_TYPE = "application/atom+xml"
@@ -147,6 +150,9 @@ class FeedHandlers:
 
     def __init__(self, bot_data: BotData) -> None:
         self.bot_data = bot_data
+        # The XML of the feeds served last, by ETag: readers poll the same feeds, and between
+        # crawls a feed's entries, hence its ETag and its XML, stay the same.
+        self._rendered: OrderedDict[str, bytes] = OrderedDict()
 
     async def _entries(self, articles: Sequence[Article]) -> tuple[FeedEntry, ...]:
         store = self.bot_data.store
@@ -166,7 +172,14 @@ class FeedHandlers:
         }
         if not_modified(request, feed):
             return web.Response(status=304, headers=headers)
-        body = await asyncio.to_thread(render_atom, feed, self.bot_data.tz)
+        body = self._rendered.get(feed.etag)
+        if body is None:
+            body = await asyncio.to_thread(render_atom, feed, self.bot_data.tz)
+            self._rendered[feed.etag] = body
+            if len(self._rendered) > RENDERED_FEEDS_KEPT:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(feed.etag)
         return web.Response(body=body, headers=headers, content_type=ATOM_TYPE, charset="utf-8")
 
     async def latest(self, request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ import feedparser
 import httpx
 import pytest
 
+import handlers.feeds as feeds_module
 from fakes.archive import add_numbered_articles, seed_store
 from handlers.render import shorten
 from storage import Store, open_store
@@ -99,6 +100,35 @@ async def test_latest_feed_holds_the_50_newest_and_answers_304(feeds) -> None:
     assert other.status_code == 200
     # feedparser's own conditional GET, as an RSS reader does it.
     assert feedparser.parse(response.content, etag=etag).entries
+
+
+async def test_an_unchanged_feed_is_rendered_once_and_a_new_article_renders_it_anew(
+    feeds, monkeypatch
+) -> None:
+    bot, client = feeds
+    renders: list[str] = []
+    real_render = feeds_module.render_atom
+
+    def counting_render(feed, tz):
+        renders.append(feed.etag)
+        return real_render(feed, tz)
+
+    monkeypatch.setattr(feeds_module, "render_atom", counting_render)
+    first = await client.get("/feeds/latest.atom")
+    second = await client.get("/feeds/latest.atom")
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content and len(renders) == 1
+    # One article more (the 60 before it are already stored): a new ETag, drawn anew.
+    await add_numbered_articles(
+        bot.settings.db,
+        EXTRA + 1,
+        title="辽宁时政要闻第{n}号",
+        body="营商环境持续优化，第{n}项举措落地。",
+        source_name=SOURCE,
+    )
+    third, parsed = await read(client, "/feeds/latest.atom")
+    assert len(renders) == 2 and third.headers["ETag"] != first.headers["ETag"]
+    assert f"辽宁时政要闻第{EXTRA + 1}号" in {e.title for e in parsed.entries}
 
 
 @pytest.mark.parametrize("name", ["易炼红", "易煉紅", "yilianhong"])
