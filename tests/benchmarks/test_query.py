@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import memory as bench_memory
 from benchmarks import query as bench_query
 from storage.schema import SCHEMA_VERSION
 
@@ -43,6 +44,7 @@ def test_small_run_reports_every_query_and_a_round_trip(
     monkeypatch.setattr(bench_query, "CHART_CALLS", 5)
     monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
     monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
+    monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     out = io.StringIO()
 
     code = bench_query.run(out, articles=2_000, mentions=20_000, workdir=tmp_path)
@@ -77,8 +79,12 @@ def test_small_run_reports_every_query_and_a_round_trip(
     )
     assert busy is not None, report
     assert all(int(busy[n].replace(",", "")) > 0 for n in ("pushed", "answered", "stored"))
-    peak = re.search(r"peak memory of the bot process: ([\d,]+) MB", report)
-    assert peak is not None and int(peak[1].replace(",", "")) > 0
+    # The bot alone (a child process) and each of its workers, then this whole process.
+    for process in ("the bot process", "analysis worker", "chart worker"):
+        peak = re.search(rf"^\| {process} \| ([\d,]+) \| ([\d,]+) \|$", report, re.M)
+        assert peak is not None and int(peak[1].replace(",", "")) > 0, report
+    whole = re.search(r"peak memory of this whole benchmark process [^:]*: ([\d,]+) MB", report)
+    assert whole is not None and int(whole[1].replace(",", "")) > 0, report
     size = re.search(
         r"database size: [\d.,]+ MB for 2,000 articles, (?P<per>[\d,]+) bytes per article, "
         r"(?P<ratio>[\d.]+)x the UTF-8 size",
@@ -215,6 +221,7 @@ def test_small_run_on_postgres_copies_once_and_reports_every_query(
     monkeypatch.setattr(bench_query, "WARMUP", 2)
     monkeypatch.setattr(bench_query, "ROUND_TRIPS", 10)
     monkeypatch.setattr(bench_query, "CHART_CALLS", 3)
+    monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     for _run in range(2):  # the second run finds the copy (and the first run's crawl) there
         out = io.StringIO()
         bench_query.run(out, articles=500, mentions=5_000, workdir=tmp_path, db=db_target)
