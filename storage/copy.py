@@ -63,7 +63,7 @@ COPY_ORDER = (
 # SQLite's FTS5 search indexes (and their shadow tables): derived data, rebuilt on the target.
 SQLITE_DERIVED = ("articles_fts", "articles_grams")
 # Tables the target's triggers fill from the rows copied (a copy would count them twice).
-KEPT_BY_TRIGGERS = ("person_counts", "person_days")
+KEPT_BY_TRIGGERS = ("person_counts", "person_days", "article_count")
 # Columns the target numbers itself; after a copy each sequence must start past the copied ids.
 IDENTITIES = (
     ("articles", "id"),

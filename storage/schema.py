@@ -163,6 +163,24 @@ PERSON_COUNTS = f"""
     END;
 """
 
+# How many articles there are, kept on write: count(*) read a whole index (5 ms at 1,000,000
+# articles, 12 ms cold), and any commit (a lease renewed, a search remembered) made /latest
+# count again on the event loop. Nothing replaces articles (REPLACE would pass the delete
+# trigger by); articles are inserted, and deleted only by hand.
+ARTICLE_COUNT = """
+    CREATE TABLE article_count (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        n   INTEGER NOT NULL
+    );
+    INSERT INTO article_count (id, n) SELECT 1, count(*) FROM articles;
+    CREATE TRIGGER article_count_insert AFTER INSERT ON articles BEGIN
+        UPDATE article_count SET n = n + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER article_count_delete AFTER DELETE ON articles BEGIN
+        UPDATE article_count SET n = n - 1 WHERE id = 1;
+    END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: foundation: sources, articles, chats.
     """
@@ -363,6 +381,8 @@ MIGRATIONS: tuple[str, ...] = (
     LEAN_SEARCH,
     # 9: people's article counts kept on write (see PERSON_COUNTS above).
     PERSON_COUNTS,
+    # 10: the article count kept on write (see ARTICLE_COUNT above).
+    ARTICLE_COUNT,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

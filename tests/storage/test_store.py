@@ -466,3 +466,33 @@ async def test_lean_search_migration_keeps_every_result_of_an_older_database(
         await store._db.execute(
             "INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')"
         )
+
+
+async def test_the_article_count_follows_inserts_and_deletes_and_an_older_file(
+    db_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await open_store(db_target) as store:
+        for n in range(1, 4):
+            await add(store, parsed(n))
+        await add(store, parsed(1))  # a duplicate stores nothing
+        assert await store.count_articles() == 3
+        assert (await store.latest_page(2))[1] == 3
+        await execute_sql(store, "DELETE FROM article_urls WHERE article_id = 3")
+        await execute_sql(store, "DELETE FROM articles WHERE id = 3")
+        assert await store.count_articles() == 2
+    if not db_target.startswith("postgresql"):
+        # A file made before migration 10 counts what it already holds on opening.
+        import storage.store as store_module
+
+        older = tmp_path / "older.db"
+        monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:-1])
+        monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(store_module.MIGRATIONS))
+        async with await SqliteStore.open(older) as store:
+            for n in range(1, 6):
+                await add(store, parsed(n))
+        monkeypatch.undo()
+        async with await SqliteStore.open(older) as store:
+            assert await store.schema_version() == SCHEMA_VERSION
+            assert await store.count_articles() == 5
+            await add(store, parsed(6))
+            assert (await store.latest_page(10))[1] == 6
