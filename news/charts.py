@@ -1,38 +1,18 @@
-"""PNG charts of monthly counts: a person's appearances by role, a word's articles per month.
+"""Monthly-count charts for the bot: the data, the colours, and the worker process that draws.
 
-matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state);
-Chinese labels use the Noto Sans CJK font that the mplfonts package ships, so nothing depends
-on the fonts of the machine. Rendering is CPU work: `ChartRenderer` runs it in a worker process.
+The drawing itself (matplotlib, news/chart_drawing.py) is imported only in the worker process:
+the bot's own process never loads matplotlib and numpy (54 MB resident).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import multiprocessing
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from importlib.resources import files
 
-import matplotlib
-from matplotlib import font_manager
-
-# The Agg canvas drawn on directly: pyplot (and its choice of a GUI backend) is never imported.
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
-# Telegram shows photos up to 1280 px on a side without scaling them down; 12.8 x 6.4 in at
-# 100 dpi is exactly that wide.
-WIDTH_PX = 1280
-HEIGHT_PX = 640
-DPI = 100
-MAX_PNG_BYTES = 1_000_000
-FONT_FILE = "NotoSansCJKsc-Regular.otf"
 # Stacked series in drawing order, with their colours (colour-blind safe, Okabe-Ito).
 ROLE_COLOURS: Mapping[str, str] = {
     "spoke": "#D55E00",
@@ -41,9 +21,6 @@ ROLE_COLOURS: Mapping[str, str] = {
     "other": "#999999",
 }
 TREND_COLOUR = "#0072B2"
-
-# matplotlib's font cache and text layout are shared by every figure: one render at a time.
-_RENDER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +31,7 @@ class MonthSeries:
     series: Mapping[str, Sequence[int]]
 
 
-@functools.cache
-def cjk_font_name() -> str:
-    """Register the shipped CJK font with matplotlib once; return its family name."""
-    path = str(files("mplfonts") / "fonts" / FONT_FILE)
-    font_manager.fontManager.addfont(path)
-    return str(font_manager.FontProperties(fname=path).get_name())
-
-
-def _tick_step(count: int) -> int:
-    """Label every month up to 24 bars, then every 3rd, 6th or 12th: labels must not overlap."""
-    for step in (1, 3, 6, 12):
-        if count <= 24 * step:
-            return step
-    return 24
-
-
-def render_bars(
+def draw_in_worker(
     data: MonthSeries,
     *,
     title: str,
@@ -78,63 +39,10 @@ def render_bars(
     colours: Mapping[str, str],
     y_label: str,
 ) -> bytes:
-    """Render monthly counts as stacked bars (one stack per label, in `labels` order) to PNG."""
-    with (
-        _RENDER_LOCK,
-        matplotlib.rc_context(
-            {"font.family": [cjk_font_name(), "DejaVu Sans"], "axes.unicode_minus": False}
-        ),
-    ):
-        figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        positions = list(range(len(data.months)))
-        bottom = [0] * len(positions)
-        for key, label in labels.items():
-            values = list(data.series.get(key, [0] * len(positions)))
-            if not any(values):
-                continue
-            # One collection of rectangles per series, not a patch per bar: axes.bar added
-            # and drew 96 artists one by one, a third of the render.
-            boxes = [
-                ((x - 0.4, b), (x - 0.4, b + v), (x + 0.4, b + v), (x + 0.4, b))
-                for x, b, v in zip(positions, bottom, values, strict=True)
-                if v
-            ]
-            axes.add_collection(
-                PolyCollection(boxes, facecolors=colours.get(key), edgecolors="none", label=label)
-            )
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        axes.set_ylim(0, max(max(bottom, default=0), 1) * 1.05)
-        step = _tick_step(len(positions))
-        ticks = positions[::step]
-        axes.set_xticks(ticks, [data.months[i] for i in ticks], rotation=45, ha="right")
-        axes.set_xlim(-0.6, len(positions) - 0.4)
-        axes.set_ylabel(y_label)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_title(title, fontsize=15)
-        axes.grid(axis="y", alpha=0.3)
-        axes.spines[["top", "right"]].set_visible(False)
-        if len(labels) > 1:
-            # Headroom above the tallest bar keeps the one-line legend clear of it.
-            axes.set_ylim(top=max(max(bottom, default=0), 1) * 1.15)
-            axes.legend(loc="upper left", ncols=len(labels), frameon=False)
-        # Fixed margins that fit the rotated month labels: tight_layout measured every label
-        # again, a fifth of the render.
-        figure.subplots_adjust(left=0.06, right=0.985, top=0.92, bottom=0.14)
-        buffer = io.BytesIO()
-        # zlib level 3: a flat chart compresses almost as well, in less time than level 6.
-        figure.savefig(
-            buffer,
-            format="png",
-            dpi=DPI,
-            metadata={"Software": None},
-            pil_kwargs={"compress_level": 3},
-        )
-    png = buffer.getvalue()
-    if len(png) >= MAX_PNG_BYTES:
-        raise ValueError(f"chart PNG is {len(png)} bytes, over {MAX_PNG_BYTES}")
-    return png
+    """Return chart_drawing.render_bars(...), importing matplotlib here, in the worker only."""
+    from news.chart_drawing import render_bars
+
+    return render_bars(data, title=title, labels=labels, colours=colours, y_label=y_label)
 
 
 class ChartRenderer:
@@ -157,11 +65,11 @@ class ChartRenderer:
         colours: Mapping[str, str],
         y_label: str,
     ) -> bytes:
-        """Return render_bars(...) computed in the worker process."""
+        """Return the chart's PNG, drawn in the worker process."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         job = functools.partial(
-            render_bars,
+            draw_in_worker,
             MonthSeries(data.months, {k: list(v) for k, v in data.series.items()}),
             title=title,
             labels=dict(labels),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,7 +19,8 @@ from handlers.charts import (
     months_between,
     trend_window,
 )
-from news.charts import MAX_PNG_BYTES, ROLE_COLOURS, WIDTH_PX, MonthSeries, render_bars
+from news.chart_drawing import MAX_PNG_BYTES, WIDTH_PX, render_bars
+from news.charts import ROLE_COLOURS, MonthSeries
 from news.models import PeriodCount
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,3 +95,13 @@ def test_a_render_is_a_png_at_most_1280_wide_and_under_1_mb() -> None:
     image = Image.open(io.BytesIO(png))
     image.load()
     assert image.format == "PNG" and image.width == WIDTH_PX and image.height <= WIDTH_PX
+
+
+def test_the_bot_process_does_not_load_matplotlib() -> None:
+    # Drawing is the chart worker's: matplotlib and numpy would add 54 MB to the bot.
+    script = (
+        "import sys, bot.app, handlers, news.charts\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
