@@ -74,8 +74,14 @@ def test_without_proc_nothing_is_measured(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_a_process_tree_is_read_from_proc() -> None:
     # This test process and a child of its own: found below it, named by its command line.
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        # Read only once it runs Python: just after the fork /proc shows no command line yet.
+        assert child.stdout is not None and child.stdout.readline() == "up\n"
         main, children = bench_memory.read_tree(os.getpid())
         assert main is not None and main.peak_bytes >= main.rss_bytes > 0
         found = [c for c in children if c.pid == child.pid]
@@ -83,4 +89,4 @@ def test_a_process_tree_is_read_from_proc() -> None:
         assert found[0].peak_bytes > 0
     finally:
         child.kill()
-        child.wait()
+        child.communicate()
