@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -435,6 +436,14 @@ async def _measure(
         replies=replies_to(api, [*load.chats, *queries.chats], queries.inline_ids),
         stored=stored,
     )
+
+
+def memory_phase(db: Path | str, scratch: Path) -> list[str]:
+    """Measure the bot alone on `db`; return the report's memory paragraph (query.run's phase)."""
+    memory = asyncio.run(measure_bot(db, scratch))
+    # Linux counts ru_maxrss in KiB.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return report_lines(memory, peak)
 
 
 def report_lines(memory: BotMemory | None, harness_peak_bytes: int) -> list[str]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from telegram import Bot, Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -66,8 +66,9 @@ from handlers.latest import cmd_latest
 from handlers.search import cmd_search
 from handlers.speakers import cmd_speaker, cmd_speakers
 from handlers.summary import cmd_summary
-from news.charts import ROLE_COLOURS, MonthSeries
+from news.charts import ROLE_COLOURS
 from news.ingest.sources import get_profile
+from news.models import MonthSeries
 from news.nlp.speakers import name_pinyin, to_simplified
 from storage import is_postgres_url, open_store, redact_target
 from storage.base import _single_titles, to_db_time
@@ -75,10 +76,6 @@ from storage.schema import PERSON_COUNTS, SCHEMA_VERSION
 from storage.search import index_grams
 from storage.search_keys import keys_in_date_order
 from storage.store import SqliteStore, _split_sql
-
-if TYPE_CHECKING:
-    # Imported where used as well: benchmarks.memory builds on this module.
-    from benchmarks.memory import BotMemory
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LEADERS_JSON = PROJECT_ROOT / "news" / "nlp" / "data" / "leaders.json"
@@ -1676,8 +1673,12 @@ def run(
     mentions: int = DEFAULT_MENTIONS,
     workdir: Path | None = None,
     db: str | None = None,
+    memory_phase: Callable[[Path | str, Path], list[str]] | None = None,
 ) -> int:
     """Build (or reuse) the archive, time the handlers idle and busy; 1 if a p99 misses.
+
+    `memory_phase` (benchmarks.memory.memory_phase, passed in: that module builds on this one)
+    measures the bot alone on the same database and returns the report's memory paragraph.
 
     With `db` (a postgresql:// URL) the archive is copied there once (`newsbot copy-db`, which
     copies nothing twice) and timed on PostgreSQL instead of a scratch copy of the file.
@@ -1709,9 +1710,7 @@ def run(
         busy = asyncio.run(time_busy(target, Path(scratch), calls=CALLS, warmup=WARMUP))
         # The bot alone, as `newsbot run` in a process of its own: this process's peak below
         # also counts the harness (the fake Bot API keeps every message it was sent).
-        from benchmarks.memory import measure_bot
-
-        memory = asyncio.run(measure_bot(target, Path(scratch)))
+        memory = memory_phase(target, Path(scratch)) if memory_phase is not None else None
     # Linux counts ru_maxrss in KiB. The archive was built in a process of its own.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if copied is not None:
@@ -1754,12 +1753,10 @@ def _report(
     timings: list[Timing],
     trip: RoundTrip,
     busy: BusyRun,
-    memory: BotMemory | None,
+    memory: list[str] | None,
     peak_bytes: int,
     backend: str,
 ) -> None:
-    from benchmarks.memory import report_lines
-
     how = (
         f"reused (built in {stats.seconds:.1f} s)"
         if stats.reused
@@ -1779,7 +1776,13 @@ def _report(
         "bytes per article)\n",
         file=out,
     )
-    print("\n".join(report_lines(memory, peak_bytes)) + "\n", file=out)
+    if memory is None:
+        memory = [
+            "memory of the bot process alone: not measured (no memory phase given)",
+            f"peak memory of this whole benchmark process: {peak_bytes / 2**20:,.0f} MB "
+            "(ru_maxrss)",
+        ]
+    print("\n".join(memory) + "\n", file=out)
     print(
         f"handler latency, idle, over {CALLS} calls each after {WARMUP} warm-up calls:\n",
         file=out,

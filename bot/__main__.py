@@ -85,6 +85,7 @@ def cmd_bench(
 
         return bench_speakers.run(corpus, sys.stdout)
     if name == "query":
+        from benchmarks import memory as bench_memory
         from benchmarks import query as bench_query
 
         return bench_query.run(
@@ -92,6 +93,7 @@ def cmd_bench(
             articles=articles or bench_query.DEFAULT_ARTICLES,
             mentions=mentions or bench_query.DEFAULT_MENTIONS,
             db=db,
+            memory_phase=bench_memory.memory_phase,
         )
     if name == "digest":
         from benchmarks import digest as bench_digest

@@ -18,8 +18,8 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.search import parse_search
 from handlers.speakers import clean_query, reply_not_found, resolve
 from handlers.texts import text
-from news.charts import ROLE_COLOURS, TREND_COLOUR, MonthSeries
-from news.models import ACTIVITY_ROLES, PeriodCount, Person
+from news.charts import ROLE_COLOURS, TREND_COLOUR
+from news.models import ACTIVITY_ROLES, MonthSeries, PeriodCount, Person
 
 logger = logging.getLogger(__name__)
 

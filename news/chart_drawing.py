@@ -22,7 +22,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from news.charts import MonthSeries
+from news.models import MonthSeries
 
 # Telegram shows photos up to 1280 px on a side without scaling them down; 12.8 x 6.4 in at
 # 100 dpi is exactly that wide.

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+
+from news.models import MonthSeries
 
 # Stacked series in drawing order, with their colours (colour-blind safe, Okabe-Ito).
 ROLE_COLOURS: Mapping[str, str] = {
@@ -21,14 +22,6 @@ ROLE_COLOURS: Mapping[str, str] = {
     "other": "#999999",
 }
 TREND_COLOUR = "#0072B2"
-
-
-@dataclass(frozen=True, slots=True)
-class MonthSeries:
-    """Counts per month ("2024-06"), one list per label, all as long as `months`."""
-
-    months: tuple[str, ...]
-    series: Mapping[str, Sequence[int]]
 
 
 def draw_in_worker(

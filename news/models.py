@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -251,3 +252,11 @@ class PeriodCount:
     period: int  # the index of the period in the bounds the store was given
     label: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSeries:
+    """Counts per month ("2024-06"), one list per label, all as long as `months`."""
+
+    months: tuple[str, ...]
+    series: Mapping[str, Sequence[int]]

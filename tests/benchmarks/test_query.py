@@ -47,7 +47,13 @@ def test_small_run_reports_every_query_and_a_round_trip(
     monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     out = io.StringIO()
 
-    code = bench_query.run(out, articles=2_000, mentions=20_000, workdir=tmp_path)
+    code = bench_query.run(
+        out,
+        articles=2_000,
+        mentions=20_000,
+        workdir=tmp_path,
+        memory_phase=bench_memory.memory_phase,
+    )
 
     report = out.getvalue()
     rows, busy_rows = _tables(report)
@@ -224,7 +230,14 @@ def test_small_run_on_postgres_copies_once_and_reports_every_query(
     monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     for _run in range(2):  # the second run finds the copy (and the first run's crawl) there
         out = io.StringIO()
-        bench_query.run(out, articles=500, mentions=5_000, workdir=tmp_path, db=db_target)
+        bench_query.run(
+            out,
+            articles=500,
+            mentions=5_000,
+            workdir=tmp_path,
+            db=db_target,
+            memory_phase=bench_memory.memory_phase,
+        )
         report = out.getvalue()
         assert "database: PostgreSQL" in report and "copied to PostgreSQL" in report
         rows, busy_rows = _tables(report)

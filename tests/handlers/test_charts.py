@@ -20,8 +20,8 @@ from handlers.charts import (
     trend_window,
 )
 from news.chart_drawing import MAX_PNG_BYTES, WIDTH_PX, render_bars
-from news.charts import ROLE_COLOURS, MonthSeries
-from news.models import PeriodCount
+from news.charts import ROLE_COLOURS
+from news.models import MonthSeries, PeriodCount
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
