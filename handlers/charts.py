@@ -20,6 +20,7 @@ from handlers.speakers import clean_query, reply_not_found, resolve
 from handlers.texts import text
 from news.charts import ROLE_COLOURS, TREND_COLOUR
 from news.models import ACTIVITY_ROLES, MonthSeries, PeriodCount, Person
+from storage import TOP_SPEAKERS_CAP
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,12 @@ async def trend_chart(
         top = await store.search_top_speakers(list(words), since, until, limit=3)
         if top:
             names = "、".join(f"{person.name}（{count}）" for person, count in top)
-            caption += esc(text(lang, "trend_speakers", names=names))
+            if total > TOP_SPEAKERS_CAP:
+                # Counted in the newest matches only (the store's cap): the reply says so.
+                cap = f"{TOP_SPEAKERS_CAP:,}"
+                caption += esc(text(lang, "trend_speakers_newest", cap=cap, names=names))
+            else:
+                caption += esc(text(lang, "trend_speakers", names=names))
         png = await bot_data.renderer.render(
             data,
             title=text(lang, "trend_title", query=shown, **span),

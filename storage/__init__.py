@@ -3,6 +3,7 @@
 from storage.base import (
     RELEVANCE_CAP,
     SEARCH_COUNT_CAP,
+    TOP_SPEAKERS_CAP,
     DeliveryStore,
     Store,
     StoreError,
@@ -14,6 +15,7 @@ from storage.target import is_postgres_url, redact_target
 __all__ = [
     "RELEVANCE_CAP",
     "SEARCH_COUNT_CAP",
+    "TOP_SPEAKERS_CAP",
     "DeliveryStore",
     "Store",
     "StoreError",

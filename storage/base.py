@@ -40,6 +40,10 @@ SEARCH_COUNT_CAP = 1000
 # The relevance order ranks only the newest RELEVANCE_CAP matches, so that it costs the same
 # in a year's archive as in ten; the reply says so when there were more.
 RELEVANCE_CAP = 1000
+# /trend names who spoke most in the newest TOP_SPEAKERS_CAP articles of its window holding
+# the word, and says so when there were more: counting the speakers of every match read each
+# one's mentions (52,000 articles of 振兴 in 24 months at 1,000,000 articles: 400-550 ms).
+TOP_SPEAKERS_CAP = 2000
 
 
 class StoreError(Exception):
@@ -460,7 +464,8 @@ class Store(ABC):
     async def search_top_speakers(
         self, words: list[str], since: datetime, until: datetime, limit: int = 3
     ) -> list[tuple[Person, int]]:
-        """Return who spoke in the most articles of [since, until) containing every word."""
+        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
+        containing every word (all of them when there are fewer), with the counts."""
 
     @abstractmethod
     async def source_names(self) -> list[str]:

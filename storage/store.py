@@ -38,6 +38,7 @@ from storage.base import (
     RELEVANCE_CAP,
     ROLE_ORDER,
     SEARCH_COUNT_CAP,
+    TOP_SPEAKERS_CAP,
     Store,
     StoreError,
     StoreUnavailable,
@@ -1058,20 +1059,22 @@ class SqliteStore(Store):
     async def search_top_speakers(
         self, words: list[str], since: datetime, until: datetime, limit: int = 3
     ) -> list[tuple[Person, int]]:
-        """Return who spoke in the most articles of [since, until) containing every word.
+        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
+        containing every word (all of them when there are fewer), with the counts.
 
         Ties go to the lower person id: the mentions' primary key alone answers the query.
         """
         matcher = _Matcher.of(words)
         if matcher is None:
             return []
-        condition, params = _in_window_matching(matcher, since, until)
+        # Newest first off the index, so the LIMIT stops the walk at the cap.
+        sql, params = matcher.ids(_key_span(since, until), newest_first=True)
         # `+m.role`: the (role, date) index would read every speech of the period (300 ms).
         rows = await self._fetchall(
             "SELECT m.person_id, count(*) AS n FROM mentions m "
-            f"WHERE m.article_id IN (SELECT a.id FROM articles a WHERE {condition}) "
+            f"WHERE m.article_id IN ({sql} LIMIT ?) "
             "AND +m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
-            [*params, limit],
+            [*params, TOP_SPEAKERS_CAP, limit],
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
         return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
@@ -1124,18 +1127,6 @@ class SqliteStore(Store):
     async def set_chat_time_zone(self, chat_id: int, time_zone: str) -> None:
         """Choose the time zone dates are shown in for a chat."""
         await self._write("UPDATE chats SET time_zone = ? WHERE id = ?", (time_zone, chat_id))
-
-
-def _in_window_matching(
-    matcher: _Matcher, since: datetime, until: datetime
-) -> tuple[str, list[Any]]:
-    """Return a condition on `articles a`: published in [since, until) and matching, and params.
-
-    The search index alone finds the period's matches (its keys are in date order); articles
-    are then looked up by id.
-    """
-    sql, params = matcher.ids(_key_span(since, until))
-    return f"a.id IN ({sql})", params
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from storage.base import (
     RELEVANCE_CAP,
     ROLE_ORDER,
     SEARCH_COUNT_CAP,
+    TOP_SPEAKERS_CAP,
     Store,
     StoreError,
     StoreUnavailable,
@@ -796,22 +797,20 @@ class PostgresStore(Store):
     async def search_top_speakers(
         self, words: list[str], since: datetime, until: datetime, limit: int = 3
     ) -> list[tuple[Person, int]]:
-        """Return who spoke in the most articles of [since, until) containing every word."""
+        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
+        containing every word (all of them when there are fewer), with the counts."""
         match = search_match(words)
         if match is None:
             return []
-        low, high = to_db_time(since), to_db_time(until)
-        condition, params = match_sql(match, months_between(high, low))
-        rows = await self._fetch(
-            "SELECT m.person_id, count(*) AS n FROM mentions m WHERE m.article_id IN "
-            f"(SELECT s.id FROM articles_search s WHERE {condition} "
-            "AND s.published_at >= ? AND s.published_at < ?) "
-            "AND m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
-            *params,
-            low,
-            high,
-            limit,
-        )
+        async with self._reachable(), self._pool.acquire() as con, con.transaction():
+            found = await newest_matches(con, match, since, until, TOP_SPEAKERS_CAP)
+            rows = await con.fetch(
+                "SELECT person_id, count(*) AS n FROM mentions "
+                "WHERE article_id = ANY($1::bigint[]) AND role = 'spoke' "
+                "GROUP BY person_id ORDER BY n DESC, person_id LIMIT $2",
+                found,
+                limit,
+            )
         by_id = await self.people_by_ids(r[0] for r in rows)
         return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]
 

@@ -124,6 +124,27 @@ async def test_trend_totals_equal_the_search_count(chart_bot, bot_api) -> None:
     assert top and f"讲话最多：{top[0][0].name}（{top[0][1]}）" in photo.plain_text
 
 
+async def test_trend_names_its_speakers_of_the_newest_matches_past_the_cap(
+    chart_bot, bot_api, monkeypatch
+) -> None:
+    bot, _ids = chart_bot
+    # The cap as if the archive held thousands of matches: 1 here.
+    for module in ("handlers.charts", "storage.store", "storage.postgres.store"):
+        monkeypatch.setattr(f"{module}.TOP_SPEAKERS_CAP", 1)
+    bot_api.push_text(CHAT, "/trend 城市品质")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1)
+    store = await open_store(bot.settings.db)
+    try:
+        top = await store.search_top_speakers(
+            ["城市品质"], *last_months(datetime.now(UTC), bot.settings.tz)
+        )
+    finally:
+        await store.close()
+    assert caption_total(photo.plain_text) > 1
+    assert top and [n for _person, n in top] == [1] * len(top)
+    assert f"最近 1 篇中讲话最多：{top[0][0].name}（1）" in photo.plain_text
+
+
 async def test_trend_traditional_characters_find_the_same(chart_bot, bot_api) -> None:
     bot_api.push_text(CHAT, "/trend 城市品質")
     bot_api.push_text(CHAT, "/trend 城市品质")
