@@ -168,3 +168,22 @@ async def test_a_crowded_day_keeps_date_order_when_its_slots_are_spread_again(
         )
         hits, total = await store.search_articles(["振兴"], limit=100)
         assert total == len(times) + 1 and hits[-1].article.title == "振兴新闻额外"
+
+
+async def test_trend_speakers_read_the_newest_matches_and_stop(
+    archive: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "TOP_SPEAKERS_CAP", 10)
+    since, until = START + timedelta(days=30), START + timedelta(days=300)
+    plans = await _plans_of(archive, archive.search_top_speakers(["振兴"], since, until))
+    [(sql, plan)] = [(sql, plan) for sql, plan in plans if "articles_grams" in sql]
+    lines = " | ".join(plan)
+    # The window's matches newest first off the index, stopped at the cap; then each one's
+    # mentions by the primary key. Only the counted speakers are sorted.
+    [scan] = [line for line in plan if "VIRTUAL TABLE INDEX" in line]
+    assert scan.rsplit(":", 1)[1].startswith("M"), scan
+    assert "LIMIT ?)" in sql, sql
+    assert "mentions USING PRIMARY KEY (article_id=?)" in lines or (
+        "mentions USING COVERING INDEX sqlite_autoindex_mentions_1 (article_id=?)" in lines
+    ), lines
+    assert not any(line.startswith("SCAN m") or line == "SCAN mentions" for line in plan), lines
