@@ -19,6 +19,7 @@ from handlers.charts import (
     months_between,
     trend_window,
 )
+from news import chart_drawing
 from news.chart_drawing import MAX_PNG_BYTES, WIDTH_PX, render_bars
 from news.charts import ROLE_COLOURS
 from news.models import MonthSeries, PeriodCount
@@ -95,6 +96,33 @@ def test_a_render_is_a_png_at_most_1280_wide_and_under_1_mb() -> None:
     image = Image.open(io.BytesIO(png))
     image.load()
     assert image.format == "PNG" and image.width == WIDTH_PX and image.height <= WIDTH_PX
+
+
+def test_a_reused_figure_draws_exactly_what_a_new_one_draws() -> None:
+    # The worker keeps a figure per number of bars: nothing of one chart may show in the next.
+    months = tuple(f"20{y}-{m:02d}" for y in (24, 25) for m in range(1, 13))
+    roles = MonthSeries(months, {role: [i % 5 for i in range(24)] for role in ROLE_COLOURS})
+    labels = {"spoke": "讲话", "presided": "主持", "attended": "出席", "other": "其他"}
+    trend = MonthSeries(months, {"": [(i * 7) % 40 for i in range(24)]})
+    short = MonthSeries(months[:6], {"": [3, 0, 1, 4, 1, 5]})
+
+    def draw_roles() -> bytes:
+        return render_bars(
+            roles, title="易炼红：每月", labels=labels, colours=ROLE_COLOURS, y_label="篇"
+        )
+
+    def draw_trend(data: MonthSeries = trend) -> bytes:
+        return render_bars(
+            data, title="“振兴”", labels={"": "篇"}, colours={"": "#0072B2"}, y_label="篇"
+        )
+
+    firsts = []
+    for draw in (draw_roles, draw_trend, lambda: draw_trend(short)):
+        chart_drawing._blank_axes.cache_clear()
+        firsts.append(draw())
+    chart_drawing._blank_axes.cache_clear()
+    again = [draw_trend(), draw_roles(), draw_trend(short), draw_trend(), draw_roles()]
+    assert again == [firsts[1], firsts[0], firsts[2], firsts[1], firsts[0]]
 
 
 def test_the_bot_process_does_not_load_matplotlib() -> None:
