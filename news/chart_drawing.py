@@ -15,10 +15,10 @@ from importlib.resources import files
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 
 # The Agg canvas drawn on directly: pyplot (and its choice of a GUI backend) is never imported.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
