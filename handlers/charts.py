@@ -218,7 +218,9 @@ async def trend_chart(
         caption = text(
             lang, "trend_caption", query=esc(shown), total=total, busiest=month, most=most, **span
         )
-        top = await store.search_top_speakers(list(words), since, until, limit=3)
+        top = await store.search_top_speakers(
+            list(words), since, until, limit=3, newest=TOP_SPEAKERS_CAP
+        )
         if top:
             names = "、".join(f"{person.name}（{count}）" for person, count in top)
             if total > TOP_SPEAKERS_CAP:

@@ -68,36 +68,9 @@ def render_bars(
         ),
     ):
         figure, axes = _blank_axes(len(data.months))
-        positions = list(range(len(data.months)))
-        bottom = [0] * len(positions)
-        for key, label in labels.items():
-            values = list(data.series.get(key, [0] * len(positions)))
-            if not any(values):
-                continue
-            # One collection of rectangles per series, not a patch per bar: axes.bar added
-            # and drew 96 artists one by one, a third of the render.
-            boxes = [
-                ((x - 0.4, b), (x - 0.4, b + v), (x + 0.4, b + v), (x + 0.4, b))
-                for x, b, v in zip(positions, bottom, values, strict=True)
-                if v
-            ]
-            axes.add_collection(
-                PolyCollection(boxes, facecolors=colours.get(key), edgecolors="none", label=label)
-            )
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        top = max(max(bottom, default=0), 1)
-        # Headroom above the tallest bar keeps the one-line legend clear of it.
-        axes.set_ylim(0, top * (1.15 if len(labels) > 1 else 1.05))
-        step = _tick_step(len(positions))
-        axes.set_xticks(
-            positions[::step], [data.months[i] for i in positions[::step]], rotation=45, ha="right"
-        )
-        axes.set_ylabel(y_label)
-        axes.set_title(title, fontsize=15)
-        if len(labels) > 1:
-            axes.legend(loc="upper left", ncols=len(labels), frameon=False)
         buffer = io.BytesIO()
         try:
+            _draw_chart(axes, data, title=title, labels=labels, colours=colours, y_label=y_label)
             # zlib level 3: a flat chart compresses almost as well, in less time than level 6.
             figure.savefig(
                 buffer,
@@ -107,13 +80,52 @@ def render_bars(
                 pil_kwargs={"compress_level": 3},
             )
         finally:
-            # What this chart added goes; the axes, their ticks and the layout stay for the next.
+            # What this chart added goes, whatever failed; the axes, their ticks and the
+            # layout stay for the next one.
             for artist in [*axes.collections, *filter(None, [axes.get_legend()])]:
                 artist.remove()
     png = buffer.getvalue()
     if len(png) >= MAX_PNG_BYTES:
         raise ValueError(f"chart PNG is {len(png)} bytes, over {MAX_PNG_BYTES}")
     return png
+
+
+def _draw_chart(
+    axes: Axes,
+    data: MonthSeries,
+    *,
+    title: str,
+    labels: Mapping[str, str],
+    colours: Mapping[str, str],
+    y_label: str,
+) -> None:
+    """Add one chart's bars, month labels, title and legend to blank axes."""
+    positions = list(range(len(data.months)))
+    bottom = [0] * len(positions)
+    for key, label in labels.items():
+        values = list(data.series.get(key, [0] * len(positions)))
+        if not any(values):
+            continue
+        # One collection of rectangles per series, not a patch per bar: axes.bar added and
+        # drew 96 artists one by one, a third of the render.
+        boxes = [
+            ((x - 0.4, b), (x - 0.4, b + v), (x + 0.4, b + v), (x + 0.4, b))
+            for x, b, v in zip(positions, bottom, values, strict=True)
+            if v
+        ]
+        axes.add_collection(
+            PolyCollection(boxes, facecolors=colours.get(key), edgecolors="none", label=label)
+        )
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    tallest = max(max(bottom, default=0), 1)
+    # Headroom above the tallest bar keeps the one-line legend clear of it.
+    axes.set_ylim(0, tallest * (1.15 if len(labels) > 1 else 1.05))
+    ticks = positions[:: _tick_step(len(positions))]
+    axes.set_xticks(ticks, [data.months[i] for i in ticks], rotation=45, ha="right")
+    axes.set_ylabel(y_label)
+    axes.set_title(title, fontsize=15)
+    if len(labels) > 1:
+        axes.legend(loc="upper left", ncols=len(labels), frameon=False)
 
 
 # Figures kept, one per number of bars: a chart of 24 months is the common case.

@@ -462,10 +462,15 @@ class Store(ABC):
 
     @abstractmethod
     async def search_top_speakers(
-        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+        self,
+        words: list[str],
+        since: datetime,
+        until: datetime,
+        limit: int = 3,
+        newest: int = TOP_SPEAKERS_CAP,
     ) -> list[tuple[Person, int]]:
-        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
-        containing every word (all of them when there are fewer), with the counts."""
+        """Return who spoke most in the `newest` latest articles of [since, until) containing
+        every word (all of them when there are fewer), with the counts."""
 
     @abstractmethod
     async def source_names(self) -> list[str]:

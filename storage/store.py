@@ -1057,10 +1057,15 @@ class SqliteStore(Store):
         return [PeriodCount(r[0], "", r[1]) for r in rows]
 
     async def search_top_speakers(
-        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+        self,
+        words: list[str],
+        since: datetime,
+        until: datetime,
+        limit: int = 3,
+        newest: int = TOP_SPEAKERS_CAP,
     ) -> list[tuple[Person, int]]:
-        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
-        containing every word (all of them when there are fewer), with the counts.
+        """Return who spoke most in the `newest` latest articles of [since, until) containing
+        every word (all of them when there are fewer), with the counts.
 
         Ties go to the lower person id: the mentions' primary key alone answers the query.
         """
@@ -1074,7 +1079,7 @@ class SqliteStore(Store):
             "SELECT m.person_id, count(*) AS n FROM mentions m "
             f"WHERE m.article_id IN ({sql} LIMIT ?) "
             "AND +m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
-            [*params, TOP_SPEAKERS_CAP, limit],
+            [*params, newest, limit],
         )
         by_id = await self.people_by_ids(r[0] for r in rows)
         return [(by_id[r[0]], r[1]) for r in rows if r[0] in by_id]

@@ -795,15 +795,20 @@ class PostgresStore(Store):
         return [PeriodCount(r[0], "", r[1]) for r in rows]
 
     async def search_top_speakers(
-        self, words: list[str], since: datetime, until: datetime, limit: int = 3
+        self,
+        words: list[str],
+        since: datetime,
+        until: datetime,
+        limit: int = 3,
+        newest: int = TOP_SPEAKERS_CAP,
     ) -> list[tuple[Person, int]]:
-        """Return who spoke most in the newest TOP_SPEAKERS_CAP articles of [since, until)
-        containing every word (all of them when there are fewer), with the counts."""
+        """Return who spoke most in the `newest` latest articles of [since, until) containing
+        every word (all of them when there are fewer), with the counts."""
         match = search_match(words)
         if match is None:
             return []
         async with self._reachable(), self._pool.acquire() as con, con.transaction():
-            found = await newest_matches(con, match, since, until, TOP_SPEAKERS_CAP)
+            found = await newest_matches(con, match, since, until, newest)
             rows = await con.fetch(
                 "SELECT person_id, count(*) AS n FROM mentions "
                 "WHERE article_id = ANY($1::bigint[]) AND role = 'spoke' "

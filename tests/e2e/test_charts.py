@@ -129,14 +129,13 @@ async def test_trend_names_its_speakers_of_the_newest_matches_past_the_cap(
 ) -> None:
     bot, _ids = chart_bot
     # The cap as if the archive held thousands of matches: 1 here.
-    for module in ("handlers.charts", "storage.store", "storage.postgres.store"):
-        monkeypatch.setattr(f"{module}.TOP_SPEAKERS_CAP", 1)
+    monkeypatch.setattr("handlers.charts.TOP_SPEAKERS_CAP", 1)
     bot_api.push_text(CHAT, "/trend 城市品质")
     [photo] = await bot_api.wait_for_messages(CHAT, 1)
     store = await open_store(bot.settings.db)
     try:
         top = await store.search_top_speakers(
-            ["城市品质"], *last_months(datetime.now(UTC), bot.settings.tz)
+            ["城市品质"], *last_months(datetime.now(UTC), bot.settings.tz), newest=1
         )
     finally:
         await store.close()

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from PIL import Image
 
 from handlers.chart_cache import Chart, ChartCache
@@ -123,6 +124,11 @@ def test_a_reused_figure_draws_exactly_what_a_new_one_draws() -> None:
     chart_drawing._blank_axes.cache_clear()
     again = [draw_trend(), draw_roles(), draw_trend(short), draw_trend(), draw_roles()]
     assert again == [firsts[1], firsts[0], firsts[2], firsts[1], firsts[0]]
+    # A chart that fails halfway (its second series a month short) leaves nothing behind.
+    broken = MonthSeries(months, {"spoke": [1] * 24, "presided": [1] * 23})
+    with pytest.raises(ValueError):
+        render_bars(broken, title="坏", labels=labels, colours=ROLE_COLOURS, y_label="篇")
+    assert draw_roles() == firsts[0]
 
 
 def test_the_bot_process_does_not_load_matplotlib() -> None:

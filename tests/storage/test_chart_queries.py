@@ -105,10 +105,8 @@ async def test_search_activity_and_top_speakers_follow_the_search(db_target: str
 
 
 async def test_top_speakers_are_counted_in_the_newest_matches_only(
-    db_target: str, monkeypatch: pytest.MonkeyPatch
+    db_target: str,
 ) -> None:
-    monkeypatch.setattr("storage.store.TOP_SPEAKERS_CAP", 2)
-    monkeypatch.setattr("storage.postgres.store.TOP_SPEAKERS_CAP", 2)
     async with await open_store(db_target) as store:
         base = datetime(2024, 2, 1, 1, tzinfo=UTC)
         for n in range(5):
@@ -116,7 +114,7 @@ async def test_top_speakers_are_counted_in_the_newest_matches_only(
             if n >= 3:
                 speakers.append(person("王新伟", "spoke"))
             await add(store, article(n, base + timedelta(days=40 * n), f"营商环境{n}"), *speakers)
-        top = await store.search_top_speakers(["营商环境"], SINCE, UNTIL, limit=3)
+        top = await store.search_top_speakers(["营商环境"], SINCE, UNTIL, limit=3, newest=2)
     # Of the newest two (n = 3, 4) 王新伟 spoke in both and 李乐成 in one; in all five it
     # would be 李乐成 4, 王新伟 2.
     assert [(p.name, n) for p, n in top] == [("王新伟", 2), ("李乐成", 1)]

@@ -170,12 +170,9 @@ async def test_a_crowded_day_keeps_date_order_when_its_slots_are_spread_again(
         assert total == len(times) + 1 and hits[-1].article.title == "振兴新闻额外"
 
 
-async def test_trend_speakers_read_the_newest_matches_and_stop(
-    archive: SqliteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(store_module, "TOP_SPEAKERS_CAP", 10)
+async def test_trend_speakers_read_the_newest_matches_and_stop(archive: SqliteStore) -> None:
     since, until = START + timedelta(days=30), START + timedelta(days=300)
-    plans = await _plans_of(archive, archive.search_top_speakers(["振兴"], since, until))
+    plans = await _plans_of(archive, archive.search_top_speakers(["振兴"], since, until, newest=10))
     [(sql, plan)] = [(sql, plan) for sql, plan in plans if "articles_grams" in sql]
     lines = " | ".join(plan)
     # The window's matches newest first off the index, stopped at the cap; then each one's
