@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 # What the bigram index keeps: letters and digits (CJK included); everything else splits runs.
 _RUN_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -181,6 +181,57 @@ def index_terms(text: str) -> list[str]:
     return list(terms)
 
 
+# A term's key for PostgreSQL's index: its 1-4 letters' code points, 16 bits each from the top,
+# zero-padded (no letter is U+0000, so lengths never collide), as a signed 64-bit integer. GIN
+# builds and compares BIGINT keys about twice as fast as TEXT ones (no collation, no palloc per
+# key). A letter outside the BMP (rare in Chinese news) is folded into 2,048 surrogate codes
+# that no text holds, so its key may be shared: a word holding one is also checked by LIKE.
+_KEY_BITS = 16
+_WIDE_FOLD = 0xD800
+_SIGN = 1 << 63
+
+
+def _key_code(code: int) -> int:
+    return code if code <= 0xFFFF else _WIDE_FOLD | (code & 0x7FF)
+
+
+def term_key(term: str) -> int:
+    """Return the index key of a term of 1 to TERM_CHARS letters (see _KEY_BITS)."""
+    key = 0
+    for place, char in enumerate(term):
+        key |= _key_code(ord(char)) << (_KEY_BITS * (TERM_CHARS - 1 - place))
+    return key - (1 << 64) if key >= _SIGN else key
+
+
+def term_keys(text: str) -> Any:
+    """Return the distinct keys of index_terms(text) as a numpy int64 array.
+
+    What copy-db and every index write store: numpy builds an article's ~2,000 keys in a
+    tenth of the time the substrings take in Python.
+    """
+    import numpy as np
+
+    runs = _RUN_RE.findall(text.lower())
+    if not runs:
+        return np.empty(0, dtype=np.int64)
+    # U+0000 between runs: no term spans it.
+    codes = np.frombuffer("\0".join(runs).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    wide = codes > 0xFFFF
+    if wide.any():
+        codes[wide] = _WIDE_FOLD | (codes[wide] & 0x7FF)
+    count = len(codes)
+    padded = np.concatenate([codes, np.zeros(TERM_CHARS - 1, dtype=np.uint64)])
+    key = np.zeros(count, dtype=np.uint64)
+    whole = np.ones(count, dtype=bool)
+    pieces = []
+    for place in range(TERM_CHARS):
+        letter = padded[place : place + count]
+        whole &= letter != 0
+        key |= letter << np.uint64(_KEY_BITS * (TERM_CHARS - 1 - place))
+        pieces.append(key[whole])
+    return np.unique(np.concatenate(pieces)).view(np.int64)
+
+
 def word_terms(word: str) -> tuple[list[str], bool] | None:
     """Return the index terms a text holding the word holds, and whether they prove it does.
 
@@ -197,7 +248,8 @@ def word_terms(word: str) -> tuple[list[str], bool] | None:
         else:
             pieces = [run[i : i + TERM_CHARS] for i in range(len(run) - TERM_CHARS + 1)]
         terms.extend(p for p in pieces if p not in terms)
-    return terms, runs == [lowered] and len(lowered) <= TERM_CHARS
+    proved = runs == [lowered] and len(lowered) <= TERM_CHARS
+    return terms, proved and all(ord(c) <= 0xFFFF for c in lowered)  # see _KEY_BITS
 
 
 def like_pattern(word: str) -> str:

@@ -373,6 +373,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER INDEX articles_search_grams SET (fastupdate = off);
     SELECT gin_clean_pending_list('articles_search_grams');
     """,
+    # 9: the index keys are integers. `terms` holds what `grams` held (each 1- to 4-letter
+    # piece of the text's letter runs, and the month), each as a BIGINT
+    # (storage.search.term_key, PostgresStore.month_key). GIN builds an index of 2,000 keys
+    # an article twice as fast from them as from TEXT, which is what loading a
+    # 1,000,000-article archive waits on. The Python step after it (PostgresStore._key_search)
+    # compresses the search rows with lz4 where the server has it, fills the column, drops
+    # `grams` and builds the index.
+    """
+    DROP INDEX articles_search_grams;
+    ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
+    """,
 )
 
 # The channel migration 7 announces article changes on (PostgresStore listens to it).
@@ -383,5 +394,7 @@ ARTICLES_CHANNEL = "newsbot_articles"
 REFOLD_SEARCH = MIGRATIONS[3]
 # The migration whose Python step rewrites every row's grams and indexes them.
 REGRAM_SEARCH = MIGRATIONS[5]
+# The migration whose Python step turns every row's terms into keys and indexes them.
+KEY_SEARCH = MIGRATIONS[8]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -172,7 +172,7 @@ async def test_a_bulk_load_remakes_every_index_and_key(
             )
             assert len(analysed) == 3
             searched = await fetch_sql(
-                target, "SELECT id, published_at, text, grams FROM articles_search ORDER BY id"
+                target, "SELECT id, published_at, text, terms FROM articles_search ORDER BY id"
             )
             articles = await fetch_sql(
                 source, "SELECT id, published_at, title, body FROM articles ORDER BY id"
@@ -227,22 +227,31 @@ def test_the_command_copies_and_says_what(
         assert "s3cret" not in err
 
 
-async def test_copy_text_reads_back_as_written(db_target: str) -> None:
-    from storage.copy import copy_line
+async def test_binary_search_rows_read_back_as_written(db_target: str) -> None:
+    import numpy as np
 
-    rows = [
-        (1, "tab\there, new\nline, cr\r, back\\slash \\N", ["NULL", 'a"b', "c\\d", "", "振兴"]),
-        (2, "", []),
-        (3, "\\.", ["x"]),
+    from storage.copy import binary_row, search_copy_data
+
+    articles = [
+        (1, "2024-01-02T03:04:05Z", "tab\there", "new\nline, cr\r, back\\slash \\N 振兴 𠀀"),
+        (2, "2024-01-02T03:04:06Z", "", ""),
     ]
     target = await open_store(db_target)
     assert isinstance(target, PostgresStore)
     try:
         async with target.transaction() as con:
-            await con.execute("CREATE TEMPORARY TABLE t (id BIGINT, s TEXT, a TEXT[])")
-            data = "".join(copy_line(r) for r in rows).encode()
-            await con.copy_to_table("t", source=memoryview(data), format="text")
-            back = [tuple(r) for r in await con.fetch("SELECT id, s, a FROM t ORDER BY id")]
-        assert back == rows
+            await con.execute(
+                "CREATE TEMPORARY TABLE t (id BIGINT, published_at TEXT, text TEXT, terms BIGINT[])"
+            )
+            data = search_copy_data(articles)
+            await con.copy_to_table("t", source=memoryview(data), format="binary")
+            # Keys at both ends of the range, and none.
+            extremes = np.array([-(2**63), 2**63 - 1, 0, -1], dtype=np.int64)
+            rows = binary_row(3, "x", "", extremes) + binary_row(4, "", "", extremes[:0])
+            more = data[:19] + rows + data[-2:]
+            await con.copy_to_table("t", source=memoryview(more), format="binary")
+            back = [tuple(r) for r in await con.fetch("SELECT * FROM t ORDER BY id")]
+        assert back[:2] == [search_record(*a) for a in articles]
+        assert back[2:] == [(3, "x", "", [-(2**63), 2**63 - 1, 0, -1]), (4, "", "", [])]
     finally:
         await target.close()
