@@ -210,7 +210,7 @@ async def test_relevance_ranks_the_newest_matches_only(
     assert [h.rank for h in hits] == sorted(h.rank for h in hits) and hits[0].rank < 0
 
 
-async def test_the_regram_migration_indexes_the_articles_already_stored(
+async def test_the_regram_and_key_migrations_index_the_articles_already_stored(
     db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as before:
@@ -253,6 +253,17 @@ async def test_the_regram_migration_indexes_the_articles_already_stored(
             hits, total = await store.search_articles(words)
             assert [h.article.id for h in hits] == found and total == len(found), words
         assert await _terms_index_options(store) == ["fastupdate=off"]
+        async with store.transaction() as con:
+            columns = await con.fetch(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid = 'articles_search'::regclass AND attnum > 0 "
+                "AND NOT attisdropped ORDER BY attnum"
+            )
+            keys = await con.fetch("SELECT id, published_at, text, terms FROM articles_search")
+        # grams is gone, and its keys are what a new row gets.
+        assert [c[0] for c in columns] == list(pg_module.SEARCH_COLUMNS)
+        assert {c[0]: c[1] for c in columns}["terms"] == b"l"  # lz4 (this server has it)
+        assert all(list(r[3]) == pg_module.search_keys(r[2], r[1]).tolist() for r in keys)
 
 
 async def test_a_new_database_s_search_index_has_no_pending_list(db_target: str) -> None:
