@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -82,6 +83,11 @@ POOL_MIN = 1
 POOL_MAX = 8
 # /latest pages kept between article changes (page sizes times pages turned to).
 LATEST_PAGES_KEPT = 64
+# A lost listener (the server restarted, say) is opened again after this many seconds,
+# doubling up to RELISTEN_MAX_SECONDS while the server stays away; /latest reads every page
+# until it is back.
+RELISTEN_FIRST_SECONDS = 1.0
+RELISTEN_MAX_SECONDS = 60.0
 # Every instance that starts takes this lock before it looks at schema_migrations, so three
 # starting at once migrate once. The number is 'newsbot' in ASCII.
 MIGRATION_LOCK = 0x6E657773626F74
@@ -133,6 +139,9 @@ class PostgresStore(Store):
         # machine). None: no listener, every page is read.
         self._latest: dict[tuple[int, int], tuple[list[Headline], int]] | None = None
         self._listener: Any = None
+        self._url = url  # to open the listener again; never shown (it may hold a password)
+        self._relisten: asyncio.Task[None] | None = None
+        self._closing = False
         # Counts article changes seen, so that a page read across one is not kept.
         self._articles_seen = 0
 
@@ -155,23 +164,29 @@ class PostgresStore(Store):
         store = cls(pool, url)
         try:
             await store._migrate()
-            await store._listen(url)
+            await store._listen()
         except BaseException:
             await store.close()
             raise
         return store
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self) -> bool:
         """Open the connection that hears of article changes; without it nothing is cached."""
         try:
-            listener = await asyncpg.connect(url)
+            listener = await asyncpg.connect(self._url)
+            await listener.add_listener(ARTICLES_CHANNEL, self._on_articles_changed)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             logger.warning("no /latest cache: cannot LISTEN (%s)", type(exc).__name__)
-            return
-        await listener.add_listener(ARTICLES_CHANNEL, self._on_articles_changed)
+            return False
+        if self._closing:  # closed while connecting
+            await listener.close()
+            return False
         listener.add_termination_listener(self._on_listener_lost)
         self._listener = listener
+        # Pages read before now may predate a change announced while nobody listened.
+        self._articles_seen += 1
         self._latest = {}
+        return True
 
     def _on_articles_changed(self, *_notification: Any) -> None:
         """Forget the /latest pages: articles were added, removed or retitled."""
@@ -180,10 +195,21 @@ class PostgresStore(Store):
             self._latest.clear()
 
     def _on_listener_lost(self, *_connection: Any) -> None:
-        """Stop caching: changes would no longer be heard of."""
+        """Stop caching (changes would no longer be heard of) and open the listener again."""
         self._articles_seen += 1
         self._latest = None
         self._listener = None
+        if not self._closing and (self._relisten is None or self._relisten.done()):
+            self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        """Open the listener again, waiting longer after each failure, until it is open."""
+        delay = RELISTEN_FIRST_SECONDS
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing or await self._listen():
+                return
+            delay = min(delay * 2, RELISTEN_MAX_SECONDS)
 
     @property
     def delivery(self) -> PostgresDeliveryStore:
@@ -192,6 +218,9 @@ class PostgresStore(Store):
 
     async def close(self) -> None:
         """Close every connection of the pool, and the listener."""
+        self._closing = True
+        if self._relisten is not None:
+            self._relisten.cancel()
         listener, self._listener, self._latest = self._listener, None, None
         if listener is not None:
             await listener.close()

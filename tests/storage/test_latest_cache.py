@@ -77,7 +77,10 @@ async def test_a_change_anywhere_clears_the_pages(db_target: str) -> None:
         await other.close()
 
 
-async def test_without_its_listener_every_page_is_read(db_target: str) -> None:
+async def test_without_its_listener_every_page_is_read_until_it_is_back(
+    db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.postgres.store.RELISTEN_FIRST_SECONDS", 0.2)
     store = await open_store(db_target)
     other = await open_store(db_target)
     assert isinstance(store, PostgresStore) and isinstance(other, PostgresStore)
@@ -88,8 +91,60 @@ async def test_without_its_listener_every_page_is_read(db_target: str) -> None:
         assert listener is not None
         listener.terminate()  # the server went away and came back, say
         await asyncio.sleep(0)
+        assert store._latest is None
         await add(other, 2)
         assert await newest_title(store) == ("标题2", 2)
+        # Listening again: pages are kept, and another instance's change still clears them.
+        for _ in range(100):
+            if store._listener is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert store._listener is not None and store._listener is not listener
+        assert await newest_title(store) == ("标题2", 2)
+        assert store._latest
+        await add(other, 3)
+        await eventually(store, ("标题3", 3))
     finally:
         await store.close()
         await other.close()
+
+
+async def test_a_listener_that_cannot_reconnect_tries_again_later_and_stops_on_close(
+    db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.postgres.store as pg_module
+
+    monkeypatch.setattr(pg_module, "RELISTEN_FIRST_SECONDS", 0.05)
+    store = await open_store(db_target)
+    assert isinstance(store, PostgresStore)
+    attempts: list[float] = []
+    real_connect = pg_module.asyncpg.connect
+
+    async def down_twice(*args: object, **kwargs: object) -> object:
+        attempts.append(asyncio.get_running_loop().time())
+        if len(attempts) <= 2:
+            raise OSError("connection refused")  # the server is still restarting
+        return await real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(pg_module.asyncpg, "connect", down_twice)
+    try:
+        listener = store._listener
+        assert listener is not None
+        listener.terminate()
+        await asyncio.sleep(0)
+        assert store._listener is None
+        for _ in range(100):
+            if store._listener is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert store._listener is not None and len(attempts) == 3
+        # Each wait is twice the one before.
+        assert attempts[2] - attempts[1] > 1.5 * (attempts[1] - attempts[0])
+        store._listener.terminate()  # lost again, and the store closes while it waits
+        await asyncio.sleep(0)
+        relisten = store._relisten
+        assert relisten is not None and not relisten.done()
+    finally:
+        await store.close()
+    await asyncio.sleep(0)
+    assert relisten.cancelled() and len(attempts) == 3
