@@ -289,14 +289,15 @@ async def test_every_statement_is_planned_for_its_parameters(archive: PostgresSt
         assert await con.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
         words = pg_module.search_match(["振兴"])
         assert words is not None
-        sql, params = pg_module.window_sql(words, ["2022-06"])
+        sql, params = pg_module.windows_sql(words, ["2022-06"], "", "~", 10)
         await con.execute(pg_module.SEARCH_SETTINGS)
         statement = await con.prepare(sql)
         for _ in range(8):  # past the five custom plans after which a generic one may stick
-            await statement.fetch(*params, "", "~", 10)
-        literals = [f"'{{{','.join(map(str, values))}}}'" for values in params]  # the keys
+            await statement.fetch(*params)
+        literals = [
+            f"'{{{','.join(map(str, p))}}}'" if isinstance(p, list) else repr(p) for p in params
+        ]  # the keys, the range and the limits
         plan = await con.fetchval(
-            f"EXPLAIN (FORMAT JSON) EXECUTE {statement.get_name()} "
-            f"({', '.join(literals)}, '', '~', 10)"
+            f"EXPLAIN (FORMAT JSON) EXECUTE {statement.get_name()} ({', '.join(literals)})"
         )
     assert "articles_search_terms" in plan, plan
