@@ -88,6 +88,9 @@ DEFAULT_MENTIONS = 1_000_000
 SEED = 20181126
 YEARS = 8
 TARGET_P99_MS = 50.0
+# The replies a reader sends most, whose p99 must stay under 5 ms (issue #16).
+FAST_TARGET_P99_MS = 5.0
+FAST_QUERIES = frozenset({"/latest", "/latest 30", "/summary ID"})
 CHART_TARGET_P99_MS = 300.0
 CHART_CALLS = 30
 CALLS = 200
@@ -1106,7 +1109,8 @@ async def time_handlers(db: Path | str, calls: int = CALLS, warmup: int = WARMUP
                     elapsed = (time.perf_counter() - started) * 1000
                     if call >= warmup:
                         samples.append(elapsed)
-                timings.append(Timing(label, tuple(samples)))
+                target = FAST_TARGET_P99_MS if label in FAST_QUERIES else TARGET_P99_MS
+                timings.append(Timing(label, tuple(samples), target))
             for label, query, offset in inline_queries():
                 samples = []
                 for call in range(warmup + calls):
@@ -1661,6 +1665,43 @@ async def postgres_size(url: str) -> ArchiveSize:
     return ArchiveSize(int(row["size"]), int(row["articles"]), int(row["text"]))
 
 
+async def warm_postgres(url: str) -> str:
+    """Read the archive's tables and indexes into the OS page cache, as a running bot has them.
+
+    A database just copied (or the machine just started) has them on disk only; the SQLite
+    runs time a fresh copy of their file, which the copy leaves in the cache likewise. Left
+    out: the TOAST of articles_search, whose bulk is every row's keys (no query reads them;
+    the GIN index holds them) and which alone would not fit beside the rest. Returns what
+    was read, for the report.
+    """
+    import asyncpg
+
+    con = await asyncpg.connect(url)
+    try:
+        try:
+            await con.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        except asyncpg.PostgresError as exc:
+            return f"not read into the cache first (no pg_prewarm: {type(exc).__name__})"
+        started = time.perf_counter()
+        blocks = await con.fetchval(
+            "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0) FROM pg_class c "
+            "WHERE c.relkind IN ('r', 'i', 't') AND c.relpersistence = 'p' "
+            "AND (c.relnamespace = 'public'::regnamespace OR c.oid IN ("
+            "  SELECT reltoastrelid FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            "  AND relname <> 'articles_search'"
+            "  UNION SELECT indexrelid FROM pg_index WHERE indrelid IN ("
+            "    SELECT reltoastrelid FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+            "    AND relname <> 'articles_search')))"
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        await con.close()
+    return (
+        f"read into the OS page cache first (pg_prewarm, {int(blocks) * 8 / 1024:,.0f} MB in "
+        f"{seconds:.0f} s: every table and index but articles_search's TOAST)"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # The report
 # --------------------------------------------------------------------------------------------
@@ -1697,7 +1738,7 @@ def run(
             copy_seconds = asyncio.run(_copy_archive(stats.path, db))
             copied = f"in {copy_seconds:.1f} s" if copy_seconds else "by an earlier run"
             size = asyncio.run(postgres_size(db))
-            backend = f"PostgreSQL ({redact_target(db)})"
+            backend = f"PostgreSQL ({redact_target(db)}), {asyncio.run(warm_postgres(db))}"
             target = db
         else:
             size = sqlite_size(stats.path)
@@ -1824,7 +1865,8 @@ def _table(out: TextIO, timings: list[Timing], *, busy: bool = False) -> None:
         print(f"| {timing.label} | {timing.p50:.2f} | {timing.p99:.2f}{flag} |", file=out)
     missed = [t.label for t in timings if t.p99 >= t.target]
     print(
-        f"\n{when}target p99 < {TARGET_P99_MS:.0f} ms (charts: < {CHART_TARGET_P99_MS:.0f} ms, "
+        f"\n{when}target p99 < {TARGET_P99_MS:.0f} ms ({', '.join(sorted(FAST_QUERIES))}: "
+        f"< {FAST_TARGET_P99_MS:.0f} ms; charts: < {CHART_TARGET_P99_MS:.0f} ms, "
         f"{CHART_CALLS} fresh draws each): "
         + ("met by every query" if not missed else "MISSED by " + ", ".join(missed)),
         file=out,
