@@ -6,8 +6,8 @@ operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
-table articles_search instead of SQLite's FTS5 tables (its `grams` GIN index is described at
-migration 6); copied_from and article_count are PostgreSQL's alone.
+table articles_search instead of SQLite's FTS5 tables (its `terms` GIN index is described at
+migrations 6 and 9); copied_from and article_count are PostgreSQL's alone.
 """
 
 from __future__ import annotations
