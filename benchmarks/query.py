@@ -71,7 +71,7 @@ from news.ingest.sources import get_profile
 from news.models import MonthSeries
 from news.nlp.speakers import name_pinyin, to_simplified
 from storage import is_postgres_url, open_store, redact_target
-from storage.base import _single_titles, to_db_time
+from storage.base import StoreError, _single_titles, to_db_time
 from storage.schema import PERSON_COUNTS, SCHEMA_VERSION
 from storage.search import index_grams
 from storage.search_keys import keys_in_date_order
@@ -1746,18 +1746,38 @@ def run(
             # The handlers write (search history), and so does the bot; the archive stays clean.
             target = Path(scratch) / "work.db"
             shutil.copyfile(stats.path, target)
-        timings = asyncio.run(time_handlers(target, calls=CALLS, warmup=WARMUP))
-        trip = asyncio.run(round_trip(target, Path(scratch), count=ROUND_TRIPS))
-        busy = asyncio.run(time_busy(target, Path(scratch), calls=CALLS, warmup=WARMUP))
+        with _phase("the idle table"):
+            timings = asyncio.run(time_handlers(target, calls=CALLS, warmup=WARMUP))
+        with _phase("the round trip"):
+            trip = asyncio.run(round_trip(target, Path(scratch), count=ROUND_TRIPS))
+        with _phase("the busy table"):
+            busy = asyncio.run(time_busy(target, Path(scratch), calls=CALLS, warmup=WARMUP))
         # The bot alone, as `newsbot run` in a process of its own: this process's peak below
         # also counts the harness (the fake Bot API keeps every message it was sent).
-        memory = memory_phase(target, Path(scratch)) if memory_phase is not None else None
+        memory = None
+        if memory_phase is not None:
+            with _phase("the bot's memory"):
+                memory = memory_phase(target, Path(scratch))
     # Linux counts ru_maxrss in KiB. The archive was built in a process of its own.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if copied is not None:
         print(f"archive copied to PostgreSQL {redact_target(str(db))} {copied}\n", file=out)
     _report(out, stats, size, timings, trip, busy, memory, peak, backend)
     return 0 if all(t.p99 < t.target for t in [*timings, *busy.timings]) else 1
+
+
+@contextlib.contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Say on stderr when a phase starts and ends (a run takes half an hour); name it in errors."""
+    started = time.perf_counter()
+    print(f"bench query: {name}...", file=sys.stderr, flush=True)
+    try:
+        yield
+    except StoreError as exc:
+        # `newsbot bench` prints a store error as one line: say which phase met it.
+        raise type(exc)(f"{name}: {exc}") from None
+    seconds = time.perf_counter() - started
+    print(f"bench query: {name} done in {seconds:.0f} s", file=sys.stderr, flush=True)
 
 
 async def _copy_archive(archive: Path, db: str) -> float:

@@ -99,6 +99,11 @@ def unavailable(path: str, exc: sqlite3.Error) -> StoreUnavailable | None:
     hint = ""
     if "disk i/o" in cause.lower():
         hint = " (is the disk full or the file too large?)"
+    elif "locked" in cause.lower():
+        # SQLITE_BUSY is a lock held past the busy timeout; SQLITE_BUSY_SNAPSHOT a write from
+        # a read transaction that another connection's commit made stale: the same words.
+        name: str | None = getattr(exc, "sqlite_errorname", None)
+        hint = f" ({name})" if name else ""
     return StoreUnavailable(f"NEWSBOT_DB: {path!r}: {cause}{hint}")
 
 

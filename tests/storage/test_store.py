@@ -12,7 +12,7 @@ import pytest
 from news.models import Link, ParsedArticle
 from storage import Store, StoreError, open_store
 from storage.schema import SCHEMA_VERSION
-from storage.store import SqliteStore
+from storage.store import SqliteStore, unavailable
 from tests.store_sql import INTEGRITY_ERRORS, execute_sql, fetch_sql
 
 pytestmark = pytest.mark.both_backends
@@ -496,3 +496,30 @@ async def test_the_article_count_follows_inserts_and_deletes_and_an_older_file(
             assert await store.count_articles() == 5
             await add(store, parsed(6))
             assert (await store.latest_page(10))[1] == 6
+
+
+@pytest.mark.parametrize("stale_snapshot", [False, True])
+def test_a_locked_database_is_named_by_which_lock(tmp_path: Path, stale_snapshot: bool) -> None:
+    # "database is locked" is both a lock held past the busy timeout and a write from a read
+    # transaction another connection made stale; the one line says which it was.
+    path = tmp_path / "locked.db"
+    first = sqlite3.connect(path, isolation_level=None, timeout=0)
+    second = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        first.execute("PRAGMA journal_mode = WAL")
+        first.execute("CREATE TABLE t (x)")
+        if stale_snapshot:
+            second.execute("BEGIN")
+            second.execute("SELECT * FROM t").fetchall()
+            first.execute("INSERT INTO t VALUES (1)")
+        else:
+            first.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            second.execute("INSERT INTO t VALUES (2)")
+    finally:
+        first.close()
+        second.close()
+    error = unavailable(str(path), caught.value)
+    assert error is not None
+    name = "SQLITE_BUSY_SNAPSHOT" if stale_snapshot else "SQLITE_BUSY"
+    assert str(error) == f"NEWSBOT_DB: {str(path)!r}: database is locked ({name})"
