@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# A write transaction open this long is logged: other processes' writes wait for it.
+SLOW_TRANSACTION_SECONDS = 1.0
 # New database files get pages of this size: an article's row (about 3.5 KB) and its
 # neighbours fill a page to within a tenth, where 4 KB pages left a quarter of each page empty.
 # 32 KB pages would save another 23 MB at 100,000 articles, but an empty file then takes 1.4 MB
@@ -303,6 +306,7 @@ class SqliteStore(Store):
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise unavailable(self.path, exc) or exc from None
+            began = time.monotonic()
             try:
                 yield self._db
                 await self._db.execute("COMMIT")
@@ -311,6 +315,11 @@ class SqliteStore(Store):
                 if isinstance(exc, sqlite3.OperationalError):
                     raise unavailable(self.path, exc) or exc from None
                 raise
+            finally:
+                held = time.monotonic() - began
+                if held > SLOW_TRANSACTION_SECONDS:
+                    # Every other writer of the file waits this long (the busy timeout is 5 s).
+                    logger.warning("a write transaction held %r for %.1f s", self.path, held)
 
     async def _rollback(self) -> None:
         # After a failed COMMIT SQLite may already have rolled back; then there is nothing to do.

@@ -523,3 +523,19 @@ def test_a_locked_database_is_named_by_which_lock(tmp_path: Path, stale_snapshot
     assert error is not None
     name = "SQLITE_BUSY_SNAPSHOT" if stale_snapshot else "SQLITE_BUSY"
     assert str(error) == f"NEWSBOT_DB: {str(path)!r}: database is locked ({name})"
+
+
+async def test_a_long_write_transaction_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await SqliteStore.open(tmp_path / "slow.db")
+    try:
+        async with store.transaction():
+            pass
+        assert "write transaction held" not in caplog.text
+        monkeypatch.setattr("storage.store.SLOW_TRANSACTION_SECONDS", 0.0)
+        async with store.transaction():
+            pass
+    finally:
+        await store.close()
+    assert f"a write transaction held {str(tmp_path / 'slow.db')!r} for 0.0 s" in caplog.text
