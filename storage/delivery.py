@@ -267,7 +267,10 @@ class SqliteDeliveryStore(DeliveryStore):
                 "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), 'pending', "
                 "json_object('article_id', m.article_id), f.thread_id, ?, ? "
                 "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
-                "WHERE m.role = 'spoke' AND m.article_id > ? AND m.article_id <= ?",
+                # `+m.role`: without it SQLite reads every 'spoke' row of mentions_by_date
+                # (2 s at 10,000,000 mentions, inside the write transaction) instead of the
+                # new articles' few rows by primary key.
+                "WHERE +m.role = 'spoke' AND m.article_id > ? AND m.article_id <= ?",
                 # Followed words in the new titles.
                 "INSERT OR IGNORE INTO deliveries (chat_id, kind, key, status, payload, "
                 "thread_id, created_at, updated_at) "
