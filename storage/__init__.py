@@ -1,22 +1,15 @@
-"""Persistent state: the store contract, its SQLite and PostgreSQL backends, and the opener."""
+"""Persistent state: one Store written once over a Database adapter per backend, and its opener."""
 
-from storage.base import (
-    RELEVANCE_CAP,
-    SEARCH_COUNT_CAP,
-    TOP_SPEAKERS_CAP,
-    DeliveryStore,
-    Store,
-    StoreError,
-    StoreUnavailable,
-)
+from storage.errors import StoreError, StoreUnavailable
+from storage.fulltext import RELEVANCE_CAP, SEARCH_COUNT_CAP, TOP_SPEAKERS_CAP
 from storage.open import open_store
+from storage.store import Store
 from storage.target import is_postgres_url, redact_target
 
 __all__ = [
     "RELEVANCE_CAP",
     "SEARCH_COUNT_CAP",
     "TOP_SPEAKERS_CAP",
-    "DeliveryStore",
     "Store",
     "StoreError",
     "StoreUnavailable",

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
-from storage.base import StoreError, _now, to_db_time
-from storage.postgres.store import SEARCH_COLUMNS, PostgresStore, search_keys, search_record
-from storage.search import search_text
-from storage.store import SqliteStore
+from storage.errors import StoreError
+from storage.postgres import PostgresStore
+from storage.postgres.terms import SEARCH_COLUMNS, search_keys, search_record, search_text
+from storage.rows import now, to_db_time
+from storage.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ async def copy_store(
             if counts is None:
                 counts = await _copy_table(source, target, table, progress)
             report.read[name], report.copied[name] = counts
-    async with target.transaction() as con:
+    async with target.db.connection() as con, con.transaction():
         for name, column in IDENTITIES:
             await con.execute(
                 f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
@@ -140,7 +141,7 @@ async def copy_store(
 
 
 async def _source_tables(source: SqliteStore) -> list[str]:
-    rows = await source._fetchall(
+    rows = await source.db.fetch(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
     names = [
@@ -154,17 +155,17 @@ async def _source_tables(source: SqliteStore) -> list[str]:
 
 
 async def _source_columns(source: SqliteStore, table: str) -> list[str]:
-    rows = await source._fetchall(f"SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
+    rows = await source.db.fetch(f"SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
     return [r[0] for r in rows]
 
 
 async def _article_count(source: SqliteStore) -> int:
-    row = await source._fetchone("SELECT count(*) FROM articles")
+    row = await source.db.fetchone("SELECT count(*) FROM articles")
     return int(row[0]) if row else 0
 
 
 async def _target_columns(target: PostgresStore) -> dict[str, set[str]]:
-    rows = await target._fetch(
+    rows = await target.db.fetch(
         "SELECT table_name, column_name FROM information_schema.columns "
         "WHERE table_schema = current_schema()"
     )
@@ -176,13 +177,13 @@ async def _target_columns(target: PostgresStore) -> dict[str, set[str]]:
 
 async def _source_key(source: SqliteStore) -> str:
     """Name the source store by its first article, which stays the same as the store grows."""
-    row = await source._fetchone("SELECT url, fetched_at FROM articles ORDER BY id LIMIT 1")
+    row = await source.db.fetchone("SELECT url, fetched_at FROM articles ORDER BY id LIMIT 1")
     return f"sqlite:{row[0]}@{row[1]}" if row else "sqlite:no-articles"
 
 
 async def _claim_target(target: PostgresStore, key: str, tables: list[str]) -> None:
     """Refuse a target holding anything but an earlier copy of this source; mark it ours."""
-    async with target.transaction() as con:
+    async with target.db.connection() as con, con.transaction():
         # One copy at a time into one database; a second waits here, then finds the mark.
         await con.execute("LOCK TABLE copied_from IN EXCLUSIVE MODE")
         marks = {r[0] for r in await con.fetch("SELECT source FROM copied_from")}
@@ -195,7 +196,7 @@ async def _claim_target(target: PostgresStore, key: str, tables: list[str]) -> N
                 f"store (it holds {holding[0] if holding else 'another copy'}); not touching it"
             )
         await con.execute(
-            "INSERT INTO copied_from (source, copied_at) VALUES ($1, $2)", key, to_db_time(_now())
+            "INSERT INTO copied_from (source, copied_at) VALUES ($1, $2)", key, to_db_time(now())
         )
 
 
@@ -212,7 +213,7 @@ async def _bulk_copy_table(
     """Load a table empty in the target in one transaction; None if it holds rows already."""
     loaded = [table.name, "articles_search"] if table.name == "articles" else [table.name]
     total = await _source_count(source, table.name)
-    async with target.transaction() as con:
+    async with target.db.connection() as con, con.transaction():
         # Taken before looking: a copy running beside this one waits, then finds the rows.
         await con.execute(f"LOCK TABLE {', '.join(loaded)} IN ACCESS EXCLUSIVE MODE")
         if any([await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})") for t in loaded]):
@@ -372,7 +373,7 @@ def _search_pool(articles: int) -> Iterator[Executor | None]:
 
 
 async def _source_count(source: SqliteStore, table: str) -> int:
-    row = await source._fetchone(f"SELECT count(*) FROM {table}")
+    row = await source.db.fetchone(f"SELECT count(*) FROM {table}")
     return int(row[0]) if row else 0
 
 
@@ -381,7 +382,7 @@ async def _source_chunks(source: SqliteStore, table: _Table, size: int) -> Async
     listed = ", ".join(table.columns)
     last = -(2**63)  # rowids may be negative: a group's chat id is its INTEGER PRIMARY KEY
     while True:
-        rows = await source._fetchall(
+        rows = await source.db.fetch(
             f"SELECT rowid, {listed} FROM {table.name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
             (last, size),
         )
@@ -404,7 +405,7 @@ async def _copy_table(
         progress(table.name, 0, total)
     async for rows in _source_chunks(source, table, CHUNK_ROWS):
         records = [table.record(r) for r in rows]
-        async with target.transaction() as con:
+        async with target.db.connection() as con, con.transaction():
             new = await _insert_chunk(con, table.name, table.target_columns, records)
             if table.name == "articles" and new:
                 # Only the new articles need search rows; an article and its row land together.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.base import Store
+from storage.store import Store
 from storage.target import check_target, is_postgres_url
 
 
@@ -19,6 +19,6 @@ async def open_store(target: str | Path) -> Store:
         from storage.postgres import PostgresStore
 
         return await PostgresStore.open(str(target))
-    from storage.store import SqliteStore
+    from storage.sqlite import SqliteStore
 
     return await SqliteStore.open(target)

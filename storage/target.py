@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from storage.base import StoreError
+from storage.errors import StoreError
 
 # `scheme:` at the start: a URL (or a typo of one), never a file name to create.
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")

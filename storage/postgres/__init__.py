@@ -1,4 +1,4 @@
-"""The PostgreSQL backend of the store contract, over asyncpg (one pool per process)."""
+"""The PostgreSQL backend: its adapter, its dialect overrides and its schema, over asyncpg."""
 
 from storage.postgres.store import PostgresStore
 

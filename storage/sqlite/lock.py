@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from storage.base import StoreError
+from storage.errors import StoreError
 
 
 class StoreInUse(StoreError):

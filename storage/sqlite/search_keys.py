@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from storage.base import from_db_time
+from storage.rows import from_db_time
 
 SLOT_BITS = 12
 SLOTS = 1 << SLOT_BITS

@@ -1,0 +1,308 @@
+"""Sources, list pages and articles: the queries written once for every backend."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from news.models import (
+    Article,
+    ArticleAnalysis,
+    Headline,
+    Link,
+    ParsedArticle,
+    SourceStatus,
+    StoreOutcome,
+)
+from storage import rows
+from storage.database import Database, Transaction
+from storage.rows import ARTICLE_COLUMNS, HEADLINE_COLUMNS, now, to_db_time
+
+LATEST_SQL = (
+    f"SELECT {HEADLINE_COLUMNS} FROM articles a "
+    "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+)
+# Ids asked for at once: far below every SQLite build's cap on bound parameters.
+IDS_AT_ONCE = 500
+
+
+class StorePart(ABC):
+    """What every part of the store stands on: the backend's Database adapter."""
+
+    db: Database
+
+    @property
+    def backend(self) -> str:
+        """Return "sqlite" or "postgresql"."""
+        return self.db.dialect.name
+
+
+class ArticleQueries(StorePart):
+    """Sources, list validators and the articles themselves."""
+
+    # The column that keeps an article's URLs in the order they were found.
+    url_order = "u.rowid"
+
+    # --- sources -------------------------------------------------------------------------
+
+    async def upsert_source(self, name: str, title: str, profile: str) -> None:
+        """Record a configured source, updating its title and profile."""
+        await self.db.execute(
+            "INSERT INTO sources (name, title, profile, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET title = excluded.title, profile = excluded.profile",
+            (name, title, profile, to_db_time(now())),
+        )
+
+    async def record_source_success(self, name: str, at: datetime | None = None) -> None:
+        """Note a run of the source that completed."""
+        await self.db.execute(
+            "UPDATE sources SET last_success_at = ?, consecutive_failures = 0 WHERE name = ?",
+            (to_db_time(at or now()), name),
+        )
+
+    async def record_source_error(self, name: str, error: str, at: datetime | None = None) -> None:
+        """Note an error of the source (a failed run, or a list page that yielded nothing)."""
+        await self.db.execute(
+            "UPDATE sources SET last_error_at = ?, last_error = ?, "
+            "consecutive_failures = consecutive_failures + 1, error_count = error_count + 1 "
+            "WHERE name = ?",
+            (to_db_time(at or now()), error[:500], name),
+        )
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        """Return every source's health and article count, by name."""
+        found = await self.db.fetch(
+            "SELECT s.name, s.title, s.profile, s.last_success_at, s.last_error_at, s.last_error, "
+            "s.consecutive_failures, s.error_count, "
+            "(SELECT count(*) FROM articles a WHERE a.source_name = s.name) AS article_count "
+            f"FROM sources s ORDER BY s.name {self.db.dialect.bytewise}"
+        )
+        return [rows.source_status(r) for r in found]
+
+    async def source_names(self) -> list[str]:
+        """Return the names of every recorded source."""
+        found = await self.db.fetch(
+            f"SELECT name FROM sources ORDER BY name {self.db.dialect.bytewise}"
+        )
+        return [r["name"] for r in found]
+
+    async def list_validators(self, url: str) -> tuple[str | None, str | None]:
+        """Return the ETag and Last-Modified last seen for a list page."""
+        row = await self.db.fetchone(
+            "SELECT etag, last_modified FROM list_validators WHERE url = ?", (url,)
+        )
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    async def save_list_validators(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> None:
+        """Remember a list page's validators for the next conditional GET."""
+        await self.db.execute(
+            "INSERT INTO list_validators (url, etag, last_modified) VALUES (?, ?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+            "last_modified = excluded.last_modified",
+            (url, etag, last_modified),
+        )
+
+    # --- storing -------------------------------------------------------------------------
+
+    async def known_url_keys(self, keys: Iterable[str]) -> set[str]:
+        """Return which of these normalised URL keys already belong to a stored article."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), IDS_AT_ONCE):
+            where, params = self.db.dialect.in_list(
+                "url_key", wanted[start : start + IDS_AT_ONCE], "text"
+            )
+            found.update(
+                r["url_key"]
+                for r in await self.db.fetch(f"SELECT url_key FROM article_urls WHERE {where}", params)
+            )
+        return found
+
+    async def add_article(
+        self,
+        article: ParsedArticle,
+        *,
+        url_key: str,
+        fingerprint: str,
+        source_name: str | None,
+        fetched_at: datetime | None = None,
+        analysis: ArticleAnalysis | None = None,
+    ) -> StoreOutcome:
+        """Store a parsed article once: a known URL or fingerprint links to the existing row."""
+        async with self.db.transaction() as tx:
+            known = await tx.fetchval(
+                "SELECT article_id FROM article_urls WHERE url_key = ?", (url_key,)
+            )
+            if known is not None:
+                return StoreOutcome(article_id=known, created=False, reason="url")
+            same = await tx.fetchval(
+                "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", (fingerprint,)
+            )
+            if same is not None:
+                # The same story republished at another URL (another channel): one article,
+                # both URLs.
+                await tx.execute(
+                    "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
+                    (url_key, article.url, same),
+                )
+                return StoreOutcome(article_id=same, created=False, reason="fingerprint")
+            values: dict[str, Any] = {
+                "url": article.url,
+                "title": article.title,
+                "published_at": to_db_time(article.published_at),
+                "source": article.source,
+                "editor": article.editor,
+                "body": article.body,
+                "fetched_at": to_db_time(fetched_at or now()),
+                "content_hash": fingerprint,
+                "source_name": source_name,
+                "subtitle": article.subtitle,
+                "reporter": article.reporter,
+                "channel": article.channel,
+                "related": rows.related_json(article.related),
+                **self._search_columns(article),
+            }
+            marks = ", ".join("?" * len(values))
+            article_id = int(
+                await tx.fetchval(
+                    f"INSERT INTO articles ({', '.join(values)}) VALUES ({marks}) RETURNING id",
+                    list(values.values()),
+                )
+            )
+            await tx.execute(
+                "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
+                (url_key, article.url, article_id),
+            )
+            await self._index_article(tx, article_id, article)
+            if analysis is not None:
+                await self._write_analysis(tx, article_id, article.published_at, analysis)
+        return StoreOutcome(article_id=article_id, created=True)
+
+    def _search_columns(self, article: ParsedArticle) -> dict[str, Any]:
+        """Return the backend's own columns of a new articles row (none by default)."""
+        del article
+        return {}
+
+    @abstractmethod
+    async def _index_article(self, tx: Transaction, article_id: int, article: ParsedArticle) -> None:
+        """Index a just-inserted article for search, inside the caller's transaction."""
+
+    @abstractmethod
+    async def _write_analysis(
+        self, tx: Transaction, article_id: int, published_at: datetime, analysis: ArticleAnalysis
+    ) -> None:
+        """Write an analysis inside the caller's transaction (storage.people)."""
+
+    async def save_analysis(self, article_id: int, analysis: ArticleAnalysis) -> None:
+        """Replace an article's summary, keywords and mentions with a fresh analysis."""
+        published = await self.db.fetchval(
+            "SELECT published_at FROM articles WHERE id = ?", (article_id,)
+        )
+        if published is None:
+            raise KeyError(f"no article {article_id}")
+        async with self.db.transaction() as tx:
+            await self._write_analysis(tx, article_id, rows.from_db_time(published), analysis)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
+        """Return the newest articles, newest first."""
+        found = await self.db.fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [rows.article(r) for r in found]
+
+    async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
+        """Return a page of the newest headlines and how many articles there are, in one call."""
+        found = await self.db.lookup(LATEST_SQL, (limit, offset))
+        total = await self.count_articles()
+        return [rows.headline(r) for r in found], total
+
+    async def count_articles(self) -> int:
+        """Return how many articles are stored."""
+        # One row kept by triggers: count(*) reads a whole index, and /latest asks every time.
+        found = await self.db.lookup("SELECT n FROM article_count WHERE id = 1")
+        return int(found[0]["n"]) if found else 0
+
+    async def get_article(self, article_id: int) -> Article | None:
+        """Return one article by id, or None."""
+        found = await self.db.lookup(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,)
+        )
+        return rows.article(found[0]) if found else None
+
+    async def article_urls(self, article_id: int) -> list[str]:
+        """Return every URL the article was found at, the canonical one first."""
+        found = await self.db.fetch(
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            f"WHERE u.article_id = ? ORDER BY (u.url = a.url) DESC, {self.url_order}",
+            (article_id,),
+        )
+        return [r["url"] for r in found]
+
+    async def article_related(self, article_id: int) -> list[Link]:
+        """Return the related links stored with an article."""
+        related = await self.db.fetchval(
+            "SELECT related FROM articles WHERE id = ?", (article_id,)
+        )
+        return rows.related_links(related) if related is not None else []
+
+    async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:
+        """Return the articles with these ids, keyed by id."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        where, params = self.db.dialect.in_list("a.id", wanted, "bigint")
+        found = await self.db.fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE {where}", params
+        )
+        return {r["id"]: rows.article(r) for r in found}
+
+    async def article_summary(self, article_id: int) -> tuple[str, tuple[str, ...]]:
+        """Return an article's stored summary and keywords."""
+        found = await self.db.lookup(
+            "SELECT summary, keywords FROM articles WHERE id = ?", (article_id,)
+        )
+        if not found:
+            return "", ()
+        return found[0]["summary"], tuple(k for k in found[0]["keywords"].split(",") if k)
+
+    async def article_summaries(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """Return the stored summaries of these articles, keyed by id, in one query."""
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        where, params = self.db.dialect.in_list("id", wanted, "bigint")
+        found = await self.db.fetch(f"SELECT id, summary FROM articles WHERE {where}", params)
+        return {r["id"]: r["summary"] for r in found}
+
+    async def latest_articles_of_source(self, source_name: str, limit: int = 50) -> list[Article]:
+        """Return the newest articles a configured source found, newest first."""
+        found = await self.db.fetch(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.source_name = ? "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            (source_name, limit),
+        )
+        return [rows.article(r) for r in found]
+
+    async def articles_between(
+        self, since: datetime, until: datetime, channels: Sequence[str] = (), limit: int = 200
+    ) -> list[int]:
+        """Return ids of articles fetched in [since, until) (optionally of some sources)."""
+        params: list[Any] = [to_db_time(since), to_db_time(until)]
+        where = "fetched_at >= ? AND fetched_at < ?"
+        if channels:
+            among, among_params = self.db.dialect.in_list("source_name", list(channels), "text")
+            where += f" AND {among}"
+            params.extend(among_params)
+        found = await self.db.fetch(
+            f"SELECT id FROM articles WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [r["id"] for r in found]

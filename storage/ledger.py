@@ -1,0 +1,257 @@
+"""The once-only delivery ledger: digests and alerts as rows, claimed under a lease, sent once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from news.models import Delivery, Subscription
+from storage import rows
+from storage.database import Database
+from storage.rows import DELIVERY_COLUMNS, to_db_time
+
+# A row is open when it waits to be sent, or was being sent by a process whose lease ran out
+# (it died, or stopped mid-send): such a row is sent again, at most once more.
+_OPEN_WHERE = (
+    "(status = 'pending' OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))"
+)
+_INSERT_DIGEST = (
+    "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, created_at, "
+    "updated_at) VALUES (?, 'digest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+class Ledger:
+    """Every push the bot owes a chat, from queued to sent, failed or skipped."""
+
+    # The new articles whose folded title holds a followed word, as a FROM clause over
+    # `articles a` and `keyword_follows k` (each backend keeps the folded title its own way).
+    keyword_titles = (
+        "FROM articles a JOIN keyword_follows k ON k.active = 1 "
+        "AND instr(lower(coalesce(a.search_title, a.title)), lower(k.keyword)) > 0"
+    )
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def schedule_digest(
+        self,
+        subscription: Subscription,
+        *,
+        key: str,
+        next_due_at: datetime,
+        payload: dict[str, Any],
+        status: str = "pending",
+    ) -> bool:
+        """Record a due digest in the ledger and move the subscription on, in one transaction.
+
+        Returns False when the ledger already holds this digest (it is never made twice).
+        """
+        stamp = to_db_time(rows.now())
+        async with self.db.transaction() as tx:
+            created = await tx.execute(
+                _INSERT_DIGEST,
+                (
+                    subscription.chat_id,
+                    key,
+                    status,
+                    json.dumps(payload),
+                    subscription.thread_id,
+                    stamp,
+                    stamp,
+                ),
+            )
+            await tx.execute(
+                "UPDATE subscriptions SET next_due_at = ? WHERE chat_id = ? AND next_due_at = ?",
+                (
+                    to_db_time(next_due_at),
+                    subscription.chat_id,
+                    to_db_time(subscription.next_due_at),
+                ),
+            )
+        return created > 0
+
+    async def add_manual_digest(
+        self, chat_id: int, key: str, payload: dict[str, Any], thread_id: int | None
+    ) -> bool:
+        """Record an admin's /digest_now in the ledger; False if that key exists."""
+        stamp = to_db_time(rows.now())
+        created = await self.db.execute(
+            _INSERT_DIGEST, (chat_id, key, "pending", json.dumps(payload), thread_id, stamp, stamp)
+        )
+        return created > 0
+
+    async def enqueue_alerts(self, batch: int = 500) -> int:
+        """Turn articles stored since the last call into pending alerts for their followers.
+
+        The cursor and the alerts move in one transaction, so a crash repeats nothing and
+        loses nothing; where rows can be locked the cursor row is, so two instances never take
+        the same batch. The first call only sets the cursor: no alerts for the back catalogue.
+        """
+        dialect = self.db.dialect
+        stamp = to_db_time(rows.now())
+        async with self.db.transaction() as tx:
+            start = await tx.fetchval(
+                f"SELECT last_article_id FROM alert_cursor WHERE id = 1{dialect.for_update}"
+            )
+            top = int(await tx.fetchval("SELECT coalesce(max(id), 0) FROM articles"))
+            if start is None:
+                await tx.execute(
+                    "INSERT INTO alert_cursor (id, last_article_id) VALUES (1, ?) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    (top,),
+                )
+                return 0
+            end = min(top, int(start) + batch)
+            if end <= start:
+                return 0
+            by_mention = dialect.json_object("'article_id'", "m.article_id")
+            by_article = dialect.json_object("'article_id'", "a.id")
+            created = 0
+            for sql in (
+                # Followed people who spoke in the new articles. The role unindexed: by the
+                # (role, date) index SQLite would read every speech inside this write
+                # transaction, instead of the new articles' few mentions by primary key.
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), 'pending', "
+                f"{by_mention}, f.thread_id, ?, ? "
+                "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
+                f"WHERE {dialect.unindexed('m.role')} = 'spoke' "
+                "AND m.article_id > ? AND m.article_id <= ? ON CONFLICT DO NOTHING",
+                # Followed words in the new titles.
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
+                "thread_id, created_at, updated_at) "
+                "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
+                f"{by_article}, k.thread_id, ?, ? "
+                f"{self.keyword_titles} WHERE a.id > ? AND a.id <= ? ON CONFLICT DO NOTHING",
+            ):
+                created += await tx.execute(sql, (stamp, stamp, start, end))
+            await tx.execute("UPDATE alert_cursor SET last_article_id = ? WHERE id = 1", (end,))
+        return created
+
+    async def open_deliveries(
+        self, limit: int = 1000, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Return ledger rows still to send: pending ones, and 'sending' ones whose lease ended."""
+        found = await self.db.fetch(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE {_OPEN_WHERE} ORDER BY id LIMIT ?",
+            (to_db_time(now or rows.now()), limit),
+        )
+        return [rows.delivery(r) for r in found]
+
+    async def claim_deliveries(
+        self, ids: Iterable[int], owner: str, lease_until: datetime, now: datetime | None = None
+    ) -> list[Delivery]:
+        """Mark open rows 'sending' for this owner until the lease ends; return those it got.
+
+        One UPDATE … RETURNING whose rows are checked open again as they are written (and,
+        where rows can be locked, skipped while another instance claims them): a row is
+        claimed by one process at a time, so it is never sent by two. Each claim counts one
+        attempt.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return []
+        among, params = self.db.dialect.in_list("id", wanted, "bigint")
+        stamp = to_db_time(now or rows.now())
+        found = await self.db.fetch(
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, "
+            "attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM deliveries "
+            f"WHERE {among} AND {_OPEN_WHERE}{self.db.dialect.skip_locked}) "
+            f"RETURNING {DELIVERY_COLUMNS}",
+            (owner, to_db_time(lease_until), stamp, *params, stamp),
+        )
+        return sorted((rows.delivery(r) for r in found), key=lambda d: d.id)
+
+    async def release_deliveries(
+        self, ids: Iterable[int], owner: str, error: str = "", *, refund_attempt: bool = False
+    ) -> None:
+        """Put this owner's claimed rows back to 'pending' (flood control, an outage, a move).
+
+        With refund_attempt the claim's attempt is given back: Telegram being out of reach is
+        an outage, not a failure of the message.
+        """
+        wanted = list(ids)
+        if not wanted:
+            return
+        among, params = self.db.dialect.in_list("id", wanted, "bigint")
+        refund = (
+            f", attempts = {self.db.dialect.greatest('attempts - 1', '0')}"
+            if refund_attempt
+            else ""
+        )
+        await self.db.execute(
+            "UPDATE deliveries SET status = 'pending', lease_owner = '', lease_until = NULL, "
+            f"error = ?, updated_at = ?{refund} WHERE {among} AND status = 'sending' "
+            "AND lease_owner = ?",
+            (error[:300], to_db_time(rows.now()), *params, owner),
+        )
+
+    async def mark_deliveries(
+        self, ids: Iterable[int], status: str, error: str = "", *, count_attempt: bool = False
+    ) -> None:
+        """Move ledger rows to a new status (sending, sent, failed, skipped) and commit."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        among, params = self.db.dialect.in_list("id", wanted, "bigint")
+        attempt = ", attempts = attempts + 1" if count_attempt else ""
+        await self.db.execute(
+            f"UPDATE deliveries SET status = ?, error = ?, updated_at = ?{attempt} WHERE {among}",
+            (status, error[:300], to_db_time(rows.now()), *params),
+        )
+
+    async def save_parts(self, delivery_id: int, parts: list[str]) -> None:
+        """Keep a digest's composed messages, so a resumed send sends the same parts."""
+        await self.db.execute(
+            "UPDATE deliveries SET parts = ? WHERE id = ? AND parts IS NULL",
+            (json.dumps(parts, ensure_ascii=False), delivery_id),
+        )
+
+    async def record_parts_sent(self, delivery_id: int, count: int) -> None:
+        """Record that the first `count` parts of a digest have gone out."""
+        await self.db.execute(
+            "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND parts_sent < ?",
+            (count, delivery_id, count),
+        )
+
+    async def reclaim_interrupted(self) -> int:
+        """End every lease on rows left 'sending' (by a process known to be gone); return how many.
+
+        Only for a store one bot holds alone (the SQLite bot lock): those rows are sent again
+        at once instead of after their lease. On a shared database other instances may be
+        sending them right now, so `newsbot run` never calls this there.
+        """
+        return await self.db.execute(
+            "UPDATE deliveries SET lease_until = NULL WHERE status = 'sending'"
+        )
+
+    async def finish_digest(self, delivery_id: int, chat_id: int, until: datetime | None) -> None:
+        """Mark a digest sent and start the chat's next digest where this one ended."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ?",
+                (to_db_time(rows.now()), delivery_id),
+            )
+            if until is not None:
+                await tx.execute(
+                    "UPDATE subscriptions SET since_at = ?1, not_found = 0 WHERE chat_id = ?2 "
+                    "AND (since_at IS NULL OR since_at < ?1)",
+                    (to_db_time(until), chat_id),
+                )
+
+    async def delivery_status(self, chat_id: int, kind: str, key: str) -> str | None:
+        """Return the ledger status of one delivery, or None if there is no such row."""
+        status = await self.db.fetchval(
+            "SELECT status FROM deliveries WHERE chat_id = ? AND kind = ? AND key = ?",
+            (chat_id, kind, key),
+        )
+        return str(status) if status is not None else None
+
+    async def delivery_counts(self) -> dict[str, int]:
+        """Return how many ledger rows are in each status."""
+        found = await self.db.fetch("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+        return {r["status"]: int(r["n"]) for r in found}

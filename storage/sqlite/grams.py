@@ -1,0 +1,51 @@
+"""The bigram index of SQLite's search: an article's bigrams, and FTS5 queries for a word."""
+
+from __future__ import annotations
+
+from storage.fulltext import LETTER_RUNS
+
+
+def index_grams(text: str) -> str:
+    """Return the text's overlapping character bigrams plus each run's last character."""
+    grams: list[str] = []
+    for run in LETTER_RUNS.findall(text.lower()):
+        grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        grams.append(run[-1])  # so a one-character query finds a run's last character too
+    return " ".join(grams)
+
+
+def fts_phrase(word: str) -> str:
+    """Quote a user's word as an FTS5 string: its quotes doubled, its operators inert."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def gram_query(word: str) -> str | None:
+    """Return the bigram-index query for a 1-2 character word, or None if it has no letters."""
+    runs = LETTER_RUNS.findall(word.lower())
+    if not runs:
+        return None
+    terms = []
+    for run in runs:
+        if len(run) == 1:
+            terms.append(fts_phrase(run) + " *")  # any bigram starting with it, or a lone last char
+        else:
+            terms.append(fts_phrase(run[:2]))
+    return " AND ".join(terms)
+
+
+def long_word_query(word: str) -> str | None:
+    """Return the bigram-index query for a word of 3+ characters: every bigram of its runs.
+
+    An article holding them all may still not hold the word (the bigrams may lie apart), so
+    the caller checks the text too. None if the word has no letters or digits.
+    """
+    runs = LETTER_RUNS.findall(word.lower())
+    if not runs:
+        return None
+    terms: dict[str, None] = {}
+    for run in runs:
+        if len(run) == 1:
+            terms[fts_phrase(run) + " *"] = None
+        for i in range(len(run) - 1):
+            terms[fts_phrase(run[i : i + 2])] = None
+    return " AND ".join(terms)

@@ -1,0 +1,218 @@
+"""Who gets pushes: digest subscriptions, followed people and words, and chats that left."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from news.models import Person, Subscription
+from storage import rows
+from storage.database import Database
+from storage.people import PeopleQueries
+from storage.rows import SUBSCRIPTION_COLUMNS, now, to_db_time
+from news.nlp.fold import search_form
+
+SUBSCRIPTION_SETTINGS: dict[str, type] = {
+    "digest_time": str,
+    "time_zone": str,
+    "next_due_at": datetime,
+    "send_empty": bool,
+    "channels": tuple,
+}
+_SUBSCRIPTIONS = (
+    f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id"
+)
+
+
+def subscription_values(fields: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Check update_subscription's settings and turn them into (column, database value)."""
+    values: list[tuple[str, Any]] = []
+    for name, value in fields.items():
+        if name not in SUBSCRIPTION_SETTINGS:
+            raise ValueError(f"not a subscription setting: {name}")
+        if isinstance(value, datetime):
+            value = to_db_time(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        values.append((name, value))
+    return values
+
+
+class Subscriptions:
+    """Digest subscriptions, follows of people and of words, per chat."""
+
+    def __init__(self, db: Database, people: PeopleQueries) -> None:
+        self.db = db
+        self.people = people
+
+    # --- digests -------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        chat_id: int,
+        digest_time: str,
+        time_zone: str,
+        next_due_at: datetime,
+        thread_id: int | None,
+    ) -> Subscription:
+        """Create or update a chat's daily digest and make it active."""
+        await self.db.execute(
+            "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
+            " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
+            "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
+            "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
+            (chat_id, thread_id, digest_time, time_zone, to_db_time(next_due_at), to_db_time(now())),
+        )
+        found = await self.subscription(chat_id)
+        assert found is not None
+        return found
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        """Return a chat's digest subscription (active or not), or None."""
+        row = await self.db.fetchone(f"{_SUBSCRIPTIONS} WHERE s.chat_id = ?", (chat_id,))
+        return rows.subscription(row) if row is not None else None
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Stop a chat's digest; return whether there was an active one."""
+        changed = await self.db.execute(
+            "UPDATE subscriptions SET active = 0 WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        return changed > 0
+
+    async def update_subscription(self, chat_id: int, **fields: Any) -> Subscription | None:
+        """Change some settings of a subscription (time, zone, next due, channels, empty)."""
+        values = subscription_values(fields)
+        if values:
+            sets = ", ".join(f"{name} = ?" for name, _ in values)
+            await self.db.execute(
+                f"UPDATE subscriptions SET {sets} WHERE chat_id = ?",
+                (*(v for _, v in values), chat_id),
+            )
+        return await self.subscription(chat_id)
+
+    async def due_subscriptions(self, now: datetime, limit: int = 1000) -> list[Subscription]:
+        """Return active subscriptions whose digest is due, earliest first."""
+        found = await self.db.fetch(
+            f"{_SUBSCRIPTIONS} WHERE s.active = 1 AND s.next_due_at <= ? "
+            "ORDER BY s.next_due_at LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [rows.subscription(r) for r in found]
+
+    # --- follows -------------------------------------------------------------------------
+
+    async def follow(self, chat_id: int, person_id: int, thread_id: int | None) -> bool:
+        """Follow a person in a chat; False if it was already followed."""
+        active = await self.db.fetchval(
+            "SELECT active FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
+        )
+        await self.db.execute(
+            "INSERT INTO follows (chat_id, person_id, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, person_id) DO UPDATE SET "
+            "active = 1, thread_id = excluded.thread_id",
+            (chat_id, person_id, thread_id, to_db_time(now())),
+        )
+        return not active
+
+    async def unfollow(self, chat_id: int, person_id: int) -> bool:
+        """Stop following a person; False if they were not followed."""
+        changed = await self.db.execute(
+            "DELETE FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
+        )
+        return changed > 0
+
+    async def followed_people(self, chat_id: int) -> list[Person]:
+        """Return the people a chat follows, by name."""
+        found = await self.db.fetch(
+            "SELECT person_id FROM follows WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        people = await self.people.people_by_ids(r["person_id"] for r in found)
+        return sorted(people.values(), key=lambda p: p.name)
+
+    async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
+        """Follow a word in new titles (in search_form, as titles are matched); True."""
+        await self.db.execute(
+            "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
+            (chat_id, search_form(keyword), thread_id, to_db_time(now())),
+        )
+        return True
+
+    async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
+        """Stop following a word; False if it was not followed."""
+        changed = await self.db.execute(
+            "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
+            (chat_id, search_form(keyword)),
+        )
+        return changed > 0
+
+    async def followed_keywords(self, chat_id: int) -> list[str]:
+        """Return the words a chat follows."""
+        found = await self.db.fetch(
+            "SELECT keyword FROM keyword_follows WHERE chat_id = ? AND active = 1 "
+            f"ORDER BY keyword {self.db.dialect.bytewise}",
+            (chat_id,),
+        )
+        return [r["keyword"] for r in found]
+
+    # --- chats that left or moved --------------------------------------------------------
+
+    async def note_chat_not_found(self, chat_id: int) -> int:
+        """Count a "chat not found" answer; return how many in a row."""
+        n = await self.db.fetchval(
+            "UPDATE subscriptions SET not_found = not_found + 1 WHERE chat_id = ? "
+            "RETURNING not_found",
+            (chat_id,),
+        )
+        return int(n) if n is not None else 1
+
+    async def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop every push to a chat (it blocked or removed the bot) and close its open rows."""
+        stamp = to_db_time(now())
+        async with self.db.transaction() as tx:
+            for table in ("subscriptions", "follows", "keyword_follows"):
+                await tx.execute(f"UPDATE {table} SET active = 0 WHERE chat_id = ?", (chat_id,))
+            await tx.execute(
+                "UPDATE deliveries SET status = 'failed', error = ?, updated_at = ? "
+                "WHERE chat_id = ? AND status IN ('pending', 'sending')",
+                (reason[:300], stamp, chat_id),
+            )
+            await tx.execute("UPDATE chats SET blocked_at = ? WHERE id = ?", (stamp, chat_id))
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """Move a chat's subscriptions, follows and open deliveries to its new (supergroup) id.
+
+        Where the new id already has a subscription or follow, the old chat's wins; where it
+        already has a delivery of the same key, that one stays with the old id.
+        """
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM subscriptions WHERE chat_id = ?2 "
+                "AND EXISTS (SELECT 1 FROM subscriptions WHERE chat_id = ?1)",
+                (old_id, new_id),
+            )
+            for table, key in (("follows", "person_id"), ("keyword_follows", "keyword")):
+                await tx.execute(
+                    f"DELETE FROM {table} WHERE chat_id = ?2 "
+                    f"AND {key} IN (SELECT {key} FROM {table} WHERE chat_id = ?1)",
+                    (old_id, new_id),
+                )
+            for table in ("subscriptions", "follows", "keyword_follows"):
+                await tx.execute(
+                    f"UPDATE {table} SET chat_id = ?2 WHERE chat_id = ?1", (old_id, new_id)
+                )
+            await tx.execute(
+                "UPDATE deliveries SET chat_id = ?2 WHERE chat_id = ?1 "
+                "AND status IN ('pending', 'sending') AND NOT EXISTS (SELECT 1 FROM deliveries e "
+                "WHERE e.chat_id = ?2 AND e.kind = deliveries.kind AND e.key = deliveries.key)",
+                (old_id, new_id),
+            )
+            await tx.execute(
+                "INSERT INTO chats (id, type, language, time_zone, created_at) "
+                "SELECT ?2, 'supergroup', language, time_zone, created_at FROM chats "
+                "WHERE id = ?1 ON CONFLICT DO NOTHING",
+                (old_id, new_id),
+            )
