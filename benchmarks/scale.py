@@ -104,7 +104,7 @@ async def prepare_store(target: str, subscribers: int) -> None:
         for index in range(subscribers):
             chat_id = FIRST_CHAT + index
             await store.upsert_chat(chat_id, "private", "zh", "Asia/Shanghai")
-            await store.delivery.subscribe(chat_id, hhmm, "Asia/Shanghai", due, None)
+            await store.subscriptions.subscribe(chat_id, hhmm, "Asia/Shanghai", due, None)
     finally:
         await store.close()
 
@@ -224,7 +224,7 @@ class Cluster:
         async def holder() -> str | None:
             store = await open_store(self.target)
             try:
-                return await store.delivery.lease_holder(SENDER_LEASE)
+                return await store.leases.holder(SENDER_LEASE)
             finally:
                 await store.close()
 

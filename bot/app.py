@@ -25,7 +25,7 @@ from handlers.link import TelegramLink, WatchedRequest
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from storage import is_postgres_url, open_store
-from storage.lock import hold_bot_lock
+from storage.sqlite.lock import hold_bot_lock
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
     if app.bot_data.store.backend == "sqlite":
         # This process holds the bot lock: rows a killed predecessor left 'sending' go out
         # now. On PostgreSQL other instances may be sending them; their leases say when not.
-        reclaimed = await app.bot_data.store.delivery.reclaim_interrupted()
+        reclaimed = await app.bot_data.store.ledger.reclaim_interrupted()
         if reclaimed:
             logger.info("%d deliveries interrupted by the last stop are sent again", reclaimed)
     client = make_client(proxy=settings.fetch_proxy)

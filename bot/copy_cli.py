@@ -11,7 +11,7 @@ from bot.ingest_cli import Progress
 from storage import is_postgres_url, open_store, redact_target
 from storage.copy import copy_store
 from storage.postgres import PostgresStore
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 
 
 async def copy_db(source: str, target: str, out: TextIO) -> int:

@@ -97,7 +97,7 @@ class Deliverer:
         self._outage = False
         await self.schedule_due(now, report)
         while True:
-            queued = await self.store.delivery.enqueue_alerts()
+            queued = await self.store.ledger.enqueue_alerts()
             report.alerts += queued
             if queued == 0:
                 break
@@ -110,7 +110,7 @@ class Deliverer:
         clock = datetime.now(UTC)
         if not force and self._sender_since and clock - self._sender_since < SENDER_RENEW_EVERY:
             return True
-        held = await self.store.delivery.take_lease(
+        held = await self.store.leases.take(
             SENDER_LEASE, self.owner, clock + SENDER_LEASE_TIME
         )
         if held and self._sender_since is None:
@@ -122,14 +122,18 @@ class Deliverer:
         """Give up the sender lease (a clean stop), so another instance sends at once."""
         if self._sender_since is not None:
             self._sender_since = None
-            await self.store.delivery.release_lease(SENDER_LEASE, self.owner)
+            await self.store.leases.release(SENDER_LEASE, self.owner)
 
     async def schedule_due(self, now: datetime, report: TickReport) -> None:
         """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
-        ledger = self.store.delivery
+        ledger = self.store.ledger
         seen: set[int] = set()
         while True:
-            due = [s for s in await ledger.due_subscriptions(now) if s.chat_id not in seen]
+            due = [
+                s
+                for s in await self.store.subscriptions.due_subscriptions(now)
+                if s.chat_id not in seen
+            ]
             if not due:
                 return
             for sub in due:
@@ -171,7 +175,7 @@ class Deliverer:
 
     async def send_open(self, report: TickReport, now: datetime | None = None) -> None:
         """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""
-        ledger = self.store.delivery
+        ledger = self.store.ledger
         rows = await ledger.open_deliveries(limit=100_000, now=datetime.now(UTC))
         by_chat: dict[int, list[Delivery]] = defaultdict(list)
         for row in rows:
@@ -203,7 +207,7 @@ class Deliverer:
 
         `now` is the tick's time (what is due and what is too late); leases run on the clock.
         """
-        ledger = self.store.delivery
+        ledger = self.store.ledger
         # Claimed in the database, not in memory: a row another process holds is left to it.
         lease_until = datetime.now(UTC) + self.lease
         unit = await ledger.claim_deliveries([d.id for d in unit], self.owner, lease_until)
@@ -285,7 +289,7 @@ class Deliverer:
         return True
 
     async def _bad_request(self, unit: list[Delivery], exc: BadRequest, report: TickReport) -> bool:
-        ledger = self.store.delivery
+        ledger = self.store.ledger
         ids = [d.id for d in unit]
         chat_id = unit[0].chat_id
         if "chat not found" in str(exc).lower():
@@ -303,7 +307,7 @@ class Deliverer:
         return True
 
     async def _finish(self, unit: list[Delivery], until: datetime | None) -> None:
-        ledger = self.store.delivery
+        ledger = self.store.ledger
         first = unit[0]
         if first.kind == "digest":
             await ledger.finish_digest(first.id, first.chat_id, until)
@@ -325,7 +329,7 @@ class Deliverer:
         chat = await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"
         tz = _zone(chat.time_zone if chat else "", self.default_tz)
-        sub = await self.store.delivery.subscription(first.chat_id)
+        sub = await self.store.subscriptions.subscription(first.chat_id)
         if first.kind == "digest":
             return await self._compose_digest(first, sub, lang, tz)
         ids = [int(json.loads(d.payload)["article_id"]) for d in unit]
@@ -340,7 +344,7 @@ class Deliverer:
         since = datetime.fromisoformat(payload["since"])
         until = datetime.fromisoformat(payload["until"])
         channels = sub.channels if sub else ()
-        ids = await self.store.delivery.articles_between(since, until, channels, limit=1000)
+        ids = await self.store.articles_between(since, until, channels, limit=1000)
         advance = None if payload.get("manual") else until
         if not ids and not (sub and sub.send_empty):
             return [], advance

@@ -54,8 +54,8 @@ async def _hold_crawl_lease(context: Context, source: SourceConfig) -> bool:
     not once each; if the holder dies, another takes the source over a minute after its turn.
     """
     until = datetime.now(UTC) + timedelta(minutes=source.interval_minutes, seconds=60)
-    ledger = context.bot_data.store.delivery
-    return await ledger.take_lease(f"crawl:{source.name}", context.bot_data.instance, until)
+    leases = context.bot_data.store.leases
+    return await leases.take(f"crawl:{source.name}", context.bot_data.instance, until)
 
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:

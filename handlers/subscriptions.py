@@ -98,7 +98,7 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
         return
     store = context.bot_data.store
     due = next_due(datetime.now(UTC), hhmm, zone)
-    await store.delivery.subscribe(chat.id, hhmm, zone.key, due, thread_of(update))
+    await store.subscriptions.subscribe(chat.id, hhmm, zone.key, due, thread_of(update))
     await store.set_chat_time_zone(chat.id, zone.key)
     await reply_text(
         update,
@@ -112,7 +112,7 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None or await refuse_non_admin(update, context):
         return
-    stopped = await context.bot_data.store.delivery.unsubscribe(chat.id)
+    stopped = await context.bot_data.store.subscriptions.unsubscribe(chat.id)
     await reply_text(update, esc(text(lang, "unsubscribed" if stopped else "not_subscribed")))
 
 
@@ -190,7 +190,7 @@ async def send_settings(update: Update, context: Context) -> None:
     if chat is None:
         return
     store = context.bot_data.store
-    sub = await store.delivery.subscription(chat.id)
+    sub = await store.subscriptions.subscription(chat.id)
     sources = [(s.name, s.title) for s in context.bot_data.sources]
     titles = dict(sources)
     lang = chat.language if update.callback_query else lang_of_update(update)
@@ -217,8 +217,8 @@ async def cb_settings(update: Update, context: Context) -> None:
         await answer_stale(update, text(lang, "group_admins_only"))
         return
     store = context.bot_data.store
-    ledger = store.delivery
-    sub = await ledger.subscription(chat.id)
+    subscriptions = store.subscriptions
+    sub = await subscriptions.subscription(chat.id)
     what, value = args
     if what == "l" and value in ("zh", "en"):
         await ensure_chat(update, context)
@@ -230,27 +230,27 @@ async def cb_settings(update: Update, context: Context) -> None:
         hhmm = f"{value[:2]}:{value[2:]}"
         zone = parse_time_zone(sub.time_zone) or context.bot_data.tz
         # The ledger is keyed by local date, so moving the time never sends a day twice.
-        await ledger.update_subscription(
+        await subscriptions.update_subscription(
             chat.id, digest_time=hhmm, next_due_at=next_due(datetime.now(UTC), hhmm, zone)
         )
     elif what == "z" and value.isdigit() and int(value) < len(ZONE_PRESETS):
         zone_name = ZONE_PRESETS[int(value)]
         preset = parse_time_zone(zone_name)
         assert preset is not None
-        await ledger.update_subscription(
+        await subscriptions.update_subscription(
             chat.id,
             time_zone=zone_name,
             next_due_at=next_due(datetime.now(UTC), sub.digest_time, preset),
         )
         await store.set_chat_time_zone(chat.id, zone_name)
     elif what == "e":
-        await ledger.update_subscription(chat.id, send_empty=not sub.send_empty)
+        await subscriptions.update_subscription(chat.id, send_empty=not sub.send_empty)
     elif what == "c" and value.isdigit() and int(value) < len(context.bot_data.sources):
         names = [s.name for s in context.bot_data.sources]
         chosen = set(sub.channels) or set(names)
         chosen ^= {names[int(value)]}
         kept = tuple(n for n in names if n in chosen)
-        await ledger.update_subscription(chat.id, channels=() if len(kept) == len(names) else kept)
+        await subscriptions.update_subscription(chat.id, channels=() if len(kept) == len(names) else kept)
     else:
         await answer_stale(update, text(lang, "stale"))
         return
@@ -288,12 +288,12 @@ async def _change_follow(update: Update, context: Context, *, follow: bool) -> N
     person = await _one_person(update, context, "follow_usage" if follow else "unfollow_usage")
     if person is None:
         return
-    ledger = context.bot_data.store.delivery
+    subscriptions = context.bot_data.store.subscriptions
     if follow:
-        changed = await ledger.follow(chat.id, person.id, thread_of(update))
+        changed = await subscriptions.follow(chat.id, person.id, thread_of(update))
         key = "followed" if changed else "already_followed"
     else:
-        changed = await ledger.unfollow(chat.id, person.id)
+        changed = await subscriptions.unfollow(chat.id, person.id)
         key = "unfollowed" if changed else "not_followed"
     await reply_text(update, esc(text(lang, key, name=person.name)))
 
@@ -325,7 +325,7 @@ async def cmd_keyword(update: Update, context: Context) -> None:
     chat = await ensure_chat(update, context)
     if chat is None or await refuse_non_admin(update, context):
         return
-    await context.bot_data.store.delivery.follow_keyword(chat.id, word, thread_of(update))
+    await context.bot_data.store.subscriptions.follow_keyword(chat.id, word, thread_of(update))
     await reply_text(update, esc(text(lang, "keyword_added", word=word)))
 
 
@@ -339,7 +339,7 @@ async def cmd_unkeyword(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None or await refuse_non_admin(update, context):
         return
-    removed = await context.bot_data.store.delivery.unfollow_keyword(chat.id, word)
+    removed = await context.bot_data.store.subscriptions.unfollow_keyword(chat.id, word)
     await reply_text(
         update, esc(text(lang, "keyword_removed" if removed else "keyword_missing", word=word))
     )
@@ -351,9 +351,9 @@ async def cmd_following(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    ledger = context.bot_data.store.delivery
-    people = await ledger.followed_people(chat.id)
-    words = await ledger.followed_keywords(chat.id)
+    subscriptions = context.bot_data.store.subscriptions
+    people = await subscriptions.followed_people(chat.id)
+    words = await subscriptions.followed_keywords(chat.id)
     if not people and not words:
         await reply_text(update, esc(text(lang, "following_none")))
         return
@@ -380,15 +380,15 @@ async def cmd_digest_now(update: Update, context: Context) -> None:
     if not args:
         await ensure_chat(update, context)
     store = context.bot_data.store
-    sub = await store.delivery.subscription(target)
+    sub = await store.subscriptions.subscription(target)
     now = datetime.now(UTC)
     since = (sub.since_at if sub and sub.since_at else None) or now - timedelta(hours=24)
     payload = {"since": since.isoformat(), "until": now.isoformat(), "manual": True}
     thread = sub.thread_id if sub else (thread_of(update) if not args else None)
     key = "manual-" + now.strftime("%Y%m%dT%H%M%S.%f")
-    await store.delivery.add_manual_digest(target, key, payload, thread)
+    await store.ledger.add_manual_digest(target, key, payload, thread)
     deliverer = context.bot_data.deliverer
     if deliverer is not None:
         await deliverer.tick()
-    result = await store.delivery.delivery_status(target, "digest", key) or "unknown"
+    result = await store.ledger.delivery_status(target, "digest", key) or "unknown"
     await reply_text(update, esc(text(lang, "digest_now_done", chat=target, result=result)))

@@ -118,7 +118,9 @@ class ArticleQueries(StorePart):
             )
             found.update(
                 r["url_key"]
-                for r in await self.db.fetch(f"SELECT url_key FROM article_urls WHERE {where}", params)
+                for r in await self.db.fetch(
+                    f"SELECT url_key FROM article_urls WHERE {where}", params
+                )
             )
         return found
 
@@ -188,7 +190,9 @@ class ArticleQueries(StorePart):
         return {}
 
     @abstractmethod
-    async def _index_article(self, tx: Transaction, article_id: int, article: ParsedArticle) -> None:
+    async def _index_article(
+        self, tx: Transaction, article_id: int, article: ParsedArticle
+    ) -> None:
         """Index a just-inserted article for search, inside the caller's transaction."""
 
     @abstractmethod
@@ -248,9 +252,7 @@ class ArticleQueries(StorePart):
 
     async def article_related(self, article_id: int) -> list[Link]:
         """Return the related links stored with an article."""
-        related = await self.db.fetchval(
-            "SELECT related FROM articles WHERE id = ?", (article_id,)
-        )
+        related = await self.db.fetchval("SELECT related FROM articles WHERE id = ?", (article_id,))
         return rows.related_links(related) if related is not None else []
 
     async def articles_by_ids(self, ids: Iterable[int]) -> dict[int, Article]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage import rows
 from storage.database import Database
-from storage.rows import now, to_db_time
+from storage.rows import to_db_time
 
 
 class Leases:
@@ -14,14 +15,16 @@ class Leases:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def take(self, name: str, owner: str, until: datetime, at: datetime | None = None) -> bool:
+    async def take(
+        self, name: str, owner: str, until: datetime, now: datetime | None = None
+    ) -> bool:
         """Take or renew the named lease until `until`; False while another owner holds it."""
         found = await self.db.fetch(
             "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
             "expires_at = excluded.expires_at "
             "WHERE leases.owner = excluded.owner OR leases.expires_at < ? RETURNING owner",
-            (name, owner, to_db_time(until), to_db_time(at or now())),
+            (name, owner, to_db_time(until), to_db_time(now or rows.now())),
         )
         return bool(found)
 
@@ -29,10 +32,10 @@ class Leases:
         """Give up the named lease if this owner holds it."""
         await self.db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
-    async def holder(self, name: str, at: datetime | None = None) -> str | None:
+    async def holder(self, name: str, now: datetime | None = None) -> str | None:
         """Return who holds the named lease now (host:pid:tag), or None if nobody does."""
         owner = await self.db.fetchval(
             "SELECT owner FROM leases WHERE name = ? AND expires_at >= ?",
-            (name, to_db_time(at or now())),
+            (name, to_db_time(now or rows.now())),
         )
         return str(owner) if owner is not None else None

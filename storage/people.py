@@ -220,9 +220,7 @@ class PeopleQueries(ArticleQueries):
         found.sort(key=lambda r: (r["published_at"], r["article_id"]), reverse=True)
         articles = await self.articles_by_ids(r["article_id"] for r in found)
         return [
-            Statement(
-                article=articles[r["article_id"]], title=r["title"], statement=r["statement"]
-            )
+            Statement(article=articles[r["article_id"]], title=r["title"], statement=r["statement"])
             for r in found
             if r["article_id"] in articles
         ]
@@ -293,9 +291,7 @@ class PeopleQueries(ArticleQueries):
         )
 
     @abstractmethod
-    async def _cut_day_mentions(
-        self, person_id: int, ranges: list[tuple[str, str]]
-    ) -> list[Row]:
+    async def _cut_day_mentions(self, person_id: int, ranges: list[tuple[str, str]]) -> list[Row]:
         """Return (first published_at, best role rank) per article of the person in the ranges."""
 
 

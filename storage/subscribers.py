@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from news.models import Person, Subscription
+from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Database
 from storage.people import PeopleQueries
 from storage.rows import SUBSCRIPTION_COLUMNS, now, to_db_time
-from news.nlp.fold import search_form
 
 SUBSCRIPTION_SETTINGS: dict[str, type] = {
     "digest_time": str,
@@ -64,7 +64,14 @@ class Subscriptions:
             "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
             "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
             "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
-            (chat_id, thread_id, digest_time, time_zone, to_db_time(next_due_at), to_db_time(now())),
+            (
+                chat_id,
+                thread_id,
+                digest_time,
+                time_zone,
+                to_db_time(next_due_at),
+                to_db_time(now()),
+            ),
         )
         found = await self.subscription(chat_id)
         assert found is not None
@@ -157,62 +164,3 @@ class Subscriptions:
             (chat_id,),
         )
         return [r["keyword"] for r in found]
-
-    # --- chats that left or moved --------------------------------------------------------
-
-    async def note_chat_not_found(self, chat_id: int) -> int:
-        """Count a "chat not found" answer; return how many in a row."""
-        n = await self.db.fetchval(
-            "UPDATE subscriptions SET not_found = not_found + 1 WHERE chat_id = ? "
-            "RETURNING not_found",
-            (chat_id,),
-        )
-        return int(n) if n is not None else 1
-
-    async def deactivate_chat(self, chat_id: int, reason: str) -> None:
-        """Stop every push to a chat (it blocked or removed the bot) and close its open rows."""
-        stamp = to_db_time(now())
-        async with self.db.transaction() as tx:
-            for table in ("subscriptions", "follows", "keyword_follows"):
-                await tx.execute(f"UPDATE {table} SET active = 0 WHERE chat_id = ?", (chat_id,))
-            await tx.execute(
-                "UPDATE deliveries SET status = 'failed', error = ?, updated_at = ? "
-                "WHERE chat_id = ? AND status IN ('pending', 'sending')",
-                (reason[:300], stamp, chat_id),
-            )
-            await tx.execute("UPDATE chats SET blocked_at = ? WHERE id = ?", (stamp, chat_id))
-
-    async def migrate_chat(self, old_id: int, new_id: int) -> None:
-        """Move a chat's subscriptions, follows and open deliveries to its new (supergroup) id.
-
-        Where the new id already has a subscription or follow, the old chat's wins; where it
-        already has a delivery of the same key, that one stays with the old id.
-        """
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM subscriptions WHERE chat_id = ?2 "
-                "AND EXISTS (SELECT 1 FROM subscriptions WHERE chat_id = ?1)",
-                (old_id, new_id),
-            )
-            for table, key in (("follows", "person_id"), ("keyword_follows", "keyword")):
-                await tx.execute(
-                    f"DELETE FROM {table} WHERE chat_id = ?2 "
-                    f"AND {key} IN (SELECT {key} FROM {table} WHERE chat_id = ?1)",
-                    (old_id, new_id),
-                )
-            for table in ("subscriptions", "follows", "keyword_follows"):
-                await tx.execute(
-                    f"UPDATE {table} SET chat_id = ?2 WHERE chat_id = ?1", (old_id, new_id)
-                )
-            await tx.execute(
-                "UPDATE deliveries SET chat_id = ?2 WHERE chat_id = ?1 "
-                "AND status IN ('pending', 'sending') AND NOT EXISTS (SELECT 1 FROM deliveries e "
-                "WHERE e.chat_id = ?2 AND e.kind = deliveries.kind AND e.key = deliveries.key)",
-                (old_id, new_id),
-            )
-            await tx.execute(
-                "INSERT INTO chats (id, type, language, time_zone, created_at) "
-                "SELECT ?2, 'supergroup', language, time_zone, created_at FROM chats "
-                "WHERE id = ?1 ON CONFLICT DO NOTHING",
-                (old_id, new_id),
-            )

@@ -429,7 +429,6 @@ MIGRATIONS = (
 ARTICLES_CHANNEL = "newsbot_articles"
 
 
-
 def _asyncpg(tx: Transaction) -> Any:
     """Return the asyncpg connection under a transaction: the steps use its COPY and savepoints."""
     assert isinstance(tx, PostgresTransaction)

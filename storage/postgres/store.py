@@ -195,7 +195,9 @@ class PostgresStore(Store):
             self._on_articles_changed()
         return outcome
 
-    async def _index_article(self, tx: Transaction, article_id: int, article: ParsedArticle) -> None:
+    async def _index_article(
+        self, tx: Transaction, article_id: int, article: ParsedArticle
+    ) -> None:
         """Write the article's articles_search row."""
         await write_search_row(
             tx, article_id, to_db_time(article.published_at), article.title, article.body
@@ -229,8 +231,7 @@ class PostgresStore(Store):
             for _ in ranges
         )
         return await self.db.fetch(
-            "SELECT min(published_at), min(role_rank(role)) "
-            f"FROM ({arms}) m GROUP BY article_id",
+            f"SELECT min(published_at), min(role_rank(role)) FROM ({arms}) m GROUP BY article_id",
             [value for low, high in ranges for value in (person_id, low, high)],
         )
 
@@ -449,5 +450,3 @@ def rank_sql(
         "ORDER BY r, s.published_at DESC, s.id DESC LIMIT $2 OFFSET $3",
         [list(ids), limit, offset, *match.counted],
     )
-
-

@@ -407,7 +407,6 @@ MIGRATIONS = (
 )
 
 
-
 async def fill_grams(tx: Transaction) -> None:
     """Index the bigrams of articles stored before the search migration."""
     found = await tx.fetch("SELECT id, title, body FROM articles")

@@ -50,7 +50,9 @@ class SqliteStore(Store):
             "search_body": stored_search_form(article.body),
         }
 
-    async def _index_article(self, tx: Transaction, article_id: int, article: ParsedArticle) -> None:
+    async def _index_article(
+        self, tx: Transaction, article_id: int, article: ParsedArticle
+    ) -> None:
         """Give the article its search key among its day's and index its folded bigrams."""
         key = await self._place_by_date(tx, article_id, article.published_at)
         await tx.execute(

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import memory as bench_memory
 from benchmarks import query as bench_query
-from storage.schema import SCHEMA_VERSION
+from storage.sqlite.schema import SCHEMA_VERSION
 
 ROW_RE = re.compile(r"^\| (?P<label>[^|]+?) \| (?P<p50>[\d.]+) \| (?P<p99>[\d.]+)(?: ✗)? \|$")
 

@@ -9,7 +9,7 @@ import pytest
 
 from handlers.texts import COMMANDS
 from news.models import ParsedArticle
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 from tests.e2e.conftest import ADMIN_ID
 
 CHAT = 1001

@@ -42,7 +42,7 @@ async def test_subscribe_default_and_custom(bot, bot_api) -> None:
     assert reply.startswith("✅ 已订阅：每天 07:30（Europe/Berlin）")
     store = await open_store(bot.settings.db)
     try:
-        sub = await store.delivery.subscription(CHAT)
+        sub = await store.subscriptions.subscription(CHAT)
     finally:
         await store.close()
     assert sub is not None and (sub.digest_time, sub.time_zone) == ("07:30", "Europe/Berlin")
@@ -102,7 +102,7 @@ async def test_subscription_from_a_forum_topic_remembers_the_topic(bot, bot_api)
     assert reply.message_thread_id == 7
     store = await open_store(bot.settings.db)
     try:
-        sub = await store.delivery.subscription(GROUP)
+        sub = await store.subscriptions.subscription(GROUP)
     finally:
         await store.close()
     assert sub is not None and sub.thread_id == 7

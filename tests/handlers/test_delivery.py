@@ -47,7 +47,7 @@ async def deliverer(api: FakeBotApi, store: Store) -> AsyncIterator[Deliverer]:
 
 async def subscribe(store: Store, chat_id: int, *, due: datetime = DUE, **extra: object) -> None:
     await store.upsert_chat(chat_id, "private", "zh", "Asia/Shanghai")
-    await store.delivery.subscribe(chat_id, "08:00", "Asia/Shanghai", due, extra.get("thread"))  # type: ignore[arg-type]
+    await store.subscriptions.subscribe(chat_id, "08:00", "Asia/Shanghai", due, extra.get("thread"))  # type: ignore[arg-type]
 
 
 async def test_a_due_digest_is_sent_once(
@@ -64,7 +64,7 @@ async def test_a_due_digest_is_sent_once(
     # Next tick, next restart: nothing more today.
     again = await deliverer.tick(NOW + timedelta(minutes=1))
     assert again.sent == 0 and len(api.messages_to(1)) == 1
-    sub = await store.delivery.subscription(1)
+    sub = await store.subscriptions.subscription(1)
     assert sub is not None and sub.next_due_at == DUE + timedelta(days=1)
     assert sub.since_at == DUE
 
@@ -83,7 +83,7 @@ async def test_empty_digest_sent_when_the_chat_asks(
     deliverer: Deliverer, store: Store, api: FakeBotApi
 ) -> None:
     await subscribe(store, 1, due=DUE + timedelta(days=1))
-    await store.delivery.update_subscription(1, send_empty=True)
+    await store.subscriptions.update_subscription(1, send_empty=True)
     await execute_sql(store, "UPDATE subscriptions SET since_at = ?", "2026-11-26T00:00:00Z")
     await deliverer.tick(NOW + timedelta(days=1))
     [message] = api.messages_to(1)
@@ -95,12 +95,12 @@ async def test_a_crash_mid_send_resends_at_most_once(
 ) -> None:
     await subscribe(store, 1)
     await deliverer.schedule_due(NOW, report=__import__("handlers.delivery").delivery.TickReport())
-    [row] = await store.delivery.open_deliveries()
+    [row] = await store.ledger.open_deliveries()
     # The process died after writing 'sending' (the message may or may not have gone out).
-    await store.delivery.mark_deliveries([row.id], "sending", count_attempt=True)
+    await store.ledger.mark_deliveries([row.id], "sending", count_attempt=True)
     report = await deliverer.tick(NOW)
     assert report.sent == 1 and len(api.messages_to(1)) == 1
-    assert (await store.delivery.delivery_counts()) == {"sent": 1}
+    assert (await store.ledger.delivery_counts()) == {"sent": 1}
 
 
 async def test_past_the_catch_up_window_the_day_is_skipped(
@@ -109,7 +109,7 @@ async def test_past_the_catch_up_window_the_day_is_skipped(
     await subscribe(store, 1)
     report = await deliverer.tick(DUE + timedelta(hours=3, minutes=1))
     assert report.skipped == 1 and api.messages_to(1) == []
-    sub = await store.delivery.subscription(1)
+    sub = await store.subscriptions.subscription(1)
     assert sub is not None and sub.next_due_at == DUE + timedelta(days=1)
 
 
@@ -131,7 +131,7 @@ async def test_blocked_chat_is_deactivated(
     api.block_chat(1)
     report = await deliverer.tick(NOW)
     assert report.failed == 1
-    sub = await store.delivery.subscription(1)
+    sub = await store.subscriptions.subscription(1)
     assert sub is not None and not sub.active
     chat = await store.get_chat(1)
     assert chat is not None and chat.blocked_at is not None
@@ -146,7 +146,7 @@ async def test_migrated_group_moves_to_the_new_id(
     report = await deliverer.tick(NOW + timedelta(seconds=5))
     assert report.sent == 1
     assert len(api.messages_to(-1000000000077)) == 1
-    assert await store.delivery.subscription(-1000000000077) is not None
+    assert await store.subscriptions.subscription(-1000000000077) is not None
 
 
 async def test_chat_not_found_three_times_deactivates(
@@ -156,7 +156,7 @@ async def test_chat_not_found_three_times_deactivates(
     api.set_chat_not_found(9)
     for minute in range(3):
         await deliverer.tick(NOW + timedelta(minutes=minute))
-    sub = await store.delivery.subscription(9)
+    sub = await store.subscriptions.subscription(9)
     assert sub is not None and not sub.active
 
 
@@ -164,7 +164,7 @@ async def test_forum_topic_gets_the_digest(
     deliverer: Deliverer, store: Store, api: FakeBotApi
 ) -> None:
     await store.upsert_chat(-100555, "supergroup", "zh", "Asia/Shanghai")
-    await store.delivery.subscribe(-100555, "08:00", "Asia/Shanghai", DUE, 42)
+    await store.subscriptions.subscribe(-100555, "08:00", "Asia/Shanghai", DUE, 42)
     await deliverer.tick(NOW)
     [message] = api.messages_to(-100555)
     assert message.message_thread_id == 42
@@ -177,7 +177,7 @@ async def test_changing_the_time_after_today_never_sends_twice(
     await deliverer.tick(NOW)
     # The user moves the digest to 20:00 the same day: today's is already in the ledger.
     later = next_due(NOW, "20:00", SHANGHAI)
-    await store.delivery.update_subscription(1, digest_time="20:00", next_due_at=later)
+    await store.subscriptions.update_subscription(1, digest_time="20:00", next_due_at=later)
     await deliverer.tick(later + timedelta(minutes=1))
     assert len(api.messages_to(1)) == 1
 
@@ -186,11 +186,11 @@ async def test_follow_alerts_are_batched_and_sent_once(
     deliverer: Deliverer, store: Store, api: FakeBotApi
 ) -> None:
     await store.upsert_chat(5, "private", "zh", "Asia/Shanghai")
-    assert await store.delivery.enqueue_alerts() == 0  # sets the cursor: no alerts for the past
+    assert await store.ledger.enqueue_alerts() == 0  # sets the cursor: no alerts for the past
     person = await store.person_by_name("易炼红")
     assert person is not None
-    await store.delivery.follow(5, person.id, None)
-    await store.delivery.follow_keyword(5, "城市", None)
+    await store.subscriptions.follow(5, person.id, None)
+    await store.subscriptions.follow_keyword(5, "城市", None)
     await execute_sql(store, "UPDATE alert_cursor SET last_article_id = 0")  # as if all were new
     report = await deliverer.tick(NOW)
     assert report.alerts >= 2

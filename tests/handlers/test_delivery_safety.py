@@ -52,7 +52,7 @@ async def store(db_target: str) -> AsyncIterator[Store]:
 async def subscribe_all(store: Store, chats: range = CHATS) -> None:
     for chat_id in chats:
         await store.upsert_chat(chat_id, "private", "zh", "Asia/Shanghai")
-        await store.delivery.subscribe(chat_id, "08:00", "Asia/Shanghai", DUE, None)
+        await store.subscriptions.subscribe(chat_id, "08:00", "Asia/Shanghai", DUE, None)
 
 
 def watched_bot(api: FakeBotApi, link: TelegramLink) -> ExtBot[None]:
@@ -75,7 +75,7 @@ async def test_an_outage_across_the_due_time_loses_nothing_and_logs_two_lines(
             report = await deliverer.tick(DUE + timedelta(minutes=minute))
             assert report.sent == 0 and report.failed == 0
         assert not link.reachable
-        counts = await store.delivery.delivery_counts()
+        counts = await store.ledger.delivery_counts()
         assert counts == {"pending": len(CHATS)}  # nothing marked failed, nothing lost
         await api.start()  # back, on the same address
         report = await deliverer.tick(DUE + timedelta(minutes=9))
@@ -84,7 +84,7 @@ async def test_an_outage_across_the_due_time_loses_nothing_and_logs_two_lines(
     assert report.sent == len(CHATS)
     for chat_id in CHATS:
         assert len(api.messages_to(chat_id)) == 1, chat_id  # every digest, once
-    assert await store.delivery.delivery_counts() == {"sent": len(CHATS)}
+    assert await store.ledger.delivery_counts() == {"sent": len(CHATS)}
     ours = [r for r in caplog.records if r.name == "handlers.link"]
     assert [r.levelname for r in ours] == ["WARNING", "INFO"], [r.getMessage() for r in ours]
     assert "unreachable" in ours[0].getMessage() and "reachable again" in ours[1].getMessage()
@@ -107,7 +107,7 @@ async def test_an_outage_past_the_catch_up_window_skips_the_day(
     finally:
         await bot.shutdown()
     assert report.skipped == 2 and api.messages_to(1) == []
-    assert await store.delivery.delivery_counts() == {"skipped": 2}
+    assert await store.ledger.delivery_counts() == {"skipped": 2}
 
 
 async def add_long_articles(store: Store, count: int) -> None:
@@ -191,32 +191,30 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(
     store: Store, db_path: str
 ) -> None:
     await subscribe_all(store, range(1, 2))
-    await store.delivery.schedule_digest(
-        (await store.delivery.subscription(1)),  # type: ignore[arg-type]
+    await store.ledger.schedule_digest(
+        (await store.subscriptions.subscription(1)),  # type: ignore[arg-type]
         key="2026-11-26",
         next_due_at=DUE + timedelta(days=1),
         payload={"since": DUE.isoformat(), "until": DUE.isoformat()},
     )
-    [row] = await store.delivery.open_deliveries()
+    [row] = await store.ledger.open_deliveries()
     other = await open_store(db_path)
     try:
         now = datetime.now(UTC)
-        got = await store.delivery.claim_deliveries([row.id], "a", now + timedelta(seconds=45))
+        got = await store.ledger.claim_deliveries([row.id], "a", now + timedelta(seconds=45))
         assert [d.attempts for d in got] == [1]
-        assert (
-            await other.delivery.claim_deliveries([row.id], "b", now + timedelta(seconds=45)) == []
-        )
-        assert await other.delivery.open_deliveries() == []
+        assert await other.ledger.claim_deliveries([row.id], "b", now + timedelta(seconds=45)) == []
+        assert await other.ledger.open_deliveries() == []
         later = now + timedelta(seconds=46)  # "a" died: its lease ends, "b" takes over
-        taken = await other.delivery.claim_deliveries(
+        taken = await other.ledger.claim_deliveries(
             [row.id], "b", later + timedelta(seconds=45), now=later
         )
         assert [d.id for d in taken] == [row.id]
         # "a" coming back cannot put b's row back to pending.
-        await store.delivery.release_deliveries([row.id], "a", refund_attempt=True)
-        assert await other.delivery.delivery_status(1, "digest", "2026-11-26") == "sending"
-        await other.delivery.release_deliveries([row.id], "b", "network", refund_attempt=True)
-        [back] = await store.delivery.open_deliveries()
+        await store.ledger.release_deliveries([row.id], "a", refund_attempt=True)
+        assert await other.ledger.delivery_status(1, "digest", "2026-11-26") == "sending"
+        await other.ledger.release_deliveries([row.id], "b", "network", refund_attempt=True)
+        [back] = await store.ledger.open_deliveries()
         assert back.attempts == 1  # b's claim was refunded, a's stays counted
     finally:
         await other.close()
@@ -224,18 +222,18 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(
 
 async def test_a_lease_is_held_by_one_owner_until_it_expires(store: Store) -> None:
     now = datetime(2026, 11, 26, tzinfo=UTC)
-    ledger = store.delivery
-    assert await ledger.take_lease("sender", "a", now + timedelta(seconds=30), now=now)
-    assert not await ledger.take_lease("sender", "b", now + timedelta(seconds=30), now=now)
-    assert await ledger.take_lease("sender", "a", now + timedelta(seconds=60), now=now)  # renew
-    assert await ledger.lease_holder("sender", now=now) == "a"
+    leases = store.leases
+    assert await leases.take("sender", "a", now + timedelta(seconds=30), now=now)
+    assert not await leases.take("sender", "b", now + timedelta(seconds=30), now=now)
+    assert await leases.take("sender", "a", now + timedelta(seconds=60), now=now)  # renew
+    assert await leases.holder("sender", now=now) == "a"
     later = now + timedelta(seconds=61)
-    assert await ledger.lease_holder("sender", now=later) is None  # expired
-    assert await ledger.take_lease("sender", "b", later + timedelta(seconds=30), now=later)
-    await ledger.release_lease("sender", "a")  # not a's any more: nothing happens
-    assert not await ledger.take_lease("sender", "a", later + timedelta(seconds=30), now=later)
-    await ledger.release_lease("sender", "b")
-    assert await ledger.take_lease("sender", "a", later + timedelta(seconds=30), now=later)
+    assert await leases.holder("sender", now=later) is None  # expired
+    assert await leases.take("sender", "b", later + timedelta(seconds=30), now=later)
+    await leases.release("sender", "a")  # not a's any more: nothing happens
+    assert not await leases.take("sender", "a", later + timedelta(seconds=30), now=later)
+    await leases.release("sender", "b")
+    assert await leases.take("sender", "a", later + timedelta(seconds=30), now=later)
 
 
 async def test_one_sender_at_a_time_and_a_clean_stop_hands_over_at_once(

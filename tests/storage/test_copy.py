@@ -14,8 +14,8 @@ from news.models import ParsedArticle
 from storage import Store, StoreError, open_store
 from storage.copy import copy_store
 from storage.postgres import PostgresStore
-from storage.postgres.store import search_record
-from storage.store import SqliteStore
+from storage.postgres.terms import search_record
+from storage.sqlite import SqliteStore
 from tests.store_sql import execute_sql, fetch_sql
 
 pytestmark = pytest.mark.postgres_only
@@ -49,20 +49,19 @@ async def fill_everything(path: Path) -> None:
         await store.upsert_chat(5, "private", "zh", "Asia/Shanghai")
         await store.upsert_chat(-100777, "supergroup", "en", "Asia/Shanghai")
         await store.save_search_query(5, "振兴 2026-11-01..")
-        delivery = store.delivery
-        sub = await delivery.subscribe(5, "08:00", "Asia/Shanghai", DUE, None)
-        await delivery.subscribe(-100777, "09:30", "Asia/Shanghai", DUE, 12)
+        sub = await store.subscriptions.subscribe(5, "08:00", "Asia/Shanghai", DUE, None)
+        await store.subscriptions.subscribe(-100777, "09:30", "Asia/Shanghai", DUE, 12)
         person = await store.person_by_name("易炼红")
         assert person is not None
-        await delivery.follow(5, person.id, None)
-        await delivery.follow_keyword(-100777, "振兴", 12)
-        await delivery.enqueue_alerts()
-        await delivery.schedule_digest(
+        await store.subscriptions.follow(5, person.id, None)
+        await store.subscriptions.follow_keyword(-100777, "振兴", 12)
+        await store.ledger.enqueue_alerts()
+        await store.ledger.schedule_digest(
             sub, key="2026-12-01", next_due_at=DUE + timedelta(days=1), payload={"n": 1}
         )
-        await delivery.add_manual_digest(-100777, "manual-1", {}, 12)
-        [row] = await delivery.open_deliveries(1)
-        await delivery.mark_deliveries([row.id], "sent")
+        await store.ledger.add_manual_digest(-100777, "manual-1", {}, 12)
+        [row] = await store.ledger.open_deliveries(1)
+        await store.ledger.mark_deliveries([row.id], "sent")
 
 
 async def table_rows(store: Store, table: str) -> list[tuple[Any, ...]]:
@@ -98,9 +97,7 @@ async def test_everything_is_copied_once(tmp_path: Path, db_target: str) -> None
                 assert await fetch_sql(target, counts) == await fetch_sql(source, counts) != []
             _hits, total = await target.search_articles(["城市品质"])
             assert total == (await source.search_articles(["城市品质"]))[1] > 0
-            assert (
-                await target.delivery.delivery_counts() == await source.delivery.delivery_counts()
-            )
+            assert await target.ledger.delivery_counts() == await source.ledger.delivery_counts()
 
             again = await copy_store(source, target)
             assert again.total_copied == 0 and again.read == report.read
@@ -239,7 +236,7 @@ async def test_binary_search_rows_read_back_as_written(db_target: str) -> None:
     target = await open_store(db_target)
     assert isinstance(target, PostgresStore)
     try:
-        async with target.transaction() as con:
+        async with target.db.connection() as con, con.transaction():
             await con.execute(
                 "CREATE TEMPORARY TABLE t (id BIGINT, published_at TEXT, text TEXT, terms BIGINT[])"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -55,14 +56,14 @@ async def test_a_change_anywhere_clears_the_pages(db_target: str) -> None:
         await asyncio.sleep(0.2)  # its own announcement comes round too, and clears the pages
         assert await newest_title(one) == ("标题1", 1)
         queries = 0
-        real_fetch = one._fetch
+        real_fetch = one.db.fetch
 
-        async def counting_fetch(sql: str, *args: object) -> list[object]:
+        async def counting_fetch(sql: str, params: Any = ()) -> list[Any]:
             nonlocal queries
             queries += 1
-            return await real_fetch(sql, *args)
+            return await real_fetch(sql, params)
 
-        one._fetch = counting_fetch  # type: ignore[method-assign]
+        one.db.fetch = counting_fetch  # type: ignore[method-assign]
         assert await newest_title(one) == ("标题1", 1)
         assert queries == 0  # kept
 

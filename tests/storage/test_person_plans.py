@@ -18,7 +18,7 @@ import pytest
 from news.models import ArticleAnalysis, ParsedArticle, PersonInArticle
 from storage import Store, open_store
 from storage.postgres import PostgresStore
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 from tests.store_sql import execute_sql, fetch_sql
 
 pytestmark = pytest.mark.both_backends
@@ -162,7 +162,7 @@ BOUNDS = [
 async def activity_of(store: Store, person_id: int, bounds: list[datetime]) -> list[Any]:
     """Return a person's activity per period and main role, counted from the mentions."""
     from news.models import ACTIVITY_ROLES, PeriodCount
-    from storage.base import to_db_time
+    from storage.rows import to_db_time
 
     rows = await fetch_sql(
         store, "SELECT article_id, role, published_at FROM mentions WHERE person_id = ?", person_id
@@ -210,26 +210,25 @@ class Recorded:
 
     def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         self.queries: list[tuple[str, tuple[Any, ...]]] = []
-        name = "_fetchall" if isinstance(store, SqliteStore) else "_fetch"
-        original = getattr(store, name)
+        original = store.db.fetch
 
-        async def recording(sql: str, *params: Any) -> Any:
-            flat = tuple(params[0]) if isinstance(store, SqliteStore) and params else params
-            self.queries.append((sql, flat))
-            return await original(sql, *params)
+        async def recording(sql: str, params: Any = ()) -> Any:
+            self.queries.append((sql, tuple(params)))
+            return await original(sql, params)
 
-        monkeypatch.setattr(store, name, recording)
+        monkeypatch.setattr(store.db, "fetch", recording)
 
 
 async def plan_of(store: Store, sql: str, params: tuple[Any, ...]) -> str:
     """Return what the database would do for a query: SQLite's lines, PostgreSQL's JSON."""
     if isinstance(store, SqliteStore):
-        rows = await store._fetchall("EXPLAIN QUERY PLAN " + sql, params)
+        rows = await store.db.fetch("EXPLAIN QUERY PLAN " + sql, params)
         return "\n".join(str(r[3]) for r in rows)
     assert isinstance(store, PostgresStore)
-    from storage.postgres.sql import pg
+    from storage.postgres.database import pg
 
-    async with store.transaction() as con:
+    async with store.db.transaction() as tx:
+        con = tx.connection
         # A tiny table is cheapest to read whole; forbid that, so that the plan shows which
         # index the query can use and whether anything is left to sort. The generic plan is
         # the one asyncpg's prepared statements settle on after five runs.
@@ -307,8 +306,8 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
         activity = await store.person_activity(person.id, BOUNDS[0])
         # Back to the schema before the migration, the mentions kept; then run it again.
         if isinstance(store, SqliteStore):
-            from storage.schema import PERSON_COUNTS
-            from storage.store import _split_sql
+            from storage.sqlite.database import split_sql as _split_sql
+            from storage.sqlite.schema import PERSON_COUNTS
 
             script = _split_sql(PERSON_COUNTS)
             undo = (
@@ -326,12 +325,12 @@ async def test_the_migration_counts_an_older_archive(db_target: str, tmp_path: P
                 "DROP FUNCTION role_rank"
             )
         if isinstance(store, SqliteStore):
-            await store._db.executescript(undo)
+            await store.db.db.executescript(undo)
         else:
             await execute_sql(store, undo)
-        async with store.transaction() as db:
+        async with store.db.transaction() as tx:
             for statement in script:
-                await db.execute(statement)
+                await tx.run_script(statement)
         assert await stored_counts(store, "易炼红") == expected
         assert await store.person_activity(person.id, BOUNDS[0]) == activity
         await store.save_analysis(3, ArticleAnalysis())

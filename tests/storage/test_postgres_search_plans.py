@@ -15,8 +15,10 @@ import pytest
 
 import storage.postgres.store as pg_module
 from storage import open_store
+from storage.database import Schema
 from storage.postgres import PostgresStore
-from storage.search import gram_terms, search_text
+from storage.postgres import terms as pg_terms
+from storage.postgres.terms import gram_terms, search_text
 
 pytestmark = pytest.mark.postgres_only
 
@@ -42,7 +44,7 @@ async def archive(db_target: str) -> AsyncIterator[PostgresStore]:
     store = await open_store(db_target)
     assert isinstance(store, PostgresStore)
     rows = list(_rows(random.Random(16)))
-    async with store.transaction() as con:
+    async with store.db.connection() as con, con.transaction():
         await con.copy_records_to_table(
             "articles",
             records=[
@@ -53,10 +55,10 @@ async def archive(db_target: str) -> AsyncIterator[PostgresStore]:
         )
         await con.copy_records_to_table(
             "articles_search",
-            records=[pg_module.search_record(*row) for row in rows],
-            columns=list(pg_module.SEARCH_COLUMNS),
+            records=[pg_terms.search_record(*row) for row in rows],
+            columns=list(pg_terms.SEARCH_COLUMNS),
         )
-    await store._execute("VACUUM ANALYZE articles_search")
+    await store.db.execute("VACUUM ANALYZE articles_search")
     try:
         yield store
     finally:
@@ -100,13 +102,13 @@ async def _search_plans(
     store: PostgresStore, words: list[str], **options: Any
 ) -> tuple[int, list[dict[str, Any]]]:
     """Run one search; return its total and the analysed plan of each statement it ran."""
-    pool = store._pool
+    pool = store.db.pool
     recording = _RecordingPool(pool)
-    store._pool = recording
+    store.db.pool = recording
     try:
         _hits, total = await store.search_articles(words, **options)
     finally:
-        store._pool = pool
+        store.db.pool = pool
     plans = []
     async with pool.acquire() as con, con.transaction():
         await con.execute(pg_module.SEARCH_SETTINGS)
@@ -126,15 +128,16 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 async def _matches(store: PostgresStore, words: list[str], low: str, high: str) -> int:
-    rows = await store._fetch(
-        "SELECT text FROM articles_search WHERE published_at >= ? AND published_at < ?", low, high
+    rows = await store.db.fetch(
+        "SELECT text FROM articles_search WHERE published_at >= ? AND published_at < ?",
+        (low, high),
     )
     return sum(all(w in r[0] for w in words) for r in rows)
 
 
 async def _largest_month(store: PostgresStore) -> int:
     return int(
-        await store._fetchval(
+        await store.db.fetchval(
             "SELECT max(n) FROM (SELECT count(*) AS n FROM articles_search "
             "GROUP BY left(published_at, 7)) m"
         )
@@ -214,10 +217,15 @@ async def test_the_regram_and_key_migrations_index_the_articles_already_stored(
     db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as before:
-        before.setattr(pg_module, "SCHEMA_VERSION", 4)
+        schema = pg_module.SCHEMA
+        before.setattr(
+            pg_module,
+            "SCHEMA",
+            Schema(schema.migrations[:4], {n: s for n, s in schema.steps.items() if n <= 4}),
+        )
         store = await open_store(db_target)
         assert isinstance(store, PostgresStore) and await store.schema_version() == 4
-        async with store.transaction() as con:
+        async with store.db.connection() as con, con.transaction():
             for n, title, body in [
                 (1, "振兴新突破", "营商环境持续优化"),
                 (2, "易炼红调研", "于静"),
@@ -242,7 +250,7 @@ async def test_the_regram_and_key_migrations_index_the_articles_already_stored(
                 )
         await store.close()
     async with await open_store(db_target) as store:
-        assert await store.schema_version() == pg_module.SCHEMA_VERSION
+        assert await store.schema_version() == pg_module.SCHEMA.version
         for words, found in [
             (["营商环境"], [1]),
             (["易炼红", "于静"], [2]),
@@ -253,7 +261,7 @@ async def test_the_regram_and_key_migrations_index_the_articles_already_stored(
             hits, total = await store.search_articles(words)
             assert [h.article.id for h in hits] == found and total == len(found), words
         assert await _terms_index_options(store) == ["fastupdate=off"]
-        async with store.transaction() as con:
+        async with store.db.connection() as con, con.transaction():
             columns = await con.fetch(
                 "SELECT attname, attcompression FROM pg_attribute "
                 "WHERE attrelid = 'articles_search'::regclass AND attnum > 0 "
@@ -261,9 +269,9 @@ async def test_the_regram_and_key_migrations_index_the_articles_already_stored(
             )
             keys = await con.fetch("SELECT id, published_at, text, terms FROM articles_search")
         # grams is gone, and its keys are what a new row gets.
-        assert [c[0] for c in columns] == list(pg_module.SEARCH_COLUMNS)
+        assert [c[0] for c in columns] == list(pg_terms.SEARCH_COLUMNS)
         assert {c[0]: c[1] for c in columns}["terms"] == b"l"  # lz4 (this server has it)
-        assert all(list(r[3]) == pg_module.search_keys(r[2], r[1]).tolist() for r in keys)
+        assert all(list(r[3]) == pg_terms.search_keys(r[2], r[1]).tolist() for r in keys)
 
 
 async def test_a_new_database_s_search_index_has_no_pending_list(db_target: str) -> None:
@@ -276,7 +284,7 @@ async def test_a_new_database_s_search_index_has_no_pending_list(db_target: str)
 
 async def _terms_index_options(store: PostgresStore) -> list[str]:
     """Return the storage options of the search terms' GIN index."""
-    async with store.transaction() as con:
+    async with store.db.connection() as con, con.transaction():
         options = await con.fetchval(
             "SELECT reloptions FROM pg_class WHERE relname = 'articles_search_terms'"
         )
@@ -285,7 +293,7 @@ async def _terms_index_options(store: PostgresStore) -> list[str]:
 
 async def test_every_statement_is_planned_for_its_parameters(archive: PostgresStore) -> None:
     # A generic plan for the search window walked the date index and detoasted every row.
-    async with archive.transaction() as con:
+    async with archive.db.connection() as con, con.transaction():
         assert await con.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
         words = pg_module.search_match(["振兴"])
         assert words is not None

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import storage.store as store_module
+import storage.sqlite.store as store_module
 from news.models import ParsedArticle
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 WORDS = ("振兴", "营商环境", "易炼红", "城市品质")
@@ -50,16 +50,16 @@ async def archive(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 async def _plans_of(store: SqliteStore, run: object) -> list[tuple[str, list[str]]]:
     """Run the coroutine `run` and return each SELECT it sent with the lines of its plan."""
     statements: list[str] = []
-    await store._db.set_trace_callback(statements.append)
+    await store.db.db.set_trace_callback(statements.append)
     try:
         await run  # type: ignore[misc]
     finally:
-        await store._db.set_trace_callback(None)
+        await store.db.db.set_trace_callback(None)
     plans = []
     for sql in statements:
         if not sql.lstrip().upper().startswith("SELECT"):
             continue
-        rows = await store._fetchall(f"EXPLAIN QUERY PLAN {sql}")
+        rows = await store.db.fetch(f"EXPLAIN QUERY PLAN {sql}")
         plans.append((sql, [str(r[3]) for r in rows]))
     return plans
 
@@ -121,7 +121,7 @@ async def test_searches_read_the_index_in_date_order_and_stop(
 async def test_a_crowded_day_keeps_date_order_when_its_slots_are_spread_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import search_keys
+    from storage.sqlite import search_keys
 
     # Sixteen slots a day: articles stored in random order soon leave no room between two
     # neighbours, and the day is spread again; the order must stay exact throughout.
@@ -195,7 +195,7 @@ async def test_trend_speakers_read_the_newest_matches_and_stop(archive: SqliteSt
 async def test_alerts_read_only_the_new_articles_mentions(archive: SqliteStore) -> None:
     # A delivery tick queues alerts inside a write transaction: reading every 'spoke' mention
     # by role held the database for 2 s at 10,000,000 mentions, every 20 s.
-    ledger = archive.delivery
+    ledger = archive.ledger
     await ledger.enqueue_alerts()  # the first call sets the cursor
     await archive.add_article(
         ParsedArticle(
@@ -209,14 +209,14 @@ async def test_alerts_read_only_the_new_articles_mentions(archive: SqliteStore) 
         source_name=None,
     )
     statements: list[str] = []
-    await archive._db.set_trace_callback(statements.append)
+    await archive.db.db.set_trace_callback(statements.append)
     try:
         await ledger.enqueue_alerts()
     finally:
-        await archive._db.set_trace_callback(None)
+        await archive.db.db.set_trace_callback(None)
     from_mentions = [s for s in statements if "FROM mentions" in s]
     assert len(from_mentions) == 1
-    rows = await archive._fetchall(f"EXPLAIN QUERY PLAN {from_mentions[0]}")
+    rows = await archive.db.fetch(f"EXPLAIN QUERY PLAN {from_mentions[0]}")
     plan = [str(r[3]) for r in rows]
     assert any(
         "SEARCH m USING" in line and "(article_id>? AND article_id<?)" in line for line in plan

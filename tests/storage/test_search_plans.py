@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import storage.postgres.store as pg_module
-import storage.store as store_module
+import storage.sqlite.store as store_module
 from news.models import Article, ParsedArticle
 from storage import Store, open_store
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 WORDS = ("振兴", "营商环境", "于静", "城市品质")
@@ -135,7 +135,7 @@ async def test_article_count_never_keeps_a_transaction_that_rolls_back(tmp_path:
         release = asyncio.Event()
 
         async def doomed() -> None:
-            async with store.transaction() as db:
+            async with store.db.transaction() as db:
                 await db.execute(
                     "INSERT INTO articles (url, title, published_at, body, fetched_at, "
                     "content_hash) VALUES ('u', 't', '2020-01-01T00:00:00Z', 'b', "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storage.postgres.store import month_key, months_between, search_match
-from storage.search import index_terms, term_key, term_keys, word_terms
+from storage.postgres.store import months_between, search_match
+from storage.postgres.terms import index_terms, month_key, term_key, term_keys, word_terms
 
 
 def test_a_text_holds_every_piece_of_its_letter_runs_up_to_four_letters() -> None:

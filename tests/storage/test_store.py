@@ -11,8 +11,10 @@ import pytest
 
 from news.models import Link, ParsedArticle
 from storage import Store, StoreError, open_store
-from storage.schema import SCHEMA_VERSION
-from storage.store import SqliteStore, unavailable
+from storage.database import Migration, Schema
+from storage.sqlite import SqliteStore
+from storage.sqlite.database import unavailable
+from storage.sqlite.schema import SCHEMA_VERSION
 from tests.store_sql import INTEGRITY_ERRORS, execute_sql, fetch_sql
 
 pytestmark = pytest.mark.both_backends
@@ -86,16 +88,15 @@ async def test_sqlite_refuses_a_newer_schema_and_leaves_it_alone(tmp_path: Path)
 async def test_a_failed_sqlite_migration_leaves_no_trace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import storage.store as store_module
+    import storage.sqlite.store as store_module
 
-    broken = (*store_module.MIGRATIONS, "CREATE TABLE half (x); THIS IS NOT SQL")
-    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(broken))
+    broken = with_migration(store_module.SCHEMA, "CREATE TABLE half (x); THIS IS NOT SQL")
+    monkeypatch.setattr(store_module, "SCHEMA", broken)
     path = tmp_path / "n.db"
     with pytest.raises(sqlite3.OperationalError):
         await SqliteStore.open(path)
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == len(broken) - 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == broken.version - 1
     assert con.execute("SELECT count(*) FROM sqlite_master WHERE name='half'").fetchone()[0] == 0
     con.close()
 
@@ -164,7 +165,7 @@ async def test_a_failing_insert_leaves_no_half_article(store: Store) -> None:
 async def test_chats_register_and_block(store: Store) -> None:
     chat = await store.upsert_chat(42, "private", "en", "Asia/Shanghai")
     assert (chat.id, chat.type, chat.language, chat.blocked_at) == (42, "private", "en", None)
-    await store.delivery.deactivate_chat(42, "bot was blocked by the user")
+    await store.ledger.deactivate_chat(42, "bot was blocked by the user")
     blocked = await store.get_chat(42)
     assert blocked is not None and blocked.blocked_at is not None
     again = await store.upsert_chat(42, "private", "zh", "Asia/Shanghai")
@@ -216,9 +217,8 @@ async def test_a_failed_postgres_migration_leaves_no_trace(
 
     async with await open_store(db_target) as store:
         version = await store.schema_version()
-    broken = (*pg_module.MIGRATIONS, "CREATE TABLE half (x INTEGER); THIS IS NOT SQL")
-    monkeypatch.setattr(pg_module, "MIGRATIONS", broken)
-    monkeypatch.setattr(pg_module, "SCHEMA_VERSION", len(broken))
+    broken = with_migration(pg_module.SCHEMA, "CREATE TABLE half (x INTEGER); THIS IS NOT SQL")
+    monkeypatch.setattr(pg_module, "SCHEMA", broken)
     with pytest.raises(asyncpg.PostgresSyntaxError):
         await open_store(db_target)
     monkeypatch.undo()
@@ -265,14 +265,14 @@ async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
 async def test_search_migration_reindexes_an_older_database_in_simplified_form(
     tmp_path: Path,
 ) -> None:
-    from storage.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH
-    from storage.store import _split_sql
+    from storage.sqlite.database import split_sql as _split_sql
+    from storage.sqlite.schema import MIGRATIONS, REINDEX_FOLDED_SEARCH
 
     path = tmp_path / "old.db"
-    before = MIGRATIONS.index(REINDEX_FOLDED_SEARCH)
+    before = [m.sql for m in MIGRATIONS].index(REINDEX_FOLDED_SEARCH)
     con = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:before]:
-        for statement in _split_sql(script):
+    for migration in MIGRATIONS[:before]:
+        for statement in _split_sql(migration.sql):
             con.execute(statement)
     con.execute(
         "INSERT INTO articles (id, url, title, published_at, body, fetched_at, content_hash) "
@@ -290,8 +290,8 @@ async def test_search_migration_reindexes_an_older_database_in_simplified_form(
         for words in (["振兴发展"], ["振興發展"], ["振兴"], ["沈阳市政协"], ["沈"]):
             hits, total = await store.search_articles(words)
             assert total == 1, words
-        assert await store.delivery.followed_keywords(7) == ["振兴"]
-        await store._db.execute(
+        assert await store.subscriptions.followed_keywords(7) == ["振兴"]
+        await store.db.db.execute(
             "INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')"
         )
         # An article stored after the migration is indexed the same way.
@@ -335,8 +335,7 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
     from news.nlp.speakers import normalize_name
 
     async with await SqliteStore.open(tmp_path / "f.db") as store:
-        delivery = store.delivery
-        await delivery.follow_keyword(9, "黨組", None)
+        await store.subscriptions.follow_keyword(9, "黨組", None)
         first = parsed(1, day=1)
         await store.add_article(
             first,
@@ -347,8 +346,8 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
         )
         person = await store.person_by_name(normalize_name("張雷"))  # what /follow 張雷 looks up
         assert person is not None and person.name == "张雷"
-        await delivery.follow(8, person.id, None)
-        assert await delivery.enqueue_alerts() == 0  # the first call only sets the cursor
+        await store.subscriptions.follow(8, person.id, None)
+        assert await store.ledger.enqueue_alerts() == 0  # the first call only sets the cursor
         later = ParsedArticle(
             url="https://liaoning.nen.com.cn/network/x/2024/10/02/2.shtml",
             title="市政府党组召开扩大会议",
@@ -362,8 +361,8 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
             source_name=None,
             analysis=analyse(later.title, later.paragraphs),
         )
-        assert await delivery.enqueue_alerts() == 2  # chat 8 for 张雷, chat 9 for 党组
-        assert await delivery.followed_keywords(9) == ["党组"]
+        assert await store.ledger.enqueue_alerts() == 2  # chat 8 for 张雷, chat 9 for 党组
+        assert await store.subscriptions.followed_keywords(9) == ["党组"]
 
 
 @pytest.mark.postgres_only
@@ -381,7 +380,7 @@ async def test_a_server_that_drops_the_connection_is_unavailable_not_a_crash(
         assert isinstance(store, PostgresStore)
         await add(store, parsed(1))
         # A slow statement stands for any query in flight when the server goes away.
-        in_flight = asyncio.create_task(store._fetch("SELECT pg_sleep(10)"))
+        in_flight = asyncio.create_task(store.db.fetch("SELECT pg_sleep(10)"))
         await asyncio.sleep(0.5)
         admin = await asyncpg.connect(db_target)
         try:
@@ -400,16 +399,16 @@ async def test_a_server_that_drops_the_connection_is_unavailable_not_a_crash(
 async def test_lean_search_migration_keeps_every_result_of_an_older_database(
     tmp_path: Path,
 ) -> None:
-    from storage.schema import LEAN_SEARCH, MIGRATIONS
-    from storage.store import _split_sql
+    from storage.sqlite.database import split_sql as _split_sql
+    from storage.sqlite.schema import LEAN_SEARCH, MIGRATIONS
 
     # Build a file as the previous version left it (trigram and stored-bigram tables), with
     # the articles stored through that version's own store code path: the search triggers.
     path = tmp_path / "v7.db"
-    before = MIGRATIONS.index(LEAN_SEARCH)
+    before = [m.sql for m in MIGRATIONS].index(LEAN_SEARCH)
     con = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:before]:
-        for statement in _split_sql(script):
+    for migration in MIGRATIONS[:before]:
+        for statement in _split_sql(migration.sql):
             con.execute(statement)
     texts = [
         (
@@ -441,7 +440,7 @@ async def test_lean_search_migration_keeps_every_result_of_an_older_database(
     con.close()
     async with await SqliteStore.open(path) as store:
         assert await store.schema_version() == SCHEMA_VERSION
-        tables = {r[0] for r in await store._fetchall("SELECT name FROM sqlite_master")}
+        tables = {r[0] for r in await store.db.fetch("SELECT name FROM sqlite_master")}
         assert "articles_fts" not in tables and "articles_grams_content" not in tables
         expected = {
             ("振兴发展",): [1],
@@ -463,7 +462,7 @@ async def test_lean_search_migration_keeps_every_result_of_an_older_database(
             hits, total = await store.search_articles(list(words), limit=10)
             assert [h.article.id for h in hits] == ids, words
             assert total == len(ids), words
-        await store._db.execute(
+        await store.db.db.execute(
             "INSERT INTO articles_grams (articles_grams) VALUES ('integrity-check')"
         )
 
@@ -482,11 +481,13 @@ async def test_the_article_count_follows_inserts_and_deletes_and_an_older_file(
         assert await store.count_articles() == 2
     if not db_target.startswith("postgresql"):
         # A file made before migration 10 counts what it already holds on opening.
-        import storage.store as store_module
+        import storage.sqlite.store as store_module
 
         older = tmp_path / "older.db"
-        monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:-1])
-        monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(store_module.MIGRATIONS))
+        older_schema = store_module.SCHEMA
+        monkeypatch.setattr(
+            store_module, "SCHEMA", Schema(older_schema.migrations[:-1], older_schema.steps)
+        )
         async with await SqliteStore.open(older) as store:
             for n in range(1, 6):
                 await add(store, parsed(n))
@@ -530,12 +531,17 @@ async def test_a_long_write_transaction_is_logged(
 ) -> None:
     store = await SqliteStore.open(tmp_path / "slow.db")
     try:
-        async with store.transaction():
+        async with store.db.transaction():
             pass
         assert "write transaction held" not in caplog.text
-        monkeypatch.setattr("storage.store.SLOW_TRANSACTION_SECONDS", 0.0)
-        async with store.transaction():
+        monkeypatch.setattr("storage.sqlite.database.SLOW_TRANSACTION_SECONDS", 0.0)
+        async with store.db.transaction():
             pass
     finally:
         await store.close()
     assert f"a write transaction held {str(tmp_path / 'slow.db')!r} for 0.0 s" in caplog.text
+
+
+def with_migration(schema: Schema, sql: str) -> Schema:
+    """Return the schema with one more migration after its last."""
+    return Schema((*schema.migrations, Migration(schema.version + 1, sql)), schema.steps)

@@ -21,7 +21,7 @@ from news.ingest.fetch import Fetcher
 from news.ingest.sources_file import parse_sources
 from news.models import SourceConfig
 from storage import StoreUnavailable
-from storage.store import SqliteStore
+from storage.sqlite import SqliteStore
 
 MANIFEST = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
 ARTICLES = MANIFEST["articles"]
@@ -160,7 +160,7 @@ async def test_a_failing_list_page_is_counted_for_the_admin(
 async def test_a_crash_mid_article_leaves_no_half_row(
     site: FakeNewsSite, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import store as store_module
+    from storage.sqlite import database as store_module
 
     original = store_module.SqliteStore._write_analysis
     calls = {"n": 0}
@@ -176,7 +176,7 @@ async def test_a_crash_mid_article_leaves_no_half_row(
     # issue 15), after the rollback.
     with pytest.raises(StoreUnavailable):
         await crawl_all(site, store)
-    db = store._db
+    db = store.db.db
     async with db.execute(
         "SELECT count(*) FROM articles a WHERE NOT EXISTS "
         "(SELECT 1 FROM article_urls u WHERE u.article_id = a.id) OR a.summary = ''"
