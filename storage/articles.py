@@ -20,10 +20,9 @@ from storage import rows
 from storage.database import Database, Transaction
 from storage.rows import ARTICLE_COLUMNS, HEADLINE_COLUMNS, now, to_db_time
 
-LATEST_SQL = (
-    f"SELECT {HEADLINE_COLUMNS} FROM articles a "
-    "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
-)
+NEWEST_FIRST = "FROM articles a ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+LATEST_SQL = f"SELECT {HEADLINE_COLUMNS} {NEWEST_FIRST}"
+_ADD_URL = "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)"
 # Ids asked for at once: far below every SQLite build's cap on bound parameters.
 IDS_AT_ONCE = 500
 
@@ -147,10 +146,7 @@ class ArticleQueries(StorePart):
             if same is not None:
                 # The same story republished at another URL (another channel): one article,
                 # both URLs.
-                await tx.execute(
-                    "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
-                    (url_key, article.url, same),
-                )
+                await tx.execute(_ADD_URL, (url_key, article.url, same))
                 return StoreOutcome(article_id=same, created=False, reason="fingerprint")
             values: dict[str, Any] = {
                 "url": article.url,
@@ -175,10 +171,7 @@ class ArticleQueries(StorePart):
                     list(values.values()),
                 )
             )
-            await tx.execute(
-                "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
-                (url_key, article.url, article_id),
-            )
+            await tx.execute(_ADD_URL, (url_key, article.url, article_id))
             await self._index_article(tx, article_id, article)
             if analysis is not None:
                 await self._write_analysis(tx, article_id, article.published_at, analysis)
@@ -215,11 +208,7 @@ class ArticleQueries(StorePart):
 
     async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
         """Return the newest articles, newest first."""
-        found = await self.db.fetch(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
+        found = await self.db.fetch(f"SELECT {ARTICLE_COLUMNS} {NEWEST_FIRST}", (limit, offset))
         return [rows.article(r) for r in found]
 
     async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:

@@ -32,6 +32,14 @@ class PeopleQueries(ArticleQueries):
     ) -> None:
         """Write an analysis inside the caller's transaction."""
         dialect = self.db.dialect
+        first = dialect.least(
+            "coalesce(people.first_seen, excluded.first_seen)", "excluded.first_seen"
+        )
+        last = dialect.greatest(
+            "coalesce(people.last_seen, excluded.last_seen)", "excluded.last_seen"
+        )
+        title_first = dialect.least("person_titles.first_seen", "excluded.first_seen")
+        title_last = dialect.greatest("person_titles.last_seen", "excluded.last_seen")
         when = to_db_time(published_at)
         await tx.execute(
             "UPDATE articles SET summary = ?, keywords = ? WHERE id = ?",
@@ -46,10 +54,7 @@ class PeopleQueries(ArticleQueries):
                 "latest_title = CASE WHEN excluded.last_seen >= coalesce(people.last_seen, '') "
                 "  AND excluded.latest_title <> '' THEN excluded.latest_title "
                 "  ELSE people.latest_title END, "
-                "first_seen = "
-                f"{dialect.least('coalesce(people.first_seen, excluded.first_seen)', 'excluded.first_seen')}, "
-                "last_seen = "
-                f"{dialect.greatest('coalesce(people.last_seen, excluded.last_seen)', 'excluded.last_seen')} "
+                f"first_seen = {first}, last_seen = {last} "
                 "RETURNING id",
                 (person.name, person.pinyin, last_title(person.titles), when, when),
             )
@@ -57,8 +62,7 @@ class PeopleQueries(ArticleQueries):
                 await tx.execute(
                     "INSERT INTO person_titles (person_id, title, first_seen, last_seen) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(person_id, title) DO UPDATE SET "
-                    f"first_seen = {dialect.least('person_titles.first_seen', 'excluded.first_seen')}, "
-                    f"last_seen = {dialect.greatest('person_titles.last_seen', 'excluded.last_seen')}",
+                    f"first_seen = {title_first}, last_seen = {title_last}",
                     (person_id, title, when, when),
                 )
             title_text = person.titles[0] if person.titles else ""
@@ -82,7 +86,8 @@ class PeopleQueries(ArticleQueries):
         """Return the names of the people who spoke in an article, in name order."""
         found = await self.db.lookup(
             "SELECT p.name FROM mentions m JOIN people p ON p.id = m.person_id "
-            f"WHERE m.article_id = ? AND m.role = 'spoke' ORDER BY p.name {self.db.dialect.bytewise}",
+            "WHERE m.article_id = ? AND m.role = 'spoke' "
+            f"ORDER BY p.name {self.db.dialect.bytewise}",
             (article_id,),
         )
         return [r["name"] for r in found]

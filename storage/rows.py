@@ -1,4 +1,4 @@
-"""Rows into news.models objects, by column name, the same for every backend; and times as stored."""
+"""Rows into news.models objects by column name, for every backend; and times as stored."""
 
 from __future__ import annotations
 

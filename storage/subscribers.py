@@ -8,7 +8,7 @@ from typing import Any
 from news.models import Person, Subscription
 from news.nlp.fold import search_form
 from storage import rows
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.people import PeopleQueries
 from storage.rows import SUBSCRIPTION_COLUMNS, now, to_db_time
 
@@ -19,6 +19,7 @@ SUBSCRIPTION_SETTINGS: dict[str, type] = {
     "send_empty": bool,
     "channels": tuple,
 }
+_UNFOLLOW_WORD = "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?"
 _SUBSCRIPTIONS = (
     f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id"
 )
@@ -150,10 +151,7 @@ class Subscriptions:
 
     async def unfollow_keyword(self, chat_id: int, keyword: str) -> bool:
         """Stop following a word; False if it was not followed."""
-        changed = await self.db.execute(
-            "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
-            (chat_id, search_form(keyword)),
-        )
+        changed = await self.db.execute(_UNFOLLOW_WORD, (chat_id, search_form(keyword)))
         return changed > 0
 
     async def followed_keywords(self, chat_id: int) -> list[str]:
@@ -164,3 +162,18 @@ class Subscriptions:
             (chat_id,),
         )
         return [r["keyword"] for r in found]
+
+
+async def fold_followed_words(tx: Transaction) -> None:
+    """Turn every followed word into search_form (a migration step on either backend)."""
+    for row in await tx.fetch("SELECT chat_id, keyword FROM keyword_follows"):
+        folded = search_form(row["keyword"])
+        if folded != row["keyword"]:
+            # A chat that followed both forms (振興 and 振兴) keeps one.
+            await tx.execute(
+                "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
+                "SELECT chat_id, ?, thread_id, active, created_at FROM keyword_follows "
+                "WHERE chat_id = ? AND keyword = ? ON CONFLICT DO NOTHING",
+                (folded, row["chat_id"], row["keyword"]),
+            )
+            await tx.execute(_UNFOLLOW_WORD, (row["chat_id"], row["keyword"]))

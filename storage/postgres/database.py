@@ -1,4 +1,4 @@
-"""The PostgreSQL adapter: one asyncpg pool, `?` SQL turned into `$n`, an advisory migration lock."""
+"""The PostgreSQL adapter: one asyncpg pool, `?` SQL turned into `$n`, a migration lock."""
 
 from __future__ import annotations
 

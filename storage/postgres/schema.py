@@ -1,7 +1,8 @@
 """The PostgreSQL schema as numbered migrations; the table schema_migrations says which ran.
 
-Tables and columns are the SQLite schema's (storage/sqlite/schema.py: PostgreSQL's 1 is SQLite's
-1-5, its 2 is SQLite's 6), so an operator queries either database the same way. Times stay TEXT 'YYYY-MM-DDTHH:MM:SSZ' and
+Tables and columns are the SQLite schema's (storage/sqlite/schema.py: PostgreSQL's 1 is
+SQLite's 1-5, its 2 is SQLite's 6), so an operator queries either database the same way.
+Times stay TEXT 'YYYY-MM-DDTHH:MM:SSZ' and
 flags stay INTEGER 0/1, as on SQLite, so rows copy across unchanged (`newsbot copy-db`).
 Differences, each for a reason: ids are BIGINT identities (chat ids exceed 32 bits);
 article_urls has a `seq` column (SQLite orders by its rowid); and the search index is the
@@ -12,14 +13,15 @@ migrations 6 and 9); copied_from and article_count are PostgreSQL's alone.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
-from news.nlp.fold import search_form
 from storage.database import Migration, MigrationStep, Schema, Transaction
 from storage.postgres.database import PostgresTransaction
 from storage.postgres.terms import index_terms, search_keys, search_text
+from storage.subscribers import fold_followed_words
 
 logger = logging.getLogger(__name__)
 
@@ -435,6 +437,18 @@ def _asyncpg(tx: Transaction) -> Any:
     return tx.connection
 
 
+async def _search_rows(con: Any) -> AsyncIterator[list[Any]]:
+    """Yield the search rows (id, published_at, text) by id, a chunk at a time."""
+    last = 0
+    # A chunk at a time: the archive's texts may not fit in memory.
+    while found := await con.fetch(
+        "SELECT id, published_at, text FROM articles_search WHERE id > $1 ORDER BY id LIMIT 5000",
+        last,
+    ):
+        yield found
+        last = found[-1][0]
+
+
 async def refold_search(tx: Transaction) -> None:
     """Index every stored article, and fold every followed word, in search_form."""
     con = _asyncpg(tx)
@@ -446,21 +460,7 @@ async def refold_search(tx: Transaction) -> None:
     await con.executemany(
         "UPDATE articles_search SET text = $3 WHERE id = $1 AND published_at = $2", records
     )
-    for chat_id, keyword in await con.fetch("SELECT chat_id, keyword FROM keyword_follows"):
-        folded = search_form(keyword)
-        if folded != keyword:
-            # A chat that followed both forms keeps one.
-            await con.execute(
-                "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
-                "SELECT chat_id, $3, thread_id, active, created_at FROM keyword_follows "
-                "WHERE chat_id = $1 AND keyword = $2 ON CONFLICT DO NOTHING",
-                chat_id,
-                keyword,
-                folded,
-            )
-            await con.execute(
-                "DELETE FROM keyword_follows WHERE chat_id = $1 AND keyword = $2", chat_id, keyword
-            )
+    await fold_followed_words(tx)
 
 
 async def regram_search(tx: Transaction) -> None:
@@ -469,18 +469,12 @@ async def regram_search(tx: Transaction) -> None:
     await con.execute(
         "CREATE TEMP TABLE regram (id BIGINT PRIMARY KEY, grams TEXT[] NOT NULL) ON COMMIT DROP"
     )
-    last = 0
-    # A chunk at a time, by id: the archive's texts may not fit in memory.
-    while found := await con.fetch(
-        "SELECT id, published_at, text FROM articles_search WHERE id > $1 ORDER BY id LIMIT 5000",
-        last,
-    ):
+    async for found in _search_rows(con):
         await con.copy_records_to_table(
             # The TEXT[] terms of the time (migration 9 turns them into keys).
             "regram",
             records=[(r[0], [*index_terms(r[2]), "@" + r[1][:7]]) for r in found],
         )
-        last = found[-1][0]
     await con.execute(
         "UPDATE articles_search s SET grams = r.grams FROM regram r WHERE s.id = r.id"
     )
@@ -503,17 +497,11 @@ async def key_search(tx: Transaction) -> None:
             )
     except asyncpg.FeatureNotSupportedError:
         logger.info("this PostgreSQL has no lz4: search rows are compressed with pglz")
-    last = 0
-    # A chunk at a time, by id: the archive's texts may not fit in memory.
-    while found := await con.fetch(
-        "SELECT id, published_at, text FROM articles_search WHERE id > $1 ORDER BY id LIMIT 5000",
-        last,
-    ):
+    async for found in _search_rows(con):
         await con.executemany(
             "UPDATE articles_search SET terms = $2 WHERE id = $1",
             [(r[0], search_keys(r[2], r[1]).tolist()) for r in found],
         )
-        last = found[-1][0]
     await con.execute(
         "ALTER TABLE articles_search DROP COLUMN grams, ALTER COLUMN terms SET NOT NULL"
     )

@@ -1,4 +1,4 @@
-"""The SQLite adapter: one aiosqlite connection whose writes take turns, and a reader on the loop."""
+"""The SQLite adapter: one aiosqlite connection whose writes take turns, and a reader."""
 
 from __future__ import annotations
 

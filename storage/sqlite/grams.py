@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from storage.fulltext import LETTER_RUNS
 
+# An article's entry in the bigram index, keyed by its search key (storage.sqlite.search_keys).
+ADD_GRAMS = "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)"
+SET_SEARCH_KEY = "UPDATE articles SET search_key = ? WHERE id = ?"
+
 
 def index_grams(text: str) -> str:
     """Return the text's overlapping character bigrams plus each run's last character."""

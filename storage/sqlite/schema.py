@@ -5,7 +5,8 @@ from __future__ import annotations
 from news.nlp.fold import search_form, stored_search_form
 from storage.database import Migration, MigrationStep, Schema, Transaction
 from storage.sqlite import search_keys
-from storage.sqlite.grams import index_grams
+from storage.sqlite.grams import ADD_GRAMS, SET_SEARCH_KEY, index_grams
+from storage.subscribers import fold_followed_words
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with the user_version bump.
@@ -411,7 +412,7 @@ async def fill_grams(tx: Transaction) -> None:
     """Index the bigrams of articles stored before the search migration."""
     found = await tx.fetch("SELECT id, title, body FROM articles")
     await tx.executemany(
-        "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+        ADD_GRAMS,
         [(r["id"], index_grams(r["title"] + "\n" + r["body"])) for r in found],
     )
 
@@ -431,21 +432,10 @@ async def reindex_folded(tx: Transaction) -> None:
     )
     await tx.execute("DELETE FROM articles_grams")
     await tx.executemany(
-        "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+        ADD_GRAMS,
         [(r["id"], index_grams(search_form(r["title"] + "\n" + r["body"]))) for r in found],
     )
-    for row in await tx.fetch("SELECT chat_id, keyword FROM keyword_follows"):
-        folded_word = search_form(row["keyword"])
-        if folded_word != row["keyword"]:
-            # A chat following both 振興 and 振兴 keeps one of them.
-            await tx.execute(
-                "UPDATE OR IGNORE keyword_follows SET keyword = ? WHERE chat_id = ? AND keyword = ?",
-                (folded_word, row["chat_id"], row["keyword"]),
-            )
-            await tx.execute(
-                "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
-                (row["chat_id"], row["keyword"]),
-            )
+    await fold_followed_words(tx)
 
 
 async def fill_folded_grams(tx: Transaction) -> None:
@@ -456,11 +446,9 @@ async def fill_folded_grams(tx: Transaction) -> None:
         "coalesce(search_body, body) AS body FROM articles ORDER BY published_at, id"
     )
     keyed = search_keys.keys_in_date_order([(r["id"], r["published_at"]) for r in found])
+    await tx.executemany(SET_SEARCH_KEY, [(k, i) for i, k in keyed.items()])
     await tx.executemany(
-        "UPDATE articles SET search_key = ? WHERE id = ?", [(k, i) for i, k in keyed.items()]
-    )
-    await tx.executemany(
-        "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+        ADD_GRAMS,
         [(keyed[r["id"]], index_grams(r["title"] + "\n" + r["body"])) for r in found],
     )
 

@@ -17,7 +17,13 @@ from storage.people import period_case
 from storage.rows import to_db_time
 from storage.sqlite import search_keys
 from storage.sqlite.database import SqliteDatabase
-from storage.sqlite.grams import gram_query, index_grams, long_word_query
+from storage.sqlite.grams import (
+    ADD_GRAMS,
+    SET_SEARCH_KEY,
+    gram_query,
+    index_grams,
+    long_word_query,
+)
 from storage.sqlite.schema import SCHEMA
 from storage.store import Store
 
@@ -56,7 +62,7 @@ class SqliteStore(Store):
         """Give the article its search key among its day's and index its folded bigrams."""
         key = await self._place_by_date(tx, article_id, article.published_at)
         await tx.execute(
-            "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+            ADD_GRAMS,
             (key, index_grams(search_form(article.title + "\n" + article.body))),
         )
 
@@ -88,7 +94,7 @@ class SqliteStore(Store):
         key = search_keys.between(day, neighbours[0], neighbours[1])
         if key is None:
             key = await self._respread_day(tx, day, article_id, start, end)
-        await tx.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, article_id))
+        await tx.execute(SET_SEARCH_KEY, (key, article_id))
         return key
 
     async def _respread_day(
@@ -120,14 +126,12 @@ class SqliteStore(Store):
                     (row["search_key"], index_grams(row["title"] + "\n" + row["body"])),
                 )
             # Out of the way first: a new key may be another row's old one.
-            await tx.execute(
-                "UPDATE articles SET search_key = ? WHERE id = ?", (-row["id"], row["id"])
-            )
+            await tx.execute(SET_SEARCH_KEY, (-row["id"], row["id"]))
         for row, key in moved:
-            await tx.execute("UPDATE articles SET search_key = ? WHERE id = ?", (key, row["id"]))
+            await tx.execute(SET_SEARCH_KEY, (key, row["id"]))
             if row["id"] != article_id:
                 await tx.execute(
-                    "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+                    ADD_GRAMS,
                     (key, index_grams(row["title"] + "\n" + row["body"])),
                 )
         return keys[[r["id"] for r in found].index(article_id)]
