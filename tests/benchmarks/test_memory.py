@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import memory as bench_memory
-from benchmarks import query as bench_query
+from benchmarks.query import busy_load, synthetic_archive
 
 pytestmark = pytest.mark.skipif(not bench_memory.proc_available(), reason="needs Linux's /proc")
 
@@ -25,9 +25,9 @@ async def test_the_bot_alone_is_measured_with_each_of_its_workers(
 ) -> None:
     # A few seconds of load, not a minute: crawl (and publish) often enough that the
     # analysis worker is started within them.
-    monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
-    monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
-    built = bench_query.ensure_db(tmp_path, 300, 2_000)
+    monkeypatch.setattr(busy_load, "CRAWL_SECONDS", 3.0)
+    monkeypatch.setattr(busy_load, "PUBLISH_SECONDS", 0.5)
+    built = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
     work = tmp_path / "work.db"
     shutil.copyfile(built.path, work)
 
@@ -35,7 +35,7 @@ async def test_the_bot_alone_is_measured_with_each_of_its_workers(
 
     assert memory is not None
     # The bot answered the load and crawled meanwhile.
-    assert memory.pushed >= 0.5 * bench_query.BUSY_RATE * 4.0
+    assert memory.pushed >= 0.5 * busy_load.BUSY_RATE * 4.0
     assert memory.replies >= memory.pushed * 0.9
     assert memory.stored >= 1
     # The bot's process: the bot, not this one, and a plausible size for a Python bot.
@@ -49,7 +49,7 @@ async def test_the_bot_alone_is_measured_with_each_of_its_workers(
     assert chart is not None, memory.children
     assert len({c.pid for c in memory.children}) == len(memory.children)
     assert memory.main.pid not in {c.pid for c in memory.children}
-    # jieba's dictionary and the speaker models are in the worker, not the bot (#16).
+    # jieba's dictionary and the speaker models are in the worker, not the bot.
     assert analysis.peak_bytes > 100 * MB
     assert memory.total_peak_bytes > memory.main_peak_bytes + analysis.peak_bytes
     # The bot was stopped, and took its workers with it (the resource tracker a moment later).

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks import memory as bench_memory
-from benchmarks import query as bench_query
+from benchmarks.query import (
+    archive_size,
+    busy_load,
+    handler_timing,
+    round_trip,
+    synthetic_archive,
+)
+from benchmarks.query import report as query_report
 from storage.sqlite.schema import SCHEMA_VERSION
 
 ROW_RE = re.compile(r"^\| (?P<label>[^|]+?) \| (?P<p50>[\d.]+) \| (?P<p99>[\d.]+)(?: ✗)? \|$")
@@ -36,18 +43,18 @@ def _tables(report: str) -> tuple[dict[str, tuple[float, float]], dict[str, tupl
 def test_small_run_reports_every_query_and_a_round_trip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Fewer calls than the real benchmark's 200 keep this under 30 s; what is checked here is
-    # that every query runs through its real handler and the report holds together.
-    monkeypatch.setattr(bench_query, "CALLS", 30)
-    monkeypatch.setattr(bench_query, "WARMUP", 3)
-    monkeypatch.setattr(bench_query, "ROUND_TRIPS", 20)
-    monkeypatch.setattr(bench_query, "CHART_CALLS", 5)
-    monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
-    monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
+    # Fewer calls than the real benchmark's keep this short; what is checked here is that
+    # every query runs through its real handler and the report holds together.
+    monkeypatch.setattr(handler_timing, "CALLS", 30)
+    monkeypatch.setattr(handler_timing, "WARMUP", 3)
+    monkeypatch.setattr(round_trip, "ROUND_TRIPS", 20)
+    monkeypatch.setattr(handler_timing, "CHART_CALLS", 5)
+    monkeypatch.setattr(busy_load, "CRAWL_SECONDS", 3.0)
+    monkeypatch.setattr(busy_load, "PUBLISH_SECONDS", 0.5)
     monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     out = io.StringIO()
 
-    code = bench_query.run(
+    code = query_report.run(
         out,
         articles=2_000,
         mentions=20_000,
@@ -57,9 +64,9 @@ def test_small_run_reports_every_query_and_a_round_trip(
 
     report = out.getvalue()
     rows, busy_rows = _tables(report)
-    labels = [label for label, _texts in bench_query.bench_queries([1])]
-    labels += [label for label, _query, _offset in bench_query.inline_queries()]
-    labels += [label for label, _path, _conditional in bench_query.feed_paths()]
+    labels = [label for label, _texts in handler_timing.bench_queries([1])]
+    labels += [label for label, _query, _offset in handler_timing.inline_queries()]
+    labels += [label for label, _path, _conditional in handler_timing.feed_paths()]
     charts = [
         "chart: /chart NAME (24 months by role, the busiest speaker)",
         "chart: /trend 振兴 (24 months, top speakers)",
@@ -97,12 +104,12 @@ def test_small_run_reports_every_query_and_a_round_trip(
         report,
     )
     assert size is not None, report
-    db = bench_query.bench_db_path(tmp_path, 2_000, 20_000)
+    db = synthetic_archive.bench_db_path(tmp_path, 2_000, 20_000)
     assert int(size["per"].replace(",", "")) == round(db.stat().st_size / 2_000)
-    target = {label: bench_query.TARGET_P99_MS for label in labels}
-    # /latest and /summary are held to the tighter 5 ms, and the exit status says so.
-    target.update(dict.fromkeys(bench_query.FAST_QUERIES, bench_query.FAST_TARGET_P99_MS))
-    target.update(dict.fromkeys(charts, bench_query.CHART_TARGET_P99_MS))
+    target = {label: handler_timing.TARGET_P99_MS for label in labels}
+    # /latest and /summary are held to a tighter target, and the exit status says so.
+    target.update(dict.fromkeys(handler_timing.FAST_QUERIES, handler_timing.FAST_TARGET_P99_MS))
+    target.update(dict.fromkeys(charts, handler_timing.CHART_TARGET_P99_MS))
     missed = [
         label for table in (rows, busy_rows) for label in labels if table[label][1] >= target[label]
     ]
@@ -144,13 +151,13 @@ def test_small_run_reports_every_query_and_a_round_trip(
         # The build's FTS5 flush size is not left behind for the bot's own inserts.
         assert con.execute(
             "SELECT v FROM articles_grams_config WHERE k = 'hashsize'"
-        ).fetchone() in (None, (bench_query.FTS_DEFAULT_HASHSIZE,))
+        ).fetchone() in (None, (synthetic_archive.FTS_DEFAULT_HASHSIZE,))
     con.close()
 
 
 def test_cached_archive_is_reused_with_the_same_parameters(tmp_path: Path) -> None:
-    first = bench_query.ensure_db(tmp_path, 300, 2_000)
-    second = bench_query.ensure_db(tmp_path, 300, 2_000)
+    first = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
+    second = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
     assert not first.reused and second.reused
     assert second.path == first.path and second.mentions == first.mentions == 2_000
     assert second.seconds == first.seconds > 0  # the build time is kept with the file
@@ -158,9 +165,9 @@ def test_cached_archive_is_reused_with_the_same_parameters(tmp_path: Path) -> No
 
 async def test_archive_has_every_index_of_the_schema(tmp_path: Path) -> None:
     # The build drops indexes and triggers, and replays their CREATE text after the rows.
-    built = bench_query.ensure_db(tmp_path, 300, 2_000)
+    built = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
     fresh = tmp_path / "fresh.db"
-    await bench_query._create_schema(fresh)
+    await synthetic_archive._create_schema(fresh)
     query = (
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY 2"
     )
@@ -172,8 +179,8 @@ async def test_archive_has_every_index_of_the_schema(tmp_path: Path) -> None:
 
 
 def test_sqlite_size_is_the_file_over_the_stored_text(tmp_path: Path) -> None:
-    built = bench_query.ensure_db(tmp_path, 300, 2_000)
-    size = bench_query.sqlite_size(built.path)
+    built = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
+    size = archive_size.sqlite_size(built.path)
     with sqlite3.connect(built.path) as con:
         rows = con.execute("SELECT title, body FROM articles").fetchall()
     con.close()
@@ -188,19 +195,19 @@ async def test_busy_run_crawls_and_answers_other_chats_while_timing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The measurement of 5 calls a row lasts seconds, not minutes: crawl (and publish) faster.
-    monkeypatch.setattr(bench_query, "CRAWL_SECONDS", 3.0)
-    monkeypatch.setattr(bench_query, "PUBLISH_SECONDS", 0.5)
-    built = bench_query.ensure_db(tmp_path, 300, 2_000)
+    monkeypatch.setattr(busy_load, "CRAWL_SECONDS", 3.0)
+    monkeypatch.setattr(busy_load, "PUBLISH_SECONDS", 0.5)
+    built = synthetic_archive.ensure_db(tmp_path, 300, 2_000)
     work = tmp_path / "work.db"
     shutil.copyfile(built.path, work)
 
-    busy = await bench_query.time_busy(work, tmp_path, calls=5, warmup=1)
+    busy = await busy_load.time_busy(work, tmp_path, calls=5, warmup=1)
 
-    labels = [label for label, _texts in bench_query.bench_queries([1])]
+    labels = [label for label, _texts in handler_timing.bench_queries([1])]
     assert set(labels) <= {t.label for t in busy.timings}
     assert all(len(t.samples) == 5 for t in busy.timings if t.label in labels)
     # The load ran all along, at about its rate, and the bot kept up with it.
-    assert busy.pushed >= 0.5 * bench_query.BUSY_RATE * busy.seconds
+    assert busy.pushed >= 0.5 * busy_load.BUSY_RATE * busy.seconds
     assert busy.answered >= 0.5 * busy.pushed
     assert busy.stored >= 1
     with sqlite3.connect(work) as con:
@@ -216,23 +223,25 @@ async def test_busy_run_crawls_and_answers_other_chats_while_timing(
 
 
 def test_a_db_that_is_not_postgres_is_refused_before_building(tmp_path: Path) -> None:
-    code = bench_query.run(io.StringIO(), articles=300, mentions=2_000, workdir=tmp_path, db="x.db")
+    code = query_report.run(
+        io.StringIO(), articles=300, mentions=2_000, workdir=tmp_path, db="x.db"
+    )
     assert code == 2
-    assert not bench_query.bench_db_path(tmp_path, 300, 2_000).exists()
+    assert not synthetic_archive.bench_db_path(tmp_path, 300, 2_000).exists()
 
 
 @pytest.mark.postgres_only
 def test_small_run_on_postgres_copies_once_and_reports_every_query(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_target: str
 ) -> None:
-    monkeypatch.setattr(bench_query, "CALLS", 10)
-    monkeypatch.setattr(bench_query, "WARMUP", 2)
-    monkeypatch.setattr(bench_query, "ROUND_TRIPS", 10)
-    monkeypatch.setattr(bench_query, "CHART_CALLS", 3)
+    monkeypatch.setattr(handler_timing, "CALLS", 10)
+    monkeypatch.setattr(handler_timing, "WARMUP", 2)
+    monkeypatch.setattr(round_trip, "ROUND_TRIPS", 10)
+    monkeypatch.setattr(handler_timing, "CHART_CALLS", 3)
     monkeypatch.setattr(bench_memory, "MEASURE_SECONDS", 3.0)
     for _run in range(2):  # the second run finds the copy (and the first run's crawl) there
         out = io.StringIO()
-        bench_query.run(
+        query_report.run(
             out,
             articles=500,
             mentions=5_000,
@@ -243,7 +252,7 @@ def test_small_run_on_postgres_copies_once_and_reports_every_query(
         report = out.getvalue()
         assert "database: PostgreSQL" in report and "copied to PostgreSQL" in report
         rows, busy_rows = _tables(report)
-        for label, _texts in bench_query.bench_queries([1]):
+        for label, _texts in handler_timing.bench_queries([1]):
             for table in (rows, busy_rows):
                 assert label in table, f"no row for {label!r} in:\n{report}"
                 p50, p99 = table[label]
@@ -264,6 +273,6 @@ async def test_postgres_size_is_the_database_over_the_stored_text(db_target: str
         whole = await con.fetchval("SELECT pg_database_size(current_database())")
     finally:
         await con.close()
-    size = await bench_query.postgres_size(db_target)
+    size = await archive_size.postgres_size(db_target)
     assert (size.articles, size.text_bytes) == (2, 6 + 12 + 2)
     assert abs(size.database_bytes - whole) < 1_000_000
