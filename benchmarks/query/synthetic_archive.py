@@ -29,12 +29,12 @@ from typing import Any
 from bot.ingest_cli import Progress
 from fakes import LEADERS, SEED_ARTICLE, TEXTS
 from news.nlp.speakers import name_pinyin, to_simplified
+from storage import StoreError as StoreError
 
 # Re-exported (`as`) for the benchmark's other modules, so that storage is imported here alone.
 from storage import is_postgres_url as is_postgres_url
 from storage import open_store as open_store
 from storage import redact_target as redact_target
-from storage import StoreError as StoreError
 from storage.people import single_titles as _single_titles
 from storage.rows import to_db_time
 from storage.sqlite import SqliteStore
