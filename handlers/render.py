@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.search import aligned_search_form, search_form
+from news.nlp.fold import aligned_search_form, search_form
 
 # Telegram counts a message's length after entity parsing, in UTF-16 code units.
 MESSAGE_LIMIT = 4096

@@ -15,8 +15,8 @@ from handlers.keyboards import markup, page_count, paging_row, parse_callback, s
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
+from news.nlp.fold import search_form
 from storage import RELEVANCE_CAP, SEARCH_COUNT_CAP
-from storage.search import search_form
 
 PER_PAGE = 5
 MAX_WORDS = 8

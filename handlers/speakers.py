@@ -22,13 +22,8 @@ from handlers.render import check_callback_data, esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
 from handlers.texts import text
 from news.models import Appearance, Person
-from news.nlp.speakers import (
-    gazetteer_terms,
-    name_pinyin,
-    normalize_name,
-    title_matches,
-    to_simplified,
-)
+from news.nlp.fold import to_simplified
+from news.nlp.speakers import gazetteer_terms, name_pinyin, normalize_name, title_matches
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 30

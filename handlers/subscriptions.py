@@ -17,8 +17,8 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.speakers import resolve, suggestions
 from handlers.texts import text
 from news.models import Chat, Person, Subscription
+from news.nlp.fold import search_form
 from news.schedule import next_due, parse_hhmm, parse_time_zone
-from storage.search import search_form
 
 logger = logging.getLogger(__name__)
 

@@ -28,11 +28,13 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
-from news.nlp.text import sentence_spans, to_halfwidth
+from news.nlp.fold import to_halfwidth
+from news.nlp.fold import to_simplified as to_simplified  # still imported from here by benchmarks
+from news.nlp.text import sentence_spans
 
 ROLES: tuple[str, ...] = ("spoke", "presided", "attended", "met", "mentioned")
 
@@ -225,18 +227,6 @@ class _Lexicon:
     compound_surnames: frozenset[str]
 
 
-class _Converter(Protocol):
-    def convert(self, text: str) -> str: ...
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> _Converter:
-    import opencc  # loads its dictionaries from package data
-
-    converter: _Converter = opencc.OpenCC("t2s")
-    return converter
-
-
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     data = resources.files("news.nlp.data")
@@ -314,11 +304,6 @@ def _load_jieba() -> _Jieba:
 
 # ---------------------------------------------------------------------------------------------
 # Public helpers.
-def to_simplified(text: str) -> str:
-    """Convert traditional Chinese characters in text to simplified ones (OpenCC t2s)."""
-    return _t2s().convert(text) if text else text
-
-
 def normalize_name(s: str) -> str:
     """Return a person's name in simplified characters, without spaces or punctuation."""
     folded = to_halfwidth(to_simplified(s))

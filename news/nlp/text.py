@@ -1,33 +1,13 @@
-"""Text normalisation helpers shared by the Chinese NLP code: width folding, sentence spans."""
+"""Split Chinese text into sentences: their spans, and the sentences themselves."""
 
 from __future__ import annotations
 
 import re
 
-# Full-width ASCII variants (！ to ～) sit at a fixed offset from their ASCII forms.
-_FULLWIDTH_FIRST = 0xFF01
-_FULLWIDTH_LAST = 0xFF5E
-_FULLWIDTH_OFFSET = 0xFEE0
-_IDEOGRAPHIC_SPACE = "\u3000"
-
-_HALFWIDTH_TABLE: dict[int, str] = {
-    code: chr(code - _FULLWIDTH_OFFSET) for code in range(_FULLWIDTH_FIRST, _FULLWIDTH_LAST + 1)
-}
-_HALFWIDTH_TABLE[ord(_IDEOGRAPHIC_SPACE)] = " "
-
 # Closing quotes and brackets that belong to the sentence their end mark closes: 他说:“好。”
 _CLOSERS = "”’」』）)》】\"'"
 _SENTENCE_END = re.compile(r"[。！？!?]+|[；;]|\n")
 _SENTENCE_END_NO_SEMICOLON = re.compile(r"[。！？!?]+|\n")
-
-
-def to_halfwidth(text: str) -> str:
-    """Fold full-width ASCII forms (，：！ＡＢ１２) and the ideographic space to half-width.
-
-    The result has exactly the same length as the input, so offsets found in it index the
-    original text too.
-    """
-    return text.translate(_HALFWIDTH_TABLE)
 
 
 def sentence_spans(text: str, *, semicolons: bool = True) -> list[tuple[int, int]]:

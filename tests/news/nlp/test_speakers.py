@@ -19,6 +19,7 @@ from benchmarks.speakers import TARGET, run, score_leaders
 from bot.speakers_cli import run as cli_run
 from fakes import LEADERS
 from fakes import SEED_ARTICLE as SEED
+from news.nlp.fold import to_halfwidth, to_simplified
 from news.nlp.speakers import (
     ROLES,
     Mention,
@@ -28,9 +29,8 @@ from news.nlp.speakers import (
     name_pinyin,
     normalize_name,
     title_matches,
-    to_simplified,
 )
-from news.nlp.text import sentence_spans, split_sentences, to_halfwidth
+from news.nlp.text import sentence_spans, split_sentences
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

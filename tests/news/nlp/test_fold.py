@@ -1,18 +1,20 @@
-"""search_form: the converter is skipped only where it would change nothing."""
+"""Text folding: search_form skips the converter only where it would change nothing."""
 
 from __future__ import annotations
 
+import ast
 import random
+from pathlib import Path
 
 import pytest
 
-from storage import search
-from storage.search import _t2s, _t2s_triggers, search_form
+from news.nlp import fold
+from news.nlp.fold import _t2s, _t2s_triggers, search_form
 
 
 def converted(text: str) -> str:
     """Return what search_form gave before it skipped the converter."""
-    return _t2s().convert(text).translate(search._HALFWIDTH)
+    return _t2s().convert(text).translate(fold._HALFWIDTH)
 
 
 @pytest.mark.parametrize(
@@ -54,5 +56,31 @@ def test_simplified_text_skips_the_converter(monkeypatch: pytest.MonkeyPatch) ->
             raise AssertionError(f"converted {text!r}")
 
     _t2s_triggers()  # built from the real dictionaries first
-    monkeypatch.setattr(search, "_t2s", Refuse)
+    monkeypatch.setattr(fold, "_t2s", Refuse)
     assert search_form("沈阳市全面振兴新突破：第１步") == "沈阳市全面振兴新突破:第1步"
+
+
+def imports_opencc(path: Path) -> bool:
+    """Return whether a file imports opencc anywhere, in functions too."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name.split(".")[0] == "opencc" for name in names):
+            return True
+    return False
+
+
+def test_only_fold_loads_opencc() -> None:
+    root = Path(__file__).resolve().parents[3]
+    packages = ("bot", "handlers", "storage", "news", "fakes", "demo", "benchmarks")
+    importers = [
+        path.relative_to(root).as_posix()
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+        if imports_opencc(path)
+    ]
+    assert importers == ["news/nlp/fold.py"]
