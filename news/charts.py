@@ -6,13 +6,11 @@ the bot's own process never loads matplotlib and numpy (54 MB resident).
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import multiprocessing
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 
 from news.models import MonthSeries
+from news.workers import SpawnedWorker
 
 # Stacked series in drawing order, with their colours (colour-blind safe, Okabe-Ito).
 ROLE_COLOURS: Mapping[str, str] = {
@@ -38,16 +36,11 @@ def draw_in_worker(
     return render_bars(data, title=title, labels=labels, colours=colours, y_label=y_label)
 
 
-class ChartRenderer:
-    """Render charts in one worker process, started on first use, so the bot's loop keeps going.
+class ChartRenderer(SpawnedWorker):
+    """Render charts in one worker process, started on first use, so the bot's loop keeps going."""
 
-    A thread would hold the GIL for most of a render (matplotlib is largely Python): other chats'
-    replies waited up to 450 ms behind back-to-back charts. The process is spawned, not forked:
-    the bot has threads (the database's, the job queue's) that a fork would copy mid-flight.
-    """
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+    # A thread would hold the GIL for most of a render (matplotlib is largely Python), and other
+    # chats' replies would wait behind back-to-back charts.
 
     async def render(
         self,
@@ -59,8 +52,6 @@ class ChartRenderer:
         y_label: str,
     ) -> bytes:
         """Return the chart's PNG, drawn in the worker process."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         job = functools.partial(
             draw_in_worker,
             MonthSeries(data.months, {k: list(v) for k, v in data.series.items()}),
@@ -69,10 +60,4 @@ class ChartRenderer:
             colours=dict(colours),
             y_label=y_label,
         )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, job)
-
-    def close(self) -> None:
-        """Stop the worker process (if it was started); renders still queued are cancelled."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        return await self.run(job)
