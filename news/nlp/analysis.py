@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from news.models import ArticleAnalysis, PersonInArticle
-from news.nlp.speakers import extract_people, name_pinyin
-from news.nlp.summary import summarize
+from news.nlp.people import extract_people, name_pinyin
+from news.nlp.summarize import summarize
 from news.workers import SpawnedWorker
 
 # Statements kept per person per article: enough to quote, small enough to store 1M mentions.
