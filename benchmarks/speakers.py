@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TextIO
 
 from fakes import LEADERS
-from news.nlp.speakers import extract_people, find_names, gazetteer_names, to_simplified
+from news.nlp.fold import to_simplified
+from news.nlp.people import extract_people, find_names, gazetteer_names
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"

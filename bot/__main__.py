@@ -8,10 +8,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot import ingest_cli
+from bot.commands import Command, installed_commands
 from bot.config import ConfigError, RedactingFilter, Settings, load_settings
 from news.ingest.sources import PROFILES
 from storage import StoreError, StoreUnavailable, open_store
@@ -62,66 +63,8 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
-def default_corpus() -> Path:
-    """Return ../shared/corpus beside the project, where the benchmarks' data lives."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-
-
-def cmd_bench(
-    name: str,
-    corpus: Path,
-    db: str | None = None,
-    subscribers: int | None = None,
-    articles: int | None = None,
-    mentions: int | None = None,
-) -> int:
-    """Run one benchmark and print its table."""
-    if name == "parse":
-        from benchmarks import parse as bench_parse
-
-        return bench_parse.run(corpus, sys.stdout)
-    if name == "speakers":
-        from benchmarks import speakers as bench_speakers
-
-        return bench_speakers.run(corpus, sys.stdout)
-    if name == "query":
-        from benchmarks import memory as bench_memory
-        from benchmarks import query as bench_query
-
-        return bench_query.run(
-            sys.stdout,
-            articles=articles or bench_query.DEFAULT_ARTICLES,
-            mentions=mentions or bench_query.DEFAULT_MENTIONS,
-            db=db,
-            memory_phase=bench_memory.memory_phase,
-        )
-    if name == "digest":
-        from benchmarks import digest as bench_digest
-
-        return bench_digest.run(sys.stdout)
-    if name == "scale":
-        from benchmarks import scale as bench_scale
-
-        return bench_scale.run(
-            sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
-        )
-    print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
-    return 2
-
-
-def _positive(text: str) -> int:
-    """Parse a count of at least 1 (an argparse type)."""
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Describe the subcommands, in the order of the README's command table."""
+def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """Describe the subcommands: the bot's own, then the installed tools' (or commands)."""
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
@@ -137,37 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
-    demo = sub.add_parser("demo", help="chat with the bot in this terminal (no Telegram needed)")
-    demo.add_argument("--lang", choices=["zh", "en"], default="zh", help="the user's language")
-    chat = sub.add_parser("chat", help="like demo; --script FILE prints a transcript")
-    chat.add_argument("--lang", choices=["zh", "en"], default="zh", help="the user's language")
-    chat.add_argument(
-        "--script", type=Path, metavar="FILE", help="send FILE's lines, print the transcript"
-    )
-    chat.add_argument(
-        "--db", type=Path, metavar="PATH", help="the demo database (default data/demo.db)"
-    )
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
-    bench = sub.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument("name", choices=["parse", "speakers", "query", "digest", "scale"])
-    bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
-    bench.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help="query: time on this postgresql:// database; scale: the server's admin URL",
-    )
-    bench.add_argument(
-        "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
-    )
-    bench.add_argument(
-        "--articles", type=_positive, default=None, help="query: archive size (100000)"
-    )
-    bench.add_argument(
-        "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
-    )
+    # The tools' commands (demo, chat, bench), declared by their packages as entry points.
+    for name, command in (installed_commands() if commands is None else commands).items():
+        tool = sub.add_parser(name, help=command.help)
+        command.add_arguments(tool)
+        tool.set_defaults(tool=command)
     return parser
 
 
@@ -195,28 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
-        if args.command in ("demo", "chat"):
-            from demo import chat
-
-            if "NEWSBOT_LOG_LEVEL" not in os.environ:
-                logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
-            return chat.run(args.lang, getattr(args, "script", None), getattr(args, "db", None))
         if args.command == "copy-db":
             from bot import copy_cli
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
-        if args.command == "bench":
-            if "NEWSBOT_LOG_LEVEL" not in os.environ:
-                # The busy table runs the whole bot: its crawl and job logs would bury the table.
+        tool: Command | None = getattr(args, "tool", None)
+        if tool is not None:
+            if tool.quiet and "NEWSBOT_LOG_LEVEL" not in os.environ:
                 logging.getLogger().setLevel(logging.WARNING)
-            return cmd_bench(
-                args.name,
-                args.corpus or default_corpus(),
-                args.db,
-                args.subscribers,
-                args.articles,
-                args.mentions,
-            )
+            return tool.run(args)
     except StoreUnavailable as exc:  # a full disk, a read-only file: one line, nothing lost
         print(str(exc), file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from selectolax.lexbor import LexborHTMLParser
 
-from news.nlp.speakers import extract_people
+from news.nlp.people import extract_people
 
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".shtml", ".xhtml"})
 _HTML_SNIFF = ("<!doctype", "<html", "<head", "<body", "<meta", "<div", "<p")

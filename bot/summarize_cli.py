@@ -16,7 +16,7 @@ from typing import TextIO
 
 from selectolax.lexbor import LexborHTMLParser
 
-from news.nlp.summary import summarize
+from news.nlp.summarize import summarize
 
 _TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".shtml", ".xhtml"})

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Inli
 from handlers.admin import cmd_status
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
-from handlers.errors import on_error
+from handlers.error_handler import on_error
 from handlers.inline import on_inline_query
 from handlers.latest import cb_latest_page, cmd_latest
 from handlers.search import cb_search_page, cmd_search

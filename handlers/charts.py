@@ -18,7 +18,7 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.search import parse_search
 from handlers.speakers import clean_query, reply_not_found, resolve
 from handlers.texts import text
-from news.charts import ROLE_COLOURS, TREND_COLOUR
+from news.chart_worker import ROLE_COLOURS, TREND_COLOUR
 from news.models import ACTIVITY_ROLES, MonthSeries, PeriodCount, Person
 from storage import TOP_SPEAKERS_CAP
 

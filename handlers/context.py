@@ -11,7 +11,7 @@ from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
-from news.charts import ChartRenderer
+from news.chart_worker import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
 from news.nlp.analysis import AnalysisWorker

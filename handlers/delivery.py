@@ -110,9 +110,7 @@ class Deliverer:
         clock = datetime.now(UTC)
         if not force and self._sender_since and clock - self._sender_since < SENDER_RENEW_EVERY:
             return True
-        held = await self.store.leases.take(
-            SENDER_LEASE, self.owner, clock + SENDER_LEASE_TIME
-        )
+        held = await self.store.leases.take(SENDER_LEASE, self.owner, clock + SENDER_LEASE_TIME)
         if held and self._sender_since is None:
             logger.info("this instance (%s) sends the deliveries now", self.owner)
         self._sender_since = clock if held else None

@@ -28,7 +28,7 @@ from handlers.context import BotData
 from handlers.render import shorten
 from handlers.search import MAX_QUERY_CHARS, parse_search
 from news.models import Article, Person
-from news.nlp.speakers import normalize_name
+from news.nlp.people import normalize_name
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from handlers.render import esc, format_date, link, shorten
 from handlers.search import SearchQuery, parse_search
 from handlers.texts import language_of, text
 from news.models import Article, Person
-from news.nlp.speakers import normalize_name
+from news.nlp.people import normalize_name
 
 # Telegram takes at most 50 results an answer; 20 fill a phone screen twice and keep the
 # answer small.

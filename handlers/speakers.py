@@ -23,7 +23,7 @@ from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_t
 from handlers.texts import text
 from news.models import Appearance, Person
 from news.nlp.fold import to_simplified
-from news.nlp.speakers import gazetteer_terms, name_pinyin, normalize_name, title_matches
+from news.nlp.people import gazetteer_terms, name_pinyin, normalize_name, title_matches
 
 PER_PAGE = 5
 MAX_QUERY_CHARS = 30

@@ -250,7 +250,9 @@ async def cb_settings(update: Update, context: Context) -> None:
         chosen = set(sub.channels) or set(names)
         chosen ^= {names[int(value)]}
         kept = tuple(n for n in names if n in chosen)
-        await subscriptions.update_subscription(chat.id, channels=() if len(kept) == len(names) else kept)
+        await subscriptions.update_subscription(
+            chat.id, channels=() if len(kept) == len(names) else kept
+        )
     else:
         await answer_stale(update, text(lang, "stale"))
         return

@@ -12,7 +12,7 @@ from handlers.render import esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
 from handlers.texts import text
 from news.models import Article
-from news.nlp.summary import summarize
+from news.nlp.summarize import summarize
 
 MAX_ID = 2**62
 

@@ -2,7 +2,7 @@
 
 matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state);
 Chinese labels use the Noto Sans CJK font that the mplfonts package ships, so nothing depends
-on the fonts of the machine. `news.charts.ChartRenderer` runs it in a worker process.
+on the fonts of the machine. `news.chart_worker.ChartRenderer` runs it in a worker process.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from typing import Any
 
 from bot.ingest_cli import Progress
 from fakes import LEADERS, SEED_ARTICLE, TEXTS
-from news.nlp.speakers import name_pinyin, to_simplified
+from news.nlp.fold import to_simplified
+from news.nlp.people import name_pinyin
 from storage import StoreError as StoreError
 
 # Re-exported (`as`) for the benchmark's other modules, so that storage is imported here alone.

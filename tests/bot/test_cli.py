@@ -1,15 +1,19 @@
-"""The command line as a user runs it: parse, speakers, summarize, ingest."""
+"""The command line as a user runs it: parse, speakers, summarize, ingest, the tools' commands."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from bot.commands import GROUP, Command
 from fakes import SEED_ARTICLE, SITE
 from fakes.news_site import FakeNewsSite
 
@@ -121,6 +125,7 @@ def test_a_malformed_sources_file_stops_with_one_line(tmp_path: Path) -> None:
 def test_bench_query_takes_the_archive_size_and_the_database(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from benchmarks import cli as bench_cli
     from benchmarks import memory as bench_memory
     from benchmarks import query as bench_query
     from bot import __main__ as cli
@@ -139,12 +144,43 @@ def test_bench_query_takes_the_archive_size_and_the_database(
         ),
         ([], {"articles": 100_000, "mentions": 1_000_000, "db": None}),
     ):
-        args = cli.build_parser().parse_args(["bench", "query", *argv])
-        code = cli.cmd_bench(
+        parser = cli.build_parser({"bench": bench_cli.BENCH})
+        args = parser.parse_args(["bench", "query", *argv])
+        code = bench_cli.run_bench(
             args.name, Path("."), args.db, args.subscribers, args.articles, args.mentions
         )
         # The bot's memory is measured too: the CLI hands the phase to the query bench.
         assert code == 0 and seen.pop() == {**wanted, "memory_phase": bench_memory.memory_phase}
+
+
+def declared_commands() -> dict[str, str]:
+    """Return the tools' commands pyproject.toml declares: name -> "module:attribute"."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return dict(project["entry-points"][GROUP])
+
+
+def test_the_tools_declare_their_commands_as_entry_points() -> None:
+    declared = declared_commands()
+    assert set(declared) == {"bench", "chat", "demo"}
+    for name, value in declared.items():
+        module, attribute = value.split(":")
+        assert isinstance(getattr(importlib.import_module(module), attribute), Command), name
+
+
+def test_the_installed_commands_are_the_declared_ones() -> None:
+    installed = {p.name: p.value for p in importlib.metadata.entry_points(group=GROUP)}
+    assert installed == declared_commands(), "stale install: run pip install -e . again"
+
+
+def test_help_lists_the_bots_and_the_tools_commands(tmp_path: Path) -> None:
+    result = newsbot(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.split("  COMMAND\n", 1)[1].split("\n\n", 1)[0]
+    listed = [line.split()[0] for line in commands.splitlines() if line[4] != " "]
+    # The bot's own commands, then the tools' in order of name.
+    assert listed == [
+        "run", "ingest", "parse", "speakers", "summarize", "copy-db", "bench", "chat", "demo",
+    ]  # fmt: skip
 
 
 def test_bench_query_refuses_an_archive_of_no_articles(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from handlers.charts import (
 )
 from news import chart_drawing
 from news.chart_drawing import MAX_PNG_BYTES, WIDTH_PX, render_bars
-from news.charts import ROLE_COLOURS
+from news.chart_worker import ROLE_COLOURS
 from news.models import MonthSeries, PeriodCount
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -134,7 +134,7 @@ def test_a_reused_figure_draws_exactly_what_a_new_one_draws() -> None:
 def test_the_bot_process_does_not_load_matplotlib() -> None:
     # Drawing is the chart worker's: matplotlib and numpy would add 54 MB to the bot.
     script = (
-        "import sys, bot.app, handlers, news.charts\n"
+        "import sys, bot.app, handlers, news.chart_worker\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -332,7 +332,7 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
     tmp_path: Path,
 ) -> None:
     from news.nlp.analysis import analyse
-    from news.nlp.speakers import normalize_name
+    from news.nlp.people import normalize_name
 
     async with await SqliteStore.open(tmp_path / "f.db") as store:
         await store.subscriptions.follow_keyword(9, "黨組", None)

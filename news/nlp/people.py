@@ -32,8 +32,7 @@ from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
-from news.nlp.fold import to_halfwidth
-from news.nlp.fold import to_simplified as to_simplified  # still imported from here by benchmarks
+from news.nlp.fold import to_halfwidth, to_simplified
 from news.nlp.text import sentence_spans
 
 ROLES: tuple[str, ...] = ("spoke", "presided", "attended", "met", "mentioned")

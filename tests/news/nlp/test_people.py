@@ -20,7 +20,7 @@ from bot.speakers_cli import run as cli_run
 from fakes import LEADERS
 from fakes import SEED_ARTICLE as SEED
 from news.nlp.fold import to_halfwidth, to_simplified
-from news.nlp.speakers import (
+from news.nlp.people import (
     ROLES,
     Mention,
     extract_people,

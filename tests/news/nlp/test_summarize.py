@@ -21,7 +21,7 @@ import pytest
 from bot.summarize_cli import run
 from fakes import SEED_ARTICLE as SEED
 from fakes import TEXTS
-from news.nlp.summary import ELLIPSIS, Summary, split_sentences, summarize
+from news.nlp.summarize import ELLIPSIS, Summary, split_sentences, summarize
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 LEADER_TEXTS = sorted(TEXTS.glob("*.txt"))

@@ -1,0 +1,109 @@
+"""`newsbot bench NAME`: the command, declared to the bot's CLI as an entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.commands import Command
+
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale")
+
+
+def default_corpus() -> Path:
+    """Return ../shared/corpus beside the project, where the benchmarks' data lives."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def run_bench(
+    name: str,
+    corpus: Path,
+    db: str | None = None,
+    subscribers: int | None = None,
+    articles: int | None = None,
+    mentions: int | None = None,
+) -> int:
+    """Run one benchmark and print its table."""
+    # Each benchmark is imported only when run: the bot's CLI loads this module for its help.
+    if name == "parse":
+        from benchmarks import parse as bench_parse
+
+        return bench_parse.run(corpus, sys.stdout)
+    if name == "speakers":
+        from benchmarks import speakers as bench_speakers
+
+        return bench_speakers.run(corpus, sys.stdout)
+    if name == "query":
+        from benchmarks import memory as bench_memory
+        from benchmarks import query as bench_query
+
+        return bench_query.run(
+            sys.stdout,
+            articles=articles or bench_query.DEFAULT_ARTICLES,
+            mentions=mentions or bench_query.DEFAULT_MENTIONS,
+            db=db,
+            memory_phase=bench_memory.memory_phase,
+        )
+    if name == "digest":
+        from benchmarks import digest as bench_digest
+
+        return bench_digest.run(sys.stdout)
+    if name == "scale":
+        from benchmarks import scale as bench_scale
+
+        return bench_scale.run(
+            sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
+        )
+    print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
+    return 2
+
+
+def _positive(text: str) -> int:
+    """Parse a count of at least 1 (an argparse type)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def add_arguments(bench: argparse.ArgumentParser) -> None:
+    """Describe `newsbot bench`'s arguments."""
+    bench.add_argument("name", choices=BENCHMARKS)
+    bench.add_argument("--corpus", type=Path, default=None, help="default: ../shared/corpus")
+    bench.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="query: time on this postgresql:// database; scale: the server's admin URL",
+    )
+    bench.add_argument(
+        "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
+    )
+    bench.add_argument(
+        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+    )
+    bench.add_argument(
+        "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `newsbot bench` with its parsed arguments."""
+    return run_bench(
+        args.name,
+        args.corpus or default_corpus(),
+        args.db,
+        args.subscribers,
+        args.articles,
+        args.mentions,
+    )
+
+
+# Quiet: the busy table runs the whole bot, whose crawl and job logs would bury the table.
+BENCH = Command(
+    help="run a benchmark and print its figures", run=run, add_arguments=add_arguments, quiet=True
+)
