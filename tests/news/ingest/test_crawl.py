@@ -160,7 +160,7 @@ async def test_a_failing_list_page_is_counted_for_the_admin(
 async def test_a_crash_mid_article_leaves_no_half_row(
     site: FakeNewsSite, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage.sqlite import database as store_module
+    from storage.sqlite import store as store_module
 
     original = store_module.SqliteStore._write_analysis
     calls = {"n": 0}
