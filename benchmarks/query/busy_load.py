@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 import re
 import time
 from collections.abc import Sequence
@@ -17,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
-from benchmarks.query.handler_timing import CALLS, WARMUP, Timing, time_handlers
-from benchmarks.query.round_trip import FAKE_TOKEN, bench_settings, running_bot
+from benchmarks.query.handler_timing import CALLS, WARMUP, Timing, summary_ids, time_handlers
+from benchmarks.query.round_trip import bench_settings, running_bot, start_fake_api
 from benchmarks.query.synthetic_archive import SEED, open_store
 from fakes import SITE
 from fakes.bot_api import FakeBotApi
@@ -206,8 +205,7 @@ async def time_busy(
     db: Path | str, scratch: Path, calls: int = CALLS, warmup: int = WARMUP
 ) -> BusyRun:
     """Time the handlers (time_handlers) while the real bot crawls and answers other chats."""
-    api = FakeBotApi(FAKE_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
-    api.run_in_thread()
+    api = start_fake_api()
     site = RollingSite()
     try:
         site.start()
@@ -216,8 +214,7 @@ async def time_busy(
         counter = await open_store(db)
         try:
             archived = await counter.count_articles()
-            summary_ids = random.Random(SEED + 1).sample(range(1, archived + 1), min(50, archived))
-            load = ChatLoad(api, busy_texts(summary_ids))
+            load = ChatLoad(api, busy_texts(summary_ids(archived, SEED + 1)))
             async with running_bot(bench_settings(api, db, sources)):
                 tasks = [
                     asyncio.create_task(site.keep_publishing()),

@@ -160,13 +160,18 @@ def command_update(bot: Bot, text: str, update_id: int) -> Update:
     return Update.de_json(data, bot)
 
 
+def summary_ids(stored: int, seed: int) -> list[int]:
+    """Return up to 50 article ids spread over an archive of `stored` articles, drawn by seed."""
+    return random.Random(seed).sample(range(1, stored + 1), min(50, stored))
+
+
 async def time_handlers(db: Path | str, calls: int = CALLS, warmup: int = WARMUP) -> list[Timing]:
     """Time each benchmarked command's real handler against the database, offline."""
     store = await open_store(db)
     try:
         stored = await store.count_articles()
         # /summary asks for ids spread over the archive, not for one row the cache keeps warm.
-        summary_ids = random.Random(SEED).sample(range(1, stored + 1), min(50, stored))
+        ids = summary_ids(stored, SEED)
         app = (
             ApplicationBuilder()
             .token("1:x")
@@ -180,7 +185,7 @@ async def time_handlers(db: Path | str, calls: int = CALLS, warmup: int = WARMUP
         timings: list[Timing] = []
         update_ids = itertools.count(1)
         async with app:
-            for label, texts in bench_queries(summary_ids):
+            for label, texts in bench_queries(ids):
                 samples: list[float] = []
                 for call in range(warmup + calls):
                     text = texts[call % len(texts)]

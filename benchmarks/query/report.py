@@ -130,6 +130,7 @@ def _report(
     peak_bytes: int,
     backend: str,
 ) -> None:
+    """Print the archive, its size, the memory, the idle and busy tables and the round trip."""
     how = (
         f"reused (built in {stats.seconds:.1f} s)"
         if stats.reused

@@ -87,12 +87,18 @@ async def running_bot(settings: Settings) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=60)
 
 
+def start_fake_api() -> FakeBotApi:
+    """Serve a fake Bot API with no rate limits on loopback, in a thread of its own."""
+    api = FakeBotApi(FAKE_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
+    api.run_in_thread()
+    return api
+
+
 async def round_trip(
     db: Path | str, scratch: Path, count: int = ROUND_TRIPS, warmup: int = WARMUP
 ) -> RoundTrip:
     """Send /latest `count` times to the real bot, then to an echo bot, through the fake API."""
-    api = FakeBotApi(FAKE_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
-    api.run_in_thread()
+    api = start_fake_api()
     try:
         sources = scratch / "sources.toml"
         sources.write_text("", encoding="utf-8")
