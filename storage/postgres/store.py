@@ -247,7 +247,7 @@ class PostgresStore(Store):
         limit: int = 5,
         offset: int = 0,
     ) -> tuple[list[SearchHit], int]:
-        """Return articles whose title or body contain every word, and how many match in all.
+        """Search the GIN index of terms and months.
 
         The newest SEARCH_COUNT_CAP + 1 matches (or more for a page past them) are found
         month by month (newest_matches); by relevance, the newest RELEVANCE_CAP of them are
@@ -280,7 +280,7 @@ class PostgresStore(Store):
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]
     ) -> list[PeriodCount]:
-        """Return how many articles contain every word in each period [bounds[i], bounds[i+1])."""
+        """Count the matches per period in one GIN scan of their terms and months."""
         match = search_match(words)
         if match is None or len(bounds) < 2:
             return []
@@ -303,8 +303,7 @@ class PostgresStore(Store):
         limit: int = 3,
         newest: int = TOP_SPEAKERS_CAP,
     ) -> list[tuple[Person, int]]:
-        """Return who spoke most in the `newest` latest articles of [since, until) containing
-        every word (all of them when there are fewer), with the counts; ties to the lower id."""
+        """Count the speakers of the newest matches, found month by month (newest_matches)."""
         match = search_match(words)
         if match is None:
             return []

@@ -183,11 +183,8 @@ class SqliteStore(Store):
         limit: int = 5,
         offset: int = 0,
     ) -> tuple[list[SearchHit], int]:
-        """Return articles whose title or body contain every word, and how many match in all.
-
-        The index is keyed in date order, so every step reads matches newest first and stops
-        when it has enough: the count at the cap, the page when it is full.
-        """
+        """Search the bigram index, keyed in date order: every step reads matches newest first
+        and stops when it has enough (the count at the cap, the page when it is full)."""
         matcher = _Matcher.of(words)
         if matcher is None:
             return [], 0
@@ -246,7 +243,7 @@ class SqliteStore(Store):
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]
     ) -> list[PeriodCount]:
-        """Return how many articles contain every word in each period [bounds[i], bounds[i+1])."""
+        """Count the matches per period, their dates read from the key index."""
         matcher = _Matcher.of(words)
         if matcher is None or len(bounds) < 2:
             return []
@@ -269,8 +266,7 @@ class SqliteStore(Store):
         limit: int = 3,
         newest: int = TOP_SPEAKERS_CAP,
     ) -> list[tuple[Person, int]]:
-        """Return who spoke most in the `newest` latest articles of [since, until) containing
-        every word (all of them when there are fewer), with the counts; ties to the lower id."""
+        """Count the speakers of the newest matches, read off the bigram index newest first."""
         matcher = _Matcher.of(words)
         if matcher is None:
             return []
