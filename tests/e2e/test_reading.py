@@ -218,9 +218,9 @@ async def test_relevance_order_of_a_common_word_says_how_many_it_ranked(
 ) -> None:
     import handlers.search
     import storage.postgres.store
-    import storage.store
+    import storage.sqlite.store
 
-    for module in (handlers.search, storage.store, storage.postgres.store):
+    for module in (handlers.search, storage.sqlite.store, storage.postgres.store):
         monkeypatch.setattr(module, "RELEVANCE_CAP", 2, raising=False)
     bot_api.push_text(CHAT, "/search 城市")
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
