@@ -1,9 +1,8 @@
-"""Print the extractive summary and keywords of a saved page or text file.
+"""Print the extractive summary and keywords of a saved page or text file."""
 
-A .txt file holds the title on its first line and the paragraphs after it. Anything else is read
-as HTML: a nen.com.cn page goes through the site profile (title and clean body paragraphs); any
-other page, or one the profile rejects, is reduced to its visible text.
-"""
+# A .txt file holds the title on its first line and the paragraphs after it. Anything else is read
+# as HTML: a nen.com.cn page goes through the site profile (title and clean body paragraphs); any
+# other page, or one the profile rejects, is reduced to its visible text.
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Atom feeds for readers outside Telegram: latest, per source, per speaker, per search.
+"""Atom feeds for readers outside Telegram: latest, per source, per speaker, per search."""
 
-`feed_routes(bot_data)` returns aiohttp routes: the feed listener (NEWSBOT_FEEDS_LISTEN) serves
-them alone, and a webhook listener can add them to its own application. Feeds are built with
-feedgen from the store; each answer carries an ETag and a Last-Modified computed before the
-feed is built, so a conditional GET that matches costs two queries and no XML.
-"""
+# `feed_routes(bot_data)` returns aiohttp routes: the feed listener (NEWSBOT_FEEDS_LISTEN) serves
+# them alone, and a webhook listener can add them to its own application. Feeds are built with
+# feedgen from the store; each answer carries an ETag and a Last-Modified computed before the feed
+# is built, so a conditional GET that matches costs two queries and no XML.
 
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 50
 MAX_NAME_CHARS = 30
-# Rendered feeds kept (about 60 KB each): one per feed a few readers poll.
+# Rendered feeds kept, one per feed a few readers poll.
 RENDERED_FEEDS_KEPT = 64
 # Readers poll; between crawls nothing changes, and a 304 is cheaper still.
 CACHE_CONTROL = "public, max-age=300"

@@ -58,11 +58,9 @@ def check_callback_data(data: str) -> str:
 
 
 def split_html(blocks: Iterable[str], limit: int = MESSAGE_LIMIT, sep: str = "\n") -> list[str]:
-    """Pack well-formed HTML blocks into messages of at most `limit` visible characters.
-
-    Blocks are kept whole where they fit; a block longer than a message is cut at a line or
-    sentence break, closing and reopening its open tags so every message stays valid.
-    """
+    """Pack well-formed HTML blocks into messages of at most `limit` visible characters."""
+    # Blocks are kept whole where they fit; a block longer than a message is cut at a line or
+    # sentence break, closing and reopening its open tags so every message stays valid.
     messages: list[str] = []
     current = ""
     current_len = 0
@@ -164,15 +162,13 @@ def _case_fold(text: str) -> str:
 
 
 def highlight(text: str, words: Sequence[str], width: int = 80) -> str:
-    """Return escaped HTML of the passage around the first match, with every word in bold.
-
-    Words match in search form (振兴 finds 振興) but the passage keeps the text's own characters.
-    """
+    """Return escaped HTML of the passage around the first match, with every word in bold."""
+    # Words match in search form (振兴 finds 振興) but the passage keeps the text's own characters.
     flat = " ".join(text.split())
     words = [search_form(w).lower() for w in words]
-    # Folding a whole body costs 2 ms per 1,000 characters (OpenCC in Python), five bodies a
-    # page: most texts are simplified and hold a word as written, and only the others are
-    # folded whole; the passage shown is folded on its own, to bold 振興 for 振兴.
+    # Folding a whole body is slow (OpenCC is pure Python), and a page shows several bodies:
+    # most texts are simplified and hold a word as written, and only the others are folded
+    # whole; the passage shown is folded on its own, to bold 振興 for 振兴.
     hits = [i for i in (_case_fold(flat).find(w) for w in words if w) if i >= 0]
     if not hits:
         hits = [i for i in (_case_fold(aligned_search_form(flat)).find(w) for w in words if w)]

@@ -213,11 +213,9 @@ def split_period(query: str, tz: tzinfo) -> tuple[str, tuple[str, datetime, date
 async def holders_at(
     title: str, since: datetime, until: datetime, context: Context
 ) -> tuple[list[Person], list[str]]:
-    """Return who held a title in [since, until): stored people, and gazetteer names not stored.
-
-    The gazetteer's terms come first (they are known facts); then people whose articles of that
-    time give them the title.
-    """
+    """Return who held a title in [since, until): stored people, and gazetteer names not stored."""
+    # The gazetteer's terms come first (they are known facts); then people whose articles of that
+    # time give them the title.
     store = context.bot_data.store
     last_day = until - timedelta(days=1)
     terms = gazetteer_terms(title, since.year, last_day.year)

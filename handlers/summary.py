@@ -28,12 +28,10 @@ def parse_article_id(args: list[str]) -> int | None:
 
 
 async def summary_card(article_id: int, context: Context, lang: str) -> str | None:
-    """Render an article's summary card, or None when there is no such article.
-
-    The article, its stored summary and who spoke in it are asked for at once: on
-    PostgreSQL three queries in flight cost one round trip's wait instead of three, which on
-    a busy machine was what kept /summary's p99 above 5 ms.
-    """
+    """Render an article's summary card, or None when there is no such article."""
+    # The article, its stored summary and who spoke in it are asked for at once: on PostgreSQL
+    # three queries in flight cost one round trip's wait instead of three, and on a busy machine
+    # those waits were what made /summary slow.
     store = context.bot_data.store
     article, (stored, _keywords), speakers = await asyncio.gather(
         store.get_article(article_id),

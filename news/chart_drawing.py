@@ -1,9 +1,8 @@
-"""Drawing monthly counts as PNG bar charts with matplotlib (imported by the chart worker only).
+"""Drawing monthly counts as PNG bar charts with matplotlib (imported by the chart worker only)."""
 
-matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state);
-Chinese labels use the Noto Sans CJK font that the mplfonts package ships, so nothing depends
-on the fonts of the machine. `news.chart_worker.ChartRenderer` runs it in a worker process.
-"""
+# matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state);
+# Chinese labels use the Noto Sans CJK font that the mplfonts package ships, so nothing depends on
+# the fonts of the machine. `news.chart_worker.ChartRenderer` runs it in a worker process.
 
 from __future__ import annotations
 
@@ -107,7 +106,7 @@ def _draw_chart(
         if not any(values):
             continue
         # One collection of rectangles per series, not a patch per bar: axes.bar added and
-        # drew 96 artists one by one, a third of the render.
+        # drew an artist per bar, one by one, a large part of the render.
         boxes = [
             ((x - 0.4, b), (x - 0.4, b + v), (x + 0.4, b + v), (x + 0.4, b))
             for x, b, v in zip(positions, bottom, values, strict=True)
@@ -134,12 +133,11 @@ FIGURES_KEPT = 8
 
 @functools.lru_cache(maxsize=FIGURES_KEPT)
 def _blank_axes(bars: int) -> tuple[Figure, Axes]:
-    """Return the figure and axes for charts of this many bars, made once and reused.
-
-    Making the figure, its axes and their tick objects was 40% of a render (each tick is two
-    lines and two texts, set up from rcParams); a chart only adds its bars and words to them.
-    Called under the render lock with the chart's rc_context, as the first render made them.
-    """
+    """Return the figure and axes for charts of this many bars, made once and reused."""
+    # Making the figure, its axes and their tick objects was a large part of a render (each tick
+    # is two lines and two texts, set up from rcParams); a chart only adds its bars and words to
+    # them. Called under the render lock with the chart's rc_context, as the first render made
+    # them.
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -1,8 +1,7 @@
-"""Monthly-count charts for the bot: the data, the colours, and the worker process that draws.
+"""Monthly-count charts for the bot: the colours, and the worker process that draws them."""
 
-The drawing itself (matplotlib, news/chart_drawing.py) is imported only in the worker process:
-the bot's own process never loads matplotlib and numpy (54 MB resident).
-"""
+# The drawing itself (matplotlib, news/chart_drawing.py) is imported only in the worker process:
+# the bot's own process never loads matplotlib and numpy, and stays that much smaller.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""Imports run one way: bot -> handlers -> {storage, news}; storage -> news.models, news.nlp.fold.
+"""Imports run one way: bot -> handlers -> {storage, news}; storage -> news.models, nlp.fold."""
 
-The shipped tools: fakes (imports only storage and news, for the archive seeder), and above
-the bot demo and benchmarks (they compose bot.app with the fakes; the bot imports none of them
-and finds their `newsbot` commands as entry points). No product module imports the test tree,
-no product module imports one that imports it back, and no two packages import each other,
-lazy imports inside functions included.
-"""
+# The shipped tools: fakes (imports only storage and news, for the archive seeder), and above the
+# bot demo and benchmarks (they compose bot.app with the fakes; the bot imports none of them and
+# finds their `newsbot` commands as entry points). No product module imports the test tree, no
+# product module imports one that imports it back, and no two packages import each other, lazy
+# imports inside functions included.
 
 from __future__ import annotations
 
@@ -87,12 +86,10 @@ def module_name(path: Path) -> str:
 
 
 def product_import_graph() -> dict[str, set[str]]:
-    """Return, for each product module, the product modules it imports (lazily or not).
-
-    `from a.b import c` counts as importing the module a.b.c when there is one, else a.b.
-    The package __init__ that Python runs on the way to a submodule is not counted: a package
-    that re-exports its modules would otherwise be a circle with each of them.
-    """
+    """Return, for each product module, the product modules it imports (lazily or not)."""
+    # `from a.b import c` counts as importing the module a.b.c when there is one, else a.b. The
+    # package __init__ that Python runs on the way to a submodule is not counted: a package that
+    # re-exports its modules would otherwise be a circle with each of them.
     files = {module_name(p): p for package in PRODUCT for p in (ROOT / package).rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():

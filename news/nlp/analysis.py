@@ -9,7 +9,8 @@ from news.nlp.people import extract_people, name_pinyin
 from news.nlp.summarize import summarize
 from news.workers import SpawnedWorker
 
-# Statements kept per person per article: enough to quote, small enough to store 1M mentions.
+# Statements kept per person per article: enough to quote, small enough for an archive of
+# millions of mentions.
 MAX_STATEMENTS = 3
 MAX_STATEMENT_CHARS = 400
 

@@ -1,20 +1,19 @@
-"""Find the leaders named in a Chinese news article, what they did in it and what they said.
+"""Find the leaders named in a Chinese news article, what they did in it and what they said."""
 
-Pure and synchronous. The only I/O is reading data shipped with the package (the gazetteer and
-surname list under news/nlp/data, jieba's and OpenCC's dictionaries), once, on first use.
-
-How it reads an article: the text is converted to simplified characters, full-width punctuation
-is folded to ASCII (offsets stay the same, so titles and statements are cut from the simplified
-text as written), people are found by the gazetteer, by title-anchored rules (a title word
-such as 书记/市长/主任 followed by a two- or three-character name starting with a surname and then
-a role verb or a delimiter), inside attendee lists, in bare lists before 分别/先后 and right before
-a reporting verb (颜鲲表示, when a title, a unit, a clause start or jieba vouches for the name);
-every guess must pass the name check (a known surname, two or three characters, not a common
-word, not a place). Each occurrence then gets its title chain
-(the run of titles written before it), is grouped with names sharing its predicate
-(张雷，市长王新伟出席会议并讲话) and, when it is the subject of its clause, its predicate decides
-the roles: spoke, presided, attended, met; everyone else is mentioned.
-"""
+# Pure and synchronous. The only I/O is reading data shipped with the package (the gazetteer and
+# surname list under news/nlp/data, jieba's and OpenCC's dictionaries), once, on first use.
+#
+# How it reads an article: the text is converted to simplified characters, full-width punctuation is
+# folded to ASCII (offsets stay the same, so titles and statements are cut from the simplified text
+# as written), people are found by the gazetteer, by title-anchored rules (a title word such as
+# 书记/市长/主任 followed by a two- or three-character name starting with a surname and then a role
+# verb or a delimiter), inside attendee lists, in bare lists before 分别/先后 and right before a
+# reporting verb (颜鲲表示, when a title, a unit, a clause start or jieba vouches for the name);
+# every guess must pass the name check (a known surname, two or three characters, not a common word,
+# not a place). Each occurrence then gets its title chain (the run of titles written before it), is
+# grouped with names sharing its predicate (张雷，市长王新伟出席会议并讲话) and, when it is the
+# subject of its clause, its predicate decides the roles: spoke, presided, attended, met; everyone
+# else is mentioned.
 
 from __future__ import annotations
 
@@ -255,11 +254,9 @@ class _Jieba:
         return [(pair.word, pair.flag) for pair in self.posseg.cut(text)]
 
     def is_word(self, text: str, min_freq: int) -> bool:
-        """Return whether text is a dictionary word other than a person's name.
-
-        Verbs, adjectives and function words count from a tenth of min_freq on: 查验 after
-        班主任 is a verb, while a rare noun such as 唐宋 may well be someone's name.
-        """
+        """Return whether text is a dictionary word other than a person's name."""
+        # Verbs, adjectives and function words count from a tenth of min_freq on: 查验 after 班主任
+        # is a verb, while a rare noun such as 唐宋 may well be someone's name.
         tag = self.tags.get(text)
         if tag is None or tag.startswith("nr"):
             return False
@@ -310,11 +307,9 @@ def normalize_name(s: str) -> str:
 
 
 def title_matches(held: str, query: str) -> bool:
-    """Return whether a held title chain answers a title query: 辽宁省省长 for 省长.
-
-    Each single title of the chain (split at 、) must be the query or end with it, and not as
-    a deputy's title: 副省长 and 常务副市长 do not answer 省长 or 市长.
-    """
+    """Return whether a held title chain answers a title query: 辽宁省省长 for 省长."""
+    # Each single title of the chain (split at 、) must be the query or end with it, and not as a
+    # deputy's title: 副省长 and 常务副市长 do not answer 省长 or 市长.
     query = query.replace(" ", "")
     if not query:
         return False
@@ -632,10 +627,8 @@ class _Reader:
         return pos
 
     def title_chain(self, name_start: int, floor: int) -> tuple[int, str]:
-        """Return where the title chain before a name starts, and the chain as written.
-
-        The chain never reaches back past floor, the end of the previous name.
-        """
+        """Return where the title chain before a name starts, and the chain as written."""
+        # The chain never reaches back past floor, the end of the previous name.
         left = max(self.clause_start(name_start), floor)
         segment = self.work[left:name_start]
         if not segment or not _TITLE_END_RE.search(segment):
@@ -734,8 +727,9 @@ class _Reader:
     def statement_span(
         self, start: int, sent_end: int, occurrences: list[_Occurrence], paragraph: bool
     ) -> tuple[int, int] | None:
-        """Return the statement after a reporting verb: the rest of the sentence and, when
-        paragraph is set, the paragraph's next sentences until one names someone or narrates."""
+        """Return the statement after a reporting verb: the rest of its sentence, and more."""
+        # With paragraph set, the paragraph's next sentences belong to the statement too, up to
+        # one that names someone or narrates.
         work = self.work
         while start < sent_end and work[start] in ",:; ":
             start += 1
@@ -879,10 +873,8 @@ def extract_people(text: str) -> list[Mention]:
 
 
 def find_names(text: str) -> list[str]:
-    """Return the distinct person names in text: extract_people's plus those jieba tags as names.
-
-    Broader and less precise than extract_people: for name recall, not for who spoke.
-    """
+    """Return the distinct person names in text: extract_people's plus those jieba tags as names."""
+    # Broader and less precise than extract_people: for name recall, not for who spoke.
     names = [m.name for m in extract_people(text)]
     seen = set(names)
     reader_text = to_halfwidth(to_simplified(text))

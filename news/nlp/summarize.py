@@ -1,23 +1,22 @@
-"""Faithful, deterministic, extractive summaries of Chinese news articles (pure: no I/O).
+"""Faithful, deterministic, extractive summaries of Chinese news articles (pure: no I/O)."""
 
-A summary is made only of sentences of the article body, copied verbatim and kept in article
-order. Two edits are allowed and nothing else:
-- leading/trailing whitespace (U+3000 indents) and stray leading punctuation are trimmed, and
-  the lead sentence may lose a byline/dateline prefix (本报讯 记者X报道, 新华社沈阳3月1日电
-  (记者X), (XX记者X)): what remains is still a verbatim substring of the body;
-- when even the best sentence is longer than ``max_chars``, that one sentence is cut at the
-  last clause boundary (，；：, then 、) that fits and "…" (U+2026) is appended. That "…" is
-  the only character of a summary that is not in the article.
-
-Sentences are scored by position (the lead — first sentence of the first substantive
-paragraph — above all), cue words of the main statements (强调/指出/要求/表示 …) and of who did
-what (召开/主持/出席/调研 …), character-bigram overlap with the title, length and completeness;
-site furniture (bylines, 责任编辑/来源 lines, disclaimers, app/WeChat promotion, photo captions,
-"更多>>" headline lists, headings and very short fragments) is never a candidate.
-
-Keywords come from jieba's TextRank; jieba is imported and its dictionary loaded lazily, once,
-on the first call that asks for keywords (about 0.7 s), so ``keywords=False`` never touches it.
-"""
+# A summary is made only of sentences of the article body, copied verbatim and kept in article
+# order. Two edits are allowed and nothing else:
+# - leading/trailing whitespace (U+3000 indents) and stray leading punctuation are trimmed, and
+#   the lead sentence may lose a byline/dateline prefix (本报讯 记者X报道, 新华社沈阳3月1日电
+#   (记者X), (XX记者X)): what remains is still a verbatim substring of the body;
+# - when even the best sentence is longer than ``max_chars``, that one sentence is cut at the
+#   last clause boundary (，；：, then 、) that fits and "…" (U+2026) is appended. That "…" is
+#   the only character of a summary that is not in the article.
+#
+# Sentences are scored by position (the lead — first sentence of the first substantive paragraph —
+# above all), cue words of the main statements (强调/指出/要求/表示 …) and of who did what
+# (召开/主持/出席/调研 …), character-bigram overlap with the title, length and completeness; site
+# furniture (bylines, 责任编辑/来源 lines, disclaimers, app/WeChat promotion, photo captions,
+# "更多>>" headline lists, headings and very short fragments) is never a candidate.
+#
+# Keywords come from jieba's TextRank; jieba is imported and its dictionary loaded lazily, once, on
+# the first call that asks for keywords (it takes a while), so ``keywords=False`` never touches it.
 
 from __future__ import annotations
 
@@ -117,11 +116,10 @@ _LIST_CLAUSE = re.compile(r"[、]")
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """An extractive summary: its text, the sentences it joins, and the article's keywords.
+    """An extractive summary: its text, the sentences it joins, and the article's keywords."""
 
-    Every sentence is a verbatim sentence of the body except that the last one may end with
-    ``ELLIPSIS`` when a single over-long sentence had to be cut at a clause boundary.
-    """
+    # Every sentence is a verbatim sentence of the body except that the last one may end with
+    # ``ELLIPSIS`` when a single over-long sentence had to be cut at a clause boundary.
 
     text: str
     sentences: tuple[str, ...]
@@ -391,8 +389,8 @@ _KEYWORD_STOP_WORDS = (
 )
 _KEYWORD_STOP = frozenset(_KEYWORD_STOP_WORDS.split())
 _KEYWORD_COUNT = 5
-# TextRank costs about 20 ms per 1,000 characters, nearly all in jieba's HMM POS tagger (which
-# is what finds names outside its dictionary: 易炼红, 霍步刚). An article states its topic early,
+# TextRank's time grows with the text, nearly all of it in jieba's HMM POS tagger (which is
+# what finds names outside its dictionary: 易炼红, 霍步刚). An article states its topic early,
 # so the keywords read the title and the body up to this length.
 _KEYWORD_TEXT_MAX = 1000
 _jieba_lock = threading.Lock()

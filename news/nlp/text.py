@@ -11,11 +11,9 @@ _SENTENCE_END_NO_SEMICOLON = re.compile(r"[。！？!?]+|\n")
 
 
 def sentence_spans(text: str, *, semicolons: bool = True) -> list[tuple[int, int]]:
-    """Return (start, end) spans of the sentences of text, ending at 。！？；!?; or a newline.
-
-    A closing quote or bracket right after the end mark stays with its sentence. Spans keep
-    their end mark, never the newline, and blank stretches yield no span.
-    """
+    """Return (start, end) spans of the sentences of text, ending at 。！？；!?; or a newline."""
+    # A closing quote or bracket right after the end mark stays with its sentence. Spans keep their
+    # end mark, never the newline, and blank stretches yield no span.
     pattern = _SENTENCE_END if semicolons else _SENTENCE_END_NO_SEMICOLON
     spans: list[tuple[int, int]] = []
     start = 0

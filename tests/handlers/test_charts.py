@@ -132,7 +132,7 @@ def test_a_reused_figure_draws_exactly_what_a_new_one_draws() -> None:
 
 
 def test_the_bot_process_does_not_load_matplotlib() -> None:
-    # Drawing is the chart worker's: matplotlib and numpy would add 54 MB to the bot.
+    # Drawing is the chart worker's: matplotlib and numpy would swell the bot's memory.
     script = (
         "import sys, bot.app, handlers, news.chart_worker\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"

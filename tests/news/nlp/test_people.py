@@ -1,10 +1,9 @@
-"""Leader extraction on real sentences.
+"""Leader extraction on real sentences."""
 
-Texts under fakes/data/leaders/ are copied byte for byte from shared/corpus/leaders/ (pages of
-shenyang.gov.cn, big5.cri.cn, news.lnd.com.cn, liaoning.nen.com.cn and others, punctuation
-normalised to ASCII by the store they came from), with its labels.json; the seed under
-fakes/data/seed_*.txt is the 2018 nen.com.cn article the project started from.
-"""
+# Texts under fakes/data/leaders/ are copied byte for byte from shared/corpus/leaders/ (pages of
+# shenyang.gov.cn, big5.cri.cn, news.lnd.com.cn, liaoning.nen.com.cn and others, punctuation
+# normalised to ASCII by the store they came from), with its labels.json; the seed under
+# fakes/data/seed_*.txt is the 2018 nen.com.cn article the project started from.
 
 from __future__ import annotations
 
@@ -446,8 +445,8 @@ def test_cli_reads_plain_text(tmp_path: Path) -> None:
     assert cli_run(tmp_path / "missing.txt", io.StringIO()) == 2
 
 
-# -- issue 12: every speech act, people outside the gazetteer -------------------------------
-# Sentences written after the patterns the issue names (「市政协副主席X作…工作报告」,
+# -- every speech act, people outside the gazetteer -----------------------------------------
+# Sentences written after these patterns (「市政协副主席X作…工作报告」,
 # 「A、B、C分别代表…进行推介」, title chains, lists after one title); the names are made up.
 SPEECH_ACTS = [
     ("会议听取了市政协副主席李明作的提案工作报告。", {"李明": "spoke"}),

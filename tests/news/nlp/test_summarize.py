@@ -1,13 +1,13 @@
-"""Extractive summaries on real texts: verbatim, in order, short, free of site furniture.
+"""Extractive summaries on real texts: verbatim, in order, short, free of site furniture."""
 
-Fixtures (bytes as in /work/shared/corpus):
-- fakes/data/seed_2018-03-01_yilianhong_chengshipinzhi.txt: the 2018 nen.com.cn article the project
-  started from, with the site's boilerplate and the "更多>>时政要闻" headline list;
-- texts/*.txt: "leader spoke" texts from /work/shared/corpus/leaders/ (shenyang.gov.cn,
-  big5.cri.cn in traditional characters, news.lnd.com.cn, liaoning.nen.com.cn, …), cut at about
-  700 characters, many with ASCII `,` `:` for `，` `：`;
-- pages/cwce_*.truth.json: hand-labelled bodies of the Chinese-Web-Content-Extraction-Dataset (MIT).
-"""
+# Fixtures (bytes as in /work/shared/corpus):
+# - fakes/data/seed_2018-03-01_yilianhong_chengshipinzhi.txt: the 2018 nen.com.cn article the
+#   project started from, with the site's boilerplate and the "更多>>时政要闻" headline list;
+# - texts/*.txt: "leader spoke" texts from /work/shared/corpus/leaders/ (shenyang.gov.cn,
+#   big5.cri.cn in traditional characters, news.lnd.com.cn, liaoning.nen.com.cn, …), cut at about
+#   700 characters, many with ASCII `,` `:` for `，` `：`;
+# - pages/cwce_*.truth.json: hand-labelled bodies of the Chinese-Web-Content-Extraction-Dataset
+#   (MIT).
 
 from __future__ import annotations
 
