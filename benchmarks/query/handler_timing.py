@@ -32,7 +32,7 @@ from handlers.latest import cmd_latest
 from handlers.search import cmd_search
 from handlers.speakers import cmd_speaker, cmd_speakers
 from handlers.summary import cmd_summary
-from news.charts import ROLE_COLOURS
+from news.chart_worker import ROLE_COLOURS
 from news.models import MonthSeries
 
 TARGET_P99_MS = 50.0
