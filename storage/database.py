@@ -137,6 +137,11 @@ class Database(Queries):
 MigrationStep = Callable[[Transaction], Awaitable[None]]
 
 
+def migrations(scripts: Mapping[int, str]) -> tuple[Migration, ...]:
+    """Return the migrations of a {number: SQL} table, in number order."""
+    return tuple(Migration(number, sql) for number, sql in sorted(scripts.items()))
+
+
 @dataclass(frozen=True)
 class Migration:
     """One schema change: its number, its SQL, and (found by number) a Python step after it."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from news.models import (
     Article,
@@ -17,6 +18,9 @@ from news.models import (
     SourceStatus,
     Subscription,
 )
+from storage.database import Row
+
+T = TypeVar("T")
 
 # The roles a person can have in an article, in the order a reader is told them.
 ROLE_ORDER = ("spoke", "presided", "attended", "met", "mentioned")
@@ -90,76 +94,64 @@ def article(row: Any) -> Article:
     )
 
 
-def person(row: Any) -> Person:
+def _converter(annotation: str) -> Callable[[Any], Any] | None:
+    """Return how a column becomes a field of this (string) annotation, None as it is."""
+    return _CONVERTERS.get(annotation)
+
+
+# Fields of these types are stored otherwise: times as UTC text, flags as 0/1.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "datetime": from_db_time,
+    "datetime | None": opt_time,
+    "bool": bool,
+}
+_PLANS: dict[type[Any], tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
+
+
+def _plan(model: type[Any]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Return each field of a model with its converter (worked out once per model)."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = tuple((f.name, _converter(str(f.type))) for f in fields(model))
+    return plan
+
+
+def build(model: type[T], row: Row, **given: Any) -> T:
+    """Build a news.models dataclass from the row's columns named as its fields.
+
+    Times are parsed and flags made bool by the field's type; `given` fields are not read.
+    """
+    values = {
+        name: (convert(row[name]) if convert else row[name])
+        for name, convert in _plan(model)
+        if name not in given
+    }
+    return model(**values, **given)
+
+
+def person(row: Row) -> Person:
     """Build a Person from PERSON_COLUMNS and an `article_count` column."""
-    return Person(
-        id=row["id"],
-        name=row["name"],
-        pinyin=row["pinyin"],
-        latest_title=row["latest_title"],
-        first_seen=opt_time(row["first_seen"]),
-        last_seen=opt_time(row["last_seen"]),
-        article_count=row["article_count"],
-    )
+    return build(Person, row)
 
 
-def chat(row: Any) -> Chat:
+def chat(row: Row) -> Chat:
     """Build a Chat from CHAT_COLUMNS."""
-    return Chat(
-        id=row["id"],
-        type=row["type"],
-        language=row["language"],
-        time_zone=row["time_zone"],
-        created_at=from_db_time(row["created_at"]),
-        blocked_at=opt_time(row["blocked_at"]),
-    )
+    return build(Chat, row)
 
 
-def source_status(row: Any) -> SourceStatus:
+def source_status(row: Row) -> SourceStatus:
     """Build a SourceStatus from a sources row and an `article_count` column."""
-    return SourceStatus(
-        name=row["name"],
-        title=row["title"],
-        profile=row["profile"],
-        last_success_at=opt_time(row["last_success_at"]),
-        last_error_at=opt_time(row["last_error_at"]),
-        last_error=row["last_error"],
-        consecutive_failures=row["consecutive_failures"],
-        error_count=row["error_count"],
-        article_count=row["article_count"],
-    )
+    return build(SourceStatus, row)
 
 
-def subscription(row: Any) -> Subscription:
-    """Build a Subscription from SUBSCRIPTION_COLUMNS."""
-    return Subscription(
-        chat_id=row["chat_id"],
-        digest_time=row["digest_time"],
-        time_zone=row["time_zone"],
-        next_due_at=from_db_time(row["next_due_at"]),
-        since_at=opt_time(row["since_at"]),
-        active=bool(row["active"]),
-        send_empty=bool(row["send_empty"]),
-        channels=tuple(c for c in row["channels"].split(",") if c),
-        thread_id=row["thread_id"],
-        language=row["language"],
-    )
+def subscription(row: Row) -> Subscription:
+    """Build a Subscription from SUBSCRIPTION_COLUMNS (channels are stored comma-separated)."""
+    return build(Subscription, row, channels=tuple(c for c in row["channels"].split(",") if c))
 
 
-def delivery(row: Any) -> Delivery:
+def delivery(row: Row) -> Delivery:
     """Build a Delivery from DELIVERY_COLUMNS."""
-    return Delivery(
-        id=row["id"],
-        chat_id=row["chat_id"],
-        kind=row["kind"],
-        key=row["key"],
-        status=row["status"],
-        attempts=row["attempts"],
-        payload=row["payload"],
-        thread_id=row["thread_id"],
-        parts=row["parts"],
-        parts_sent=row["parts_sent"],
-    )
+    return build(Delivery, row)
 
 
 def related_links(text: str) -> list[Link]:

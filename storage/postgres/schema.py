@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.database import Migration, MigrationStep, Schema, Transaction
+from storage.database import MigrationStep, Schema, Transaction, migrations
 from storage.postgres.database import PostgresTransaction
 from storage.postgres.terms import index_terms, search_keys, search_text
 from storage.subscribers import fold_followed_words
@@ -135,11 +135,10 @@ PERSON_COUNTS = """
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
-MIGRATIONS = (
-    # 1: everything SQLite reached in its migrations 1-5.
-    Migration(
-        1,
-        """
+MIGRATIONS = migrations(
+    {
+        # 1: everything SQLite reached in its migrations 1-5.
+        1: """
         CREATE TABLE schema_migrations (
             version     INTEGER PRIMARY KEY,
             applied_at  TEXT NOT NULL
@@ -303,14 +302,11 @@ MIGRATIONS = (
             copied_at  TEXT NOT NULL
         );
         """,
-    ),
-    # 2: what SQLite's migration 6 adds: deliveries claimed atomically with a lease (no two
-    # instances send one row; a row held by a dead instance is taken over when its lease
-    # ends), a digest's composed parts and how many went out, and named leases for work one
-    # instance at a time should do (the sender, each source's crawl).
-    Migration(
-        2,
-        """
+        # 2: what SQLite's migration 6 adds: deliveries claimed atomically with a lease (no two
+        # instances send one row; a row held by a dead instance is taken over when its lease
+        # ends), a digest's composed parts and how many went out, and named leases for work one
+        # instance at a time should do (the sender, each source's crawl).
+        2: """
         ALTER TABLE deliveries ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
         ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
         ALTER TABLE deliveries ADD COLUMN parts TEXT;
@@ -321,12 +317,9 @@ MIGRATIONS = (
             expires_at  TEXT NOT NULL
         );
         """,
-    ),
-    # 3: the article count kept by statement triggers: /latest shows it on every page, and
-    # count(*) reads a whole index (20 ms at 100,000 articles on a busy machine).
-    Migration(
-        3,
-        """
+        # 3: the article count kept by statement triggers: /latest shows it on every page, and
+        # count(*) reads a whole index (20 ms at 100,000 articles on a busy machine).
+        3: """
         CREATE TABLE article_count (
             id  INTEGER PRIMARY KEY CHECK (id = 1),
             n   BIGINT NOT NULL
@@ -347,38 +340,29 @@ MIGRATIONS = (
         CREATE TRIGGER articles_removed AFTER DELETE ON articles
             REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION articles_removed();
         """,
-    ),
-    # 4: what SQLite's migration 7 adds: search in simplified form on both sides. The Python
-    # step after it (refold_search) re-indexes articles_search and folds the
-    # followed keywords; the index serves /speaker's page of all of a person's articles.
-    Migration(
-        4,
-        """
+        # 4: what SQLite's migration 7 adds: search in simplified form on both sides. The Python
+        # step after it (refold_search) re-indexes articles_search and folds the
+        # followed keywords; the index serves /speaker's page of all of a person's articles.
+        4: """
         CREATE INDEX mentions_by_person_date ON mentions (person_id, published_at, article_id);
         """,
-    ),
-    # 5: what SQLite's PERSON_COUNTS migration adds (see PERSON_COUNTS above).
-    Migration(5, PERSON_COUNTS),
-    # 6: search that stays flat as the archive grows. `grams` now holds every 1- to
-    # 4-character substring of the text's letter runs (storage.postgres.terms.index_terms) and the
-    # article's month as '@YYYY-MM', under one GIN index: ANDed words and a window of months
-    # meet in one index scan from the rarest key, and a word of up to 4 letters needs no
-    # recheck of the text (pg_trgm hashes its trigrams and rechecks every candidate: 19,000
-    # detoasted texts for 易炼红 振兴 at 100,000 articles), so the trigram index goes. The
-    # Python step after it (regram_search) rewrites every row's grams and
-    # builds the new index.
-    Migration(
-        6,
-        """
+        # 5: what SQLite's PERSON_COUNTS migration adds (see PERSON_COUNTS above).
+        5: PERSON_COUNTS,
+        # 6: search that stays flat as the archive grows. `grams` now holds every 1- to
+        # 4-character substring of the text's letter runs (storage.postgres.terms.index_terms) and the
+        # article's month as '@YYYY-MM', under one GIN index: ANDed words and a window of months
+        # meet in one index scan from the rarest key, and a word of up to 4 letters needs no
+        # recheck of the text (pg_trgm hashes its trigrams and rechecks every candidate: 19,000
+        # detoasted texts for 易炼红 振兴 at 100,000 articles), so the trigram index goes. The
+        # Python step after it (regram_search) rewrites every row's grams and
+        # builds the new index.
+        6: """
         DROP INDEX articles_search_text;
         DROP INDEX articles_search_grams;
         """,
-    ),
-    # 7: every change to the articles' headlines is announced on ARTICLES_CHANNEL (at commit,
-    # once a transaction), so that each instance keeps its /latest pages until one comes.
-    Migration(
-        7,
-        """
+        # 7: every change to the articles' headlines is announced on ARTICLES_CHANNEL (at commit,
+        # once a transaction), so that each instance keeps its /latest pages until one comes.
+        7: """
         CREATE OR REPLACE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             UPDATE article_count SET n = n + (SELECT count(*) FROM added) WHERE id = 1;
@@ -399,32 +383,26 @@ MIGRATIONS = (
         CREATE TRIGGER articles_changed AFTER UPDATE OF id, url, title, published_at, source
             ON articles FOR EACH STATEMENT EXECUTE FUNCTION articles_changed();
         """,
-    ),
-    # 8: the search index takes each new article's terms at once. With GIN's default
-    # fastupdate, a crawl's articles (a thousand terms or more each) wait in a pending list
-    # that every search reads in full until a vacuum merges it: 4 MB of it made each search
-    # window 2 ms instead of 0.05 ms, and a busy bot's searches 5 s on a 500-article archive.
-    Migration(
-        8,
-        """
+        # 8: the search index takes each new article's terms at once. With GIN's default
+        # fastupdate, a crawl's articles (a thousand terms or more each) wait in a pending list
+        # that every search reads in full until a vacuum merges it: 4 MB of it made each search
+        # window 2 ms instead of 0.05 ms, and a busy bot's searches 5 s on a 500-article archive.
+        8: """
         ALTER INDEX articles_search_grams SET (fastupdate = off);
         SELECT gin_clean_pending_list('articles_search_grams');
         """,
-    ),
-    # 9: the index keys are integers. `terms` holds what `grams` held (each 1- to 4-letter
-    # piece of the text's letter runs, and the month), each as a BIGINT
-    # (storage.postgres.terms: term_key, month_key). GIN builds an index of 2,000 keys
-    # an article twice as fast from them as from TEXT, which is what loading a
-    # 1,000,000-article archive waits on. The Python step after it (key_search)
-    # compresses the search rows with lz4 where the server has it, fills the column, drops
-    # `grams` and builds the index.
-    Migration(
-        9,
-        """
+        # 9: the index keys are integers. `terms` holds what `grams` held (each 1- to 4-letter
+        # piece of the text's letter runs, and the month), each as a BIGINT
+        # (storage.postgres.terms: term_key, month_key). GIN builds an index of 2,000 keys
+        # an article twice as fast from them as from TEXT, which is what loading a
+        # 1,000,000-article archive waits on. The Python step after it (key_search)
+        # compresses the search rows with lz4 where the server has it, fills the column, drops
+        # `grams` and builds the index.
+        9: """
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
-    ),
+    }
 )
 
 # The channel migration 7 announces article changes on (storage.postgres.store listens to it).

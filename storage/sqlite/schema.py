@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from news.nlp.fold import search_form, stored_search_form
-from storage.database import Migration, MigrationStep, Schema, Transaction
+from storage.database import MigrationStep, Schema, Transaction, migrations
 from storage.sqlite import search_keys
 from storage.sqlite.grams import ADD_GRAMS, SET_SEARCH_KEY, index_grams
 from storage.subscribers import fold_followed_words
@@ -185,11 +185,10 @@ ARTICLE_COUNT = """
     END;
 """
 
-MIGRATIONS = (
-    # 1: foundation: sources, articles, chats.
-    Migration(
-        1,
-        """
+MIGRATIONS = migrations(
+    {
+        # 1: foundation: sources, articles, chats.
+        1: """
         CREATE TABLE sources (
             name        TEXT PRIMARY KEY,
             title       TEXT NOT NULL DEFAULT '',
@@ -219,12 +218,9 @@ MIGRATIONS = (
             blocked_at  TEXT
         );
         """,
-    ),
-    # 2: ingestion: every URL an article was seen at, richer article fields, per-source health,
-    # and list-page validators for conditional GET.
-    Migration(
-        2,
-        """
+        # 2: ingestion: every URL an article was seen at, richer article fields, per-source health,
+        # and list-page validators for conditional GET.
+        2: """
         ALTER TABLE articles ADD COLUMN subtitle TEXT NOT NULL DEFAULT '';
         ALTER TABLE articles ADD COLUMN reporter TEXT NOT NULL DEFAULT '';
         ALTER TABLE articles ADD COLUMN channel  TEXT NOT NULL DEFAULT '';
@@ -246,15 +242,12 @@ MIGRATIONS = (
             last_modified  TEXT
         );
         """,
-    ),
-    # 3: reading: summaries and keywords, people and their mentions, full-text search.
-    # articles_fts (trigram) serves words of 3+ characters; articles_grams holds each text's
-    # character bigrams (and its last character) as tokens, so 1-2 character words are exact
-    # look-ups instead of a scan: trigram cannot match them and LIKE on a trigram table is
-    # broken on SQLite 3.40.
-    Migration(
-        3,
-        """
+        # 3: reading: summaries and keywords, people and their mentions, full-text search.
+        # articles_fts (trigram) serves words of 3+ characters; articles_grams holds each text's
+        # character bigrams (and its last character) as tokens, so 1-2 character words are exact
+        # look-ups instead of a scan: trigram cannot match them and LIKE on a trigram table is
+        # broken on SQLite 3.40.
+        3: """
         ALTER TABLE articles ADD COLUMN summary  TEXT NOT NULL DEFAULT '';
         ALTER TABLE articles ADD COLUMN keywords TEXT NOT NULL DEFAULT '';
         CREATE TABLE people (
@@ -311,12 +304,9 @@ MIGRATIONS = (
         );
         CREATE INDEX search_queries_by_chat ON search_queries (chat_id, id);
         """,
-    ),
-    # 4: delivery: digest subscriptions, follows of people and of words, and the ledger that
-    # makes every push happen once (written before and after each send).
-    Migration(
-        4,
-        """
+        # 4: delivery: digest subscriptions, follows of people and of words, and the ledger that
+        # makes every push happen once (written before and after each send).
+        4: """
         CREATE TABLE subscriptions (
             chat_id      INTEGER PRIMARY KEY,
             thread_id    INTEGER,
@@ -369,23 +359,17 @@ MIGRATIONS = (
             last_article_id  INTEGER NOT NULL
         );
         """,
-    ),
-    # 5: a person's mentions ordered by article, so that counting the distinct articles of a
-    # leader named in 20,000 of them reads the index in order instead of sorting it (15 ms ->
-    # 2 ms per person; /speaker by title and /speakers count up to ten people).
-    Migration(
-        5,
-        """
+        # 5: a person's mentions ordered by article, so that counting the distinct articles of a
+        # leader named in 20,000 of them reads the index in order instead of sorting it (15 ms ->
+        # 2 ms per person; /speaker by title and /speakers count up to ten people).
+        5: """
         CREATE INDEX mentions_by_person_article ON mentions (person_id, article_id);
         """,
-    ),
-    # 6: deliveries claimed atomically with a lease (no two processes send one row; a row held
-    # by a dead process is taken over when its lease ends), a digest's composed parts and how
-    # many went out (a split digest cut off half-way resumes where it stopped), and named
-    # leases for work one process at a time should do (the sender, each source's crawl).
-    Migration(
-        6,
-        """
+        # 6: deliveries claimed atomically with a lease (no two processes send one row; a row held
+        # by a dead process is taken over when its lease ends), a digest's composed parts and how
+        # many went out (a split digest cut off half-way resumes where it stopped), and named
+        # leases for work one process at a time should do (the sender, each source's crawl).
+        6: """
         ALTER TABLE deliveries ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
         ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
         ALTER TABLE deliveries ADD COLUMN parts TEXT;
@@ -396,15 +380,15 @@ MIGRATIONS = (
             expires_at  TEXT NOT NULL
         );
         """,
-    ),
-    # 7: search in simplified form on both sides (see REINDEX_FOLDED_SEARCH above).
-    Migration(7, REINDEX_FOLDED_SEARCH),
-    # 8: one contentless bigram index for every search (see LEAN_SEARCH above).
-    Migration(8, LEAN_SEARCH),
-    # 9: people's article counts kept on write (see PERSON_COUNTS above).
-    Migration(9, PERSON_COUNTS),
-    # 10: the article count kept on write (see ARTICLE_COUNT above).
-    Migration(10, ARTICLE_COUNT),
+        # 7: search in simplified form on both sides (see REINDEX_FOLDED_SEARCH above).
+        7: REINDEX_FOLDED_SEARCH,
+        # 8: one contentless bigram index for every search (see LEAN_SEARCH above).
+        8: LEAN_SEARCH,
+        # 9: people's article counts kept on write (see PERSON_COUNTS above).
+        9: PERSON_COUNTS,
+        # 10: the article count kept on write (see ARTICLE_COUNT above).
+        10: ARTICLE_COUNT,
+    }
 )
 
 
