@@ -117,6 +117,13 @@ class Database(Queries):
         a crash right after it may lose it, a failure never half-writes it.
         """
 
+    async def fetchval(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
+        """Return the first column of the first row; durable=False as for transaction()."""
+        if durable:
+            return await super().fetchval(sql, params)
+        async with self.transaction(durable=False) as tx:
+            return await tx.fetchval(sql, params)
+
     async def lookup(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Return the rows of a read by key, the cheapest way this backend has."""
         return await self.fetch(sql, params)

@@ -73,14 +73,14 @@ class SearchQueries(PeopleQueries):
         """Remember a chat's search so its paging buttons can refer to it by a short id."""
         # Not worth a wait for the disk: a crash just after it loses a search whose buttons
         # then ask for the search again.
-        async with self.db.transaction(durable=False) as tx:
-            return int(
-                await tx.fetchval(
-                    "INSERT INTO search_queries (chat_id, query, created_at) "
-                    "VALUES (?, ?, ?) RETURNING id",
-                    (chat_id, query, to_db_time(now())),
-                )
+        return int(
+            await self.db.fetchval(
+                "INSERT INTO search_queries (chat_id, query, created_at) "
+                "VALUES (?, ?, ?) RETURNING id",
+                (chat_id, query, to_db_time(now())),
+                durable=False,
             )
+        )
 
     async def search_query(self, chat_id: int, query_id: int) -> str | None:
         """Return a remembered search of this chat, or None (unknown, or another chat's)."""

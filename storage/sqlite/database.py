@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.database import Database, Dialect, Row, Transaction
+from storage.database import Database, Dialect, Queries, Row, Transaction
 from storage.errors import StoreError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -286,6 +286,11 @@ class SqliteDatabase(_Connection, Database):
             return await self._fetch(sql, params)
         async with self._write_lock:
             return await self._fetch(sql, params)
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
+        """Return the first column of the first row (one statement commits on its own here)."""
+        del durable  # WAL commits never wait for the disk: a transaction would only add hops
+        return await Queries.fetchval(self, sql, params)
 
     async def lookup(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Return the rows of a read by key on the event loop, through the read-only connection."""
