@@ -292,12 +292,12 @@ class PeopleQueries(ArticleQueries):
             bounds,
             cut,
             [(r["day"], r["rank"], r["n"]) for r in days],
-            [(r[0], r[1]) for r in articles],
+            [(r["at"], r["rank"]) for r in articles],
         )
 
     @abstractmethod
     async def _cut_day_mentions(self, person_id: int, ranges: list[tuple[str, str]]) -> list[Row]:
-        """Return (first published_at, best role rank) per article of the person in the ranges."""
+        """Return each article of the person in the ranges: `at` (its date) and `rank` (0-3)."""
 
 
 def single_titles(chains: Iterable[str]) -> list[str]:

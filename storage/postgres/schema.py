@@ -424,7 +424,7 @@ async def _search_rows(con: Any) -> AsyncIterator[list[Any]]:
         last,
     ):
         yield found
-        last = found[-1][0]
+        last = found[-1]["id"]
 
 
 async def refold_search(tx: Transaction) -> None:
@@ -434,7 +434,7 @@ async def refold_search(tx: Transaction) -> None:
         "SELECT a.id, a.published_at, a.title, a.body FROM articles a ORDER BY a.id"
     )
     # The text alone: migration 6 rebuilds every row's terms from it.
-    records = [(r[0], r[1], search_text(r[2], r[3])) for r in found]
+    records = [(r["id"], r["published_at"], search_text(r["title"], r["body"])) for r in found]
     await con.executemany(
         "UPDATE articles_search SET text = $3 WHERE id = $1 AND published_at = $2", records
     )
@@ -451,7 +451,9 @@ async def regram_search(tx: Transaction) -> None:
         await con.copy_records_to_table(
             # The TEXT[] terms of the time (migration 9 turns them into keys).
             "regram",
-            records=[(r[0], [*index_terms(r[2]), "@" + r[1][:7]]) for r in found],
+            records=[
+                (r["id"], [*index_terms(r["text"]), "@" + r["published_at"][:7]]) for r in found
+            ],
         )
     await con.execute(
         "UPDATE articles_search s SET grams = r.grams FROM regram r WHERE s.id = r.id"
@@ -478,7 +480,7 @@ async def key_search(tx: Transaction) -> None:
     async for found in _search_rows(con):
         await con.executemany(
             "UPDATE articles_search SET terms = $2 WHERE id = $1",
-            [(r[0], search_keys(r[2], r[1]).tolist()) for r in found],
+            [(r["id"], search_keys(r["text"], r["published_at"]).tolist()) for r in found],
         )
     await con.execute(
         "ALTER TABLE articles_search DROP COLUMN grams, ALTER COLUMN terms SET NOT NULL"

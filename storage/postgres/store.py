@@ -222,7 +222,7 @@ class PostgresStore(Store):
     )
 
     async def _cut_day_mentions(self, person_id: int, ranges: list[tuple[str, str]]) -> list[Row]:
-        """Return (first published_at, best role rank) per article of the person in the ranges."""
+        """Return the person's articles in the ranges, one index range a day."""
         # One index range per cut day, as a UNION ALL: joined to a VALUES list, the generic
         # plan of a prepared statement walks all of a leader's mentions.
         arms = " UNION ALL ".join(
@@ -231,7 +231,8 @@ class PostgresStore(Store):
             for _ in ranges
         )
         return await self.db.fetch(
-            f"SELECT min(published_at), min(role_rank(role)) FROM ({arms}) m GROUP BY article_id",
+            "SELECT min(published_at) AS at, min(role_rank(role)) AS rank "
+            f"FROM ({arms}) m GROUP BY article_id",
             [value for low, high in ranges for value in (person_id, low, high)],
         )
 
@@ -264,8 +265,8 @@ class PostgresStore(Store):
             if by_relevance and match.counted:
                 sql, params = rank_sql(match, found[:RELEVANCE_CAP], limit, offset)
                 ranked = await con.fetch(sql, *params)
-                page = [r[0] for r in ranked]
-                ranks = {r[0]: float(r[1]) for r in ranked}
+                page = [r["id"] for r in ranked]
+                ranks = {r["id"]: float(r["r"]) for r in ranked}
             elif by_relevance:
                 # Nothing to count (short words only): the ranked ones in date order.
                 page = found[:RELEVANCE_CAP][offset : offset + limit]
@@ -432,7 +433,7 @@ async def newest_matches(
         return []
     await con.execute(SEARCH_SETTINGS)
     sql, params = windows_sql(match, months_between(ends[0], ends[1]), low, high, want)
-    return [r[0] for r in await con.fetch(sql, *params)]
+    return [r["id"] for r in await con.fetch(sql, *params)]
 
 
 def rank_sql(

@@ -158,12 +158,12 @@ class SqliteStore(Store):
     )
 
     async def _cut_day_mentions(self, person_id: int, ranges: list[tuple[str, str]]) -> list[Row]:
-        """Return (first published_at, best role rank) per article of the person in the ranges."""
+        """Return the person's articles in the ranges, read by (person, date) index ranges."""
         values = ", ".join("(?, ?)" for _ in ranges)
         # CROSS JOIN: each cut day is a range of the (person, date) index.
         return await self.db.fetch(
-            "SELECT min(m.published_at), min(CASE m.role WHEN 'spoke' THEN 0 "
-            "WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) "
+            "SELECT min(m.published_at) AS at, min(CASE m.role WHEN 'spoke' THEN 0 "
+            "WHEN 'presided' THEN 1 WHEN 'attended' THEN 2 ELSE 3 END) AS rank "
             f"FROM (VALUES {values}) r CROSS JOIN mentions m "
             "INDEXED BY mentions_by_person_date ON m.person_id = ? "
             "AND m.published_at >= r.column1 AND m.published_at < r.column2 "
