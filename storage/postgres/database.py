@@ -110,10 +110,12 @@ def reachable(name: str) -> Any:
 
 
 class PostgresTransaction(Transaction):
-    """The statements of one transaction on one pooled connection."""
+    """The statements of one transaction on one pooled connection (or, outside one, the pool)."""
 
     def __init__(self, con: Any, name: str) -> None:
-        self.connection = con  # asyncpg's own, for what only this backend does
+        # asyncpg's own (a connection, or the pool: both run statements), for what only this
+        # backend does.
+        self.connection = con
         self.name = name
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -130,6 +132,11 @@ class PostgresTransaction(Transaction):
         """Return every row of a statement."""
         with reachable(self.name):
             return list(await self.connection.fetch(pg(sql), *params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Return the first row of a statement, or None."""
+        with reachable(self.name):
+            return await self.connection.fetchrow(pg(sql), *params)
 
     async def copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """COPY the rows into the table."""
@@ -159,6 +166,8 @@ class PostgresDatabase(Database):
         self.pool = pool
         self.url = url  # to open more connections; never shown (it may hold a password)
         self.name = redact_target(url)
+        # Statements outside a transaction: each on whichever pooled connection is free.
+        self._statements = PostgresTransaction(pool, self.name)
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -185,23 +194,19 @@ class PostgresDatabase(Database):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement on its own; return how many rows it changed."""
-        with reachable(self.name):
-            return rowcount(await self.pool.execute(pg(sql), *params))
+        return await self._statements.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter row."""
-        with reachable(self.name):
-            await self.pool.executemany(pg(sql), [tuple(r) for r in rows])
+        await self._statements.executemany(sql, rows)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Return every row of a statement."""
-        with reachable(self.name):
-            return list(await self.pool.fetch(pg(sql), *params))
+        return await self._statements.fetch(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Return the first row of a statement, or None."""
-        with reachable(self.name):
-            return await self.pool.fetchrow(pg(sql), *params)
+        return await self._statements.fetchone(sql, params)
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, durable: bool = True) -> AsyncIterator[PostgresTransaction]:

@@ -119,14 +119,15 @@ class SqliteDialect(Dialect):
         return f"+{column}"
 
 
-class _Connection:
-    """Statements on the shared connection, mapping the disk's errors to StoreUnavailable."""
+class SqliteTransaction(Transaction):
+    """Statements on the shared connection inside its write lock, the disk's errors mapped."""
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self.db = db
         self.path = path
 
-    async def _execute(self, sql: str, params: Sequence[Any]) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return how many rows it changed."""
         try:
             cursor = await self.db.execute(sql, tuple(params))
         except sqlite3.OperationalError as exc:
@@ -135,13 +136,15 @@ class _Connection:
         await cursor.close()
         return max(count, 0)
 
-    async def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row."""
         try:
             await self.db.executemany(sql, [tuple(r) for r in rows])
         except sqlite3.OperationalError as exc:
             raise unavailable(self.path, exc) or exc from None
 
-    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Return every row of a statement."""
         # One trip to the connection's thread, not three (execute, fetch, close): waking that
         # thread is the dearest part of a small read when the machine was idle.
         try:
@@ -149,47 +152,32 @@ class _Connection:
         except sqlite3.OperationalError as exc:
             raise unavailable(self.path, exc) or exc from None
 
-
-class SqliteTransaction(_Connection, Transaction):
-    """The statements of one IMMEDIATE transaction (the write lock is held)."""
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; return how many rows it changed."""
-        return await self._execute(sql, params)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per parameter row."""
-        await self._executemany(sql, rows)
-
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Return every row of a statement."""
-        return await self._fetch(sql, params)
-
     async def copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert the rows (SQLite has no bulk path faster than a prepared INSERT)."""
         marks = ", ".join("?" * len(columns))
-        await self._executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-        )
+        await self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     async def run_script(self, script: str) -> None:
         """Run each statement of a migration script."""
         for statement in split_sql(script):
-            await self._execute(statement, ())
+            await self.execute(statement)
 
     async def set_schema_version(self, number: int) -> None:
         """Record the version in PRAGMA user_version."""
-        await self._execute(f"PRAGMA user_version = {int(number)}", ())
+        await self.execute(f"PRAGMA user_version = {int(number)}")
 
 
-class SqliteDatabase(_Connection, Database):
+class SqliteDatabase(Database):
     """One SQLite file (or :memory:): one connection shared by every task, writes in turn."""
 
     dialect = SqliteDialect()
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
-        super().__init__(db, path)
-        self.name = path
+        self.db = db
+        self.path = self.name = path
+        # Statements outside a transaction run through the same code, under the write lock
+        # when they write.
+        self._statements = SqliteTransaction(db, path)
         # One connection serves every task; a write must never land inside another task's
         # open transaction (where its ROLLBACK would take it along), so writes take turns.
         self._write_lock = asyncio.Lock()
@@ -273,19 +261,19 @@ class SqliteDatabase(_Connection, Database):
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement on its own; return how many rows it changed."""
         async with self._write_lock:
-            return await self._execute(sql, params)
+            return await self._statements.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one write statement once per parameter row, on its own."""
         async with self._write_lock:
-            await self._executemany(sql, rows)
+            await self._statements.executemany(sql, rows)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Return every row of a statement (a write with RETURNING takes the write lock)."""
         if sql.lstrip()[:8].upper().startswith(_READS):
-            return await self._fetch(sql, params)
+            return await self._statements.fetch(sql, params)
         async with self._write_lock:
-            return await self._fetch(sql, params)
+            return await self._statements.fetch(sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
         """Return the first column of the first row (one statement commits on its own here)."""
@@ -317,7 +305,7 @@ class SqliteDatabase(_Connection, Database):
                 raise unavailable(self.path, exc) or exc from None
             began = time.monotonic()
             try:
-                yield SqliteTransaction(self.db, self.path)
+                yield self._statements
                 await self.db.execute("COMMIT")
             except BaseException as exc:
                 # After a failed COMMIT SQLite may already have rolled back.
