@@ -137,8 +137,8 @@ class Database(Queries):
         """Return the number of migrations applied to this database."""
 
     @abstractmethod
-    def migration_lock(self) -> AbstractAsyncContextManager[None]:
-        """Hold the lock under which one process at a time migrates."""
+    def migration_lock(self) -> AbstractAsyncContextManager[Database]:
+        """Hold the lock under which one process at a time migrates; yield what to migrate on."""
 
 
 MigrationStep = Callable[[Transaction], Awaitable[None]]
@@ -179,15 +179,15 @@ class Schema:
 
 async def migrate(db: Database, schema: Schema) -> None:
     """Apply the migrations a database lacks, each with its step in one transaction."""
-    async with db.migration_lock():
-        version = await db.schema_version()
+    async with db.migration_lock() as locked:
+        version = await locked.schema_version()
         if version > schema.version:
             raise StoreError(
                 f"NEWSBOT_DB: {db.name!r} is at schema version {version}, newer than this "
                 f"newsbot ({schema.version}); upgrade newsbot or use another database"
             )
         for migration in schema.migrations[version:]:
-            async with db.transaction() as tx:
+            async with locked.transaction() as tx:
                 await tx.run_script(migration.sql)
                 step = schema.steps.get(migration.number)
                 if step is not None:

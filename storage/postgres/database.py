@@ -235,11 +235,30 @@ class PostgresDatabase(Database):
             )
 
     @contextlib.asynccontextmanager
-    async def migration_lock(self) -> AsyncIterator[None]:
-        """Hold the advisory lock on one connection while migrating."""
+    async def migration_lock(self) -> AsyncIterator[PostgresDatabase]:
+        """Hold the advisory lock on one connection, and migrate on that connection alone.
+
+        Alone: a store just opened then holds one connection, not one for the lock and
+        another for the migrations.
+        """
         async with self.connection() as con:
             await con.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
             try:
-                yield
+                yield PostgresDatabase(_OneConnection(con), self.url)
             finally:
                 await con.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+class _OneConnection:
+    """A pool of one connection: it runs statements itself and lends itself on acquire()."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Any]:
+        """Lend the connection."""
+        yield self._con

@@ -254,9 +254,9 @@ class SqliteDatabase(Database):
         return int(row[0]) if row else 0
 
     @contextlib.asynccontextmanager
-    async def migration_lock(self) -> AsyncIterator[None]:
+    async def migration_lock(self) -> AsyncIterator[SqliteDatabase]:
         """Migrate under the file's own lock: each migration is an IMMEDIATE transaction."""
-        yield
+        yield self
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement on its own; return how many rows it changed."""
