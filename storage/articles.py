@@ -175,7 +175,11 @@ class ArticleQueries(StorePart):
             await self._index_article(tx, article_id, article)
             if analysis is not None:
                 await self._write_analysis(tx, article_id, article.published_at, analysis)
+        self._article_added()
         return StoreOutcome(article_id=article_id, created=True)
+
+    def _article_added(self) -> None:
+        """Note that this process just stored an article (a backend's page cache forgets)."""
 
     def _search_columns(self, article: ParsedArticle) -> dict[str, Any]:
         """Return the backend's own columns of a new articles row (none by default)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from news.models import PeriodCount, Person, SearchHit
+from storage.database import Row
 from storage.people import PeopleQueries
 from storage.rows import now, to_db_time
 
@@ -25,10 +27,33 @@ RELEVANCE_CAP = 1000
 TOP_SPEAKERS_CAP = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What search_articles was asked: the words, the date range, the order and the page."""
+
+    words: list[str]
+    since: datetime | None
+    until: datetime | None
+    by_relevance: bool
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of a search: the matches' ids in order, their ranks, and the total."""
+
+    ids: list[int]
+    total: int
+    ranks: dict[int, float] = field(default_factory=dict)
+
+
+NO_MATCH = SearchPage([], 0)
+
+
 class SearchQueries(PeopleQueries):
     """Articles by the words they contain (each backend's own index), and saved searches."""
 
-    @abstractmethod
     async def search_articles(
         self,
         words: list[str],
@@ -47,6 +72,18 @@ class SearchQueries(PeopleQueries):
         matches. Past SEARCH_COUNT_CAP the total stops at SEARCH_COUNT_CAP + 1, which the
         reply shows as "1000+".
         """
+        page = await self._search_page(Search(words, since, until, by_relevance, limit, offset))
+        articles = await self.articles_by_ids(page.ids)
+        hits = [
+            SearchHit(article=articles[i], rank=page.ranks.get(i, 0.0))
+            for i in page.ids
+            if i in articles
+        ]
+        return hits, page.total
+
+    @abstractmethod
+    async def _search_page(self, search: Search) -> SearchPage:
+        """Return the ids of search_articles' page, their ranks and the (capped) total."""
 
     @abstractmethod
     async def search_activity(
@@ -57,7 +94,6 @@ class SearchQueries(PeopleQueries):
         Uncapped, unlike search_articles' count: every match of the periods is counted.
         """
 
-    @abstractmethod
     async def search_top_speakers(
         self,
         words: list[str],
@@ -68,6 +104,15 @@ class SearchQueries(PeopleQueries):
     ) -> list[tuple[Person, int]]:
         """Return who spoke most in the `newest` latest articles of [since, until) containing
         every word (all of them when there are fewer), with the counts; ties to the lower id."""
+        return await self._with_people(
+            await self._speaker_counts(words, since, until, limit, newest)
+        )
+
+    @abstractmethod
+    async def _speaker_counts(
+        self, words: list[str], since: datetime, until: datetime, limit: int, newest: int
+    ) -> list[Row]:
+        """Return search_top_speakers' (person_id, n) rows, most first, ties to the lower id."""
 
     async def save_search_query(self, chat_id: int, query: str) -> int:
         """Remember a chat's search so its paging buttons can refer to it by a short id."""

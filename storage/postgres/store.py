@@ -12,18 +12,14 @@ from typing import Any
 import asyncpg
 
 from news.models import (
-    ArticleAnalysis,
     Headline,
     ParsedArticle,
     PeriodCount,
-    Person,
-    SearchHit,
-    StoreOutcome,
 )
 from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Row, Transaction, migrate
-from storage.fulltext import RELEVANCE_CAP, SEARCH_COUNT_CAP, TOP_SPEAKERS_CAP
+from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.ledger import Ledger
 from storage.people import period_case
 from storage.postgres.database import PostgresDatabase, pg
@@ -171,29 +167,9 @@ class PostgresStore(Store):
             self._latest[(limit, offset)] = (page, total)
         return list(page), total
 
-    async def add_article(
-        self,
-        article: ParsedArticle,
-        *,
-        url_key: str,
-        fingerprint: str,
-        source_name: str | None,
-        fetched_at: datetime | None = None,
-        analysis: ArticleAnalysis | None = None,
-    ) -> StoreOutcome:
-        """Store a parsed article once; this instance's /latest shows it at once."""
-        outcome = await super().add_article(
-            article,
-            url_key=url_key,
-            fingerprint=fingerprint,
-            source_name=source_name,
-            fetched_at=fetched_at,
-            analysis=analysis,
-        )
-        if outcome.created:
-            # Before the notification comes round from the server.
-            self._on_articles_changed()
-        return outcome
+    def _article_added(self) -> None:
+        """Forget the /latest pages before the server's notification comes round."""
+        self._on_articles_changed()
 
     async def _index_article(
         self, tx: Transaction, article_id: int, article: ParsedArticle
@@ -238,45 +214,32 @@ class PostgresStore(Store):
 
     # --- search over the GIN index of terms and months -----------------------------------
 
-    async def search_articles(
-        self,
-        words: list[str],
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        by_relevance: bool = False,
-        limit: int = 5,
-        offset: int = 0,
-    ) -> tuple[list[SearchHit], int]:
+    async def _search_page(self, search: Search) -> SearchPage:
         """Search the GIN index of terms and months.
 
         The newest SEARCH_COUNT_CAP + 1 matches (or more for a page past them) are found
         month by month (newest_matches); by relevance, the newest RELEVANCE_CAP of them are
         ranked by how often the 3+ character words occur per 1000 characters, then newest.
         """
-        match = search_match(words)
+        match = search_match(search.words)
         if match is None:
-            return [], 0
+            return NO_MATCH
         ranks: dict[int, float] = {}
         async with self.db.transaction() as tx:
             con = tx.connection
-            want = max(SEARCH_COUNT_CAP + 1, offset + limit)
-            found = await newest_matches(con, match, since, until, want)
-            if by_relevance and match.counted:
-                sql, params = rank_sql(match, found[:RELEVANCE_CAP], limit, offset)
+            want = max(SEARCH_COUNT_CAP + 1, search.offset + search.limit)
+            found = await newest_matches(con, match, search.since, search.until, want)
+            if search.by_relevance and match.counted:
+                sql, params = rank_sql(match, found[:RELEVANCE_CAP], search.limit, search.offset)
                 ranked = await con.fetch(sql, *params)
                 page = [r["id"] for r in ranked]
                 ranks = {r["id"]: float(r["r"]) for r in ranked}
-            elif by_relevance:
+            elif search.by_relevance:
                 # Nothing to count (short words only): the ranked ones in date order.
-                page = found[:RELEVANCE_CAP][offset : offset + limit]
+                page = found[:RELEVANCE_CAP][search.offset : search.offset + search.limit]
             else:
-                page = found[offset : offset + limit]
-        articles = await self.articles_by_ids(page)
-        hits = [
-            SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
-        ]
-        return hits, min(len(found), SEARCH_COUNT_CAP + 1)
+                page = found[search.offset : search.offset + search.limit]
+        return SearchPage(page, min(len(found), SEARCH_COUNT_CAP + 1), ranks)
 
     async def search_activity(
         self, words: list[str], bounds: Sequence[datetime]
@@ -296,27 +259,21 @@ class PostgresStore(Store):
         )
         return [PeriodCount(r["period"], "", r["n"]) for r in found]
 
-    async def search_top_speakers(
-        self,
-        words: list[str],
-        since: datetime,
-        until: datetime,
-        limit: int = 3,
-        newest: int = TOP_SPEAKERS_CAP,
-    ) -> list[tuple[Person, int]]:
+    async def _speaker_counts(
+        self, words: list[str], since: datetime, until: datetime, limit: int, newest: int
+    ) -> list[Row]:
         """Count the speakers of the newest matches, found month by month (newest_matches)."""
         match = search_match(words)
         if match is None:
             return []
         async with self.db.transaction() as tx:
             found = await newest_matches(tx.connection, match, since, until, newest)
-            counted = await tx.fetch(
+            return await tx.fetch(
                 "SELECT person_id, count(*) AS n FROM mentions "
                 "WHERE article_id = ANY(?::bigint[]) AND role = 'spoke' "
                 "GROUP BY person_id ORDER BY n DESC, person_id LIMIT ?",
                 (found, limit),
             )
-        return await self._with_people(counted)
 
 
 @dataclass(frozen=True)

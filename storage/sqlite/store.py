@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from news.models import ParsedArticle, PeriodCount, Person, SearchHit
+from news.models import ParsedArticle, PeriodCount
 from news.nlp.fold import search_form, stored_search_form
 from storage.database import Row, Transaction, migrate
-from storage.fulltext import RELEVANCE_CAP, SEARCH_COUNT_CAP, TOP_SPEAKERS_CAP
+from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.people import period_case
 from storage.rows import to_db_time
 from storage.sqlite import search_keys
@@ -173,22 +173,13 @@ class SqliteStore(Store):
 
     # --- search over the bigram index ----------------------------------------------------
 
-    async def search_articles(
-        self,
-        words: list[str],
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        by_relevance: bool = False,
-        limit: int = 5,
-        offset: int = 0,
-    ) -> tuple[list[SearchHit], int]:
+    async def _search_page(self, search: Search) -> SearchPage:
         """Search the bigram index, keyed in date order: every step reads matches newest first
         and stops when it has enough (the count at the cap, the page when it is full)."""
-        matcher = _Matcher.of(words)
+        matcher = _Matcher.of(search.words)
         if matcher is None:
-            return [], 0
-        span = _key_span(since, until)
+            return NO_MATCH
+        span = _key_span(search.since, search.until)
         sql, params = matcher.ids(span)
         total = int(
             await self.db.fetchval(
@@ -196,23 +187,21 @@ class SqliteStore(Store):
             )
         )
         if total == 0:
-            return [], 0
+            return NO_MATCH
         ranks: dict[int, float] = {}
         sql, params = matcher.ids(span, newest_first=True)
-        if by_relevance:
+        if search.by_relevance:
             found = await self.db.fetch(f"{sql} LIMIT {RELEVANCE_CAP}", params)
             ranks = await self._relevance_page(
-                matcher, [r["id"] for r in found], limit=limit, offset=offset
+                matcher, [r["id"] for r in found], limit=search.limit, offset=search.offset
             )
             page = list(ranks)
         else:
-            found = await self.db.fetch(f"{sql} LIMIT ? OFFSET ?", [*params, limit, offset])
+            found = await self.db.fetch(
+                f"{sql} LIMIT ? OFFSET ?", [*params, search.limit, search.offset]
+            )
             page = [r["id"] for r in found]
-        articles = await self.articles_by_ids(page)
-        hits = [
-            SearchHit(article=articles[i], rank=ranks.get(i, 0.0)) for i in page if i in articles
-        ]
-        return hits, total
+        return SearchPage(page, total, ranks)
 
     async def _relevance_page(
         self, matcher: _Matcher, candidates: list[int], *, limit: int, offset: int
@@ -258,14 +247,9 @@ class SqliteStore(Store):
         )
         return [PeriodCount(r["period"], "", r["n"]) for r in found]
 
-    async def search_top_speakers(
-        self,
-        words: list[str],
-        since: datetime,
-        until: datetime,
-        limit: int = 3,
-        newest: int = TOP_SPEAKERS_CAP,
-    ) -> list[tuple[Person, int]]:
+    async def _speaker_counts(
+        self, words: list[str], since: datetime, until: datetime, limit: int, newest: int
+    ) -> list[Row]:
         """Count the speakers of the newest matches, read off the bigram index newest first."""
         matcher = _Matcher.of(words)
         if matcher is None:
@@ -273,13 +257,12 @@ class SqliteStore(Store):
         # Newest first off the index, so the LIMIT stops the walk at the cap; the role
         # unindexed, or the (role, date) index would read every speech of the period.
         sql, params = matcher.ids(_key_span(since, until), newest_first=True)
-        found = await self.db.fetch(
+        return await self.db.fetch(
             "SELECT m.person_id, count(*) AS n FROM mentions m "
             f"WHERE m.article_id IN ({sql} LIMIT ?) "
             "AND +m.role = 'spoke' GROUP BY m.person_id ORDER BY n DESC, m.person_id LIMIT ?",
             [*params, newest, limit],
         )
-        return await self._with_people(found)
 
 
 @dataclass(frozen=True, slots=True)
