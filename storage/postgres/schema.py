@@ -448,12 +448,11 @@ async def regram_search(tx: Transaction) -> None:
         "CREATE TEMP TABLE regram (id BIGINT PRIMARY KEY, grams TEXT[] NOT NULL) ON COMMIT DROP"
     )
     async for found in _search_rows(con):
-        await con.copy_records_to_table(
-            # The TEXT[] terms of the time (migration 9 turns them into keys).
+        # The TEXT[] terms of the time (migration 9 turns them into keys).
+        await tx.copy(
             "regram",
-            records=[
-                (r["id"], [*index_terms(r["text"]), "@" + r["published_at"][:7]]) for r in found
-            ],
+            ("id", "grams"),
+            [(r["id"], [*index_terms(r["text"]), "@" + r["published_at"][:7]]) for r in found],
         )
     await con.execute(
         "UPDATE articles_search s SET grams = r.grams FROM regram r WHERE s.id = r.id"
