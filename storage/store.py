@@ -7,10 +7,11 @@ from storage.database import Database
 from storage.fulltext import SearchQueries
 from storage.leases import Leases
 from storage.ledger import Ledger
+from storage.said import StatementQueries
 from storage.subscribers import Subscriptions
 
 
-class Store(SearchQueries, ChatQueries):
+class Store(SearchQueries, StatementQueries, ChatQueries):
     """Sources, articles, people, search and chats (as methods); pushes as three parts.
 
     `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once) and

@@ -20,7 +20,8 @@ import asyncpg
 
 from storage.database import MigrationStep, Schema, Transaction, migrations
 from storage.postgres.database import PostgresTransaction
-from storage.postgres.terms import index_terms, search_keys, search_text
+from storage.postgres.terms import index_terms, said_keys, search_keys, search_text
+from storage.said import article_id_chunks, speeches_to_fill
 from storage.subscribers import fold_followed_words
 
 logger = logging.getLogger(__name__)
@@ -402,6 +403,24 @@ MIGRATIONS = migrations(
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
+        # 10: /said searches what one person said: a row per speech (storage.said: its key
+        # sorts by publication time), the person's speeches newest first by key, and the
+        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
+        # under a GIN index, so that a word and a person are one index lookup. The Python
+        # step fills it.
+        10: """
+        CREATE TABLE statements (
+            id            BIGINT PRIMARY KEY,
+            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            published_at  TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            terms         BIGINT[] NOT NULL DEFAULT '{}',
+            UNIQUE (article_id, person_id)
+        );
+        CREATE INDEX statements_by_person ON statements (person_id, id);
+        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
+        """,
     }
 )
 
@@ -494,6 +513,22 @@ async def key_search(tx: Transaction) -> None:
 
 
 # The Python step that follows a migration's SQL, by the migration's number.
-STEPS: dict[int, MigrationStep] = {4: refold_search, 6: regram_search, 9: key_search}
+async def fill_statements(tx: Transaction) -> None:
+    """Write the statements rows, with their keys, of every speech that has none yet."""
+    for after, upto in await article_id_chunks(tx):
+        found = await speeches_to_fill(tx, after, upto)
+        await tx.executemany(
+            "INSERT INTO statements (id, article_id, person_id, published_at, text, terms) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(*r, said_keys(r[2], r[4])) for r in found],
+        )
+
+
+STEPS: dict[int, MigrationStep] = {
+    4: refold_search,
+    6: regram_search,
+    9: key_search,
+    10: fill_statements,
+}
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

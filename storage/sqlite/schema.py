@@ -5,7 +5,8 @@ from __future__ import annotations
 from news.nlp.fold import search_form, stored_search_form
 from storage.database import MigrationStep, Schema, Transaction, migrations
 from storage.sqlite import search_keys
-from storage.sqlite.grams import ADD_GRAMS, SET_SEARCH_KEY, index_grams
+from storage.said import FILL_STATEMENT, article_id_chunks, speeches_to_fill
+from storage.sqlite.grams import ADD_GRAMS, ADD_SAID_GRAMS, SET_SEARCH_KEY, index_grams, said_grams
 from storage.subscribers import fold_followed_words
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
@@ -171,6 +172,26 @@ PERSON_COUNTS = f"""
 # articles, 12 ms cold), and any commit (a lease renewed, a search remembered) made /latest
 # count again on the event loop. Nothing replaces articles (REPLACE would pass the delete
 # trigger by); articles are inserted, and deleted only by hand.
+# /said searches what one person said: a row per speech (storage.said: its key sorts by
+# publication time), the person's speeches newest first by key, and a contentless bigram
+# index of the folded text (as articles_grams) holding a token for the speaker, so that a
+# word and a person are one FTS5 query read newest first. The Python step fills it.
+STATEMENTS = """
+    CREATE TABLE statements (
+        id            INTEGER PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        published_at  TEXT NOT NULL,
+        text          TEXT NOT NULL,
+        UNIQUE (article_id, person_id)
+    );
+    CREATE INDEX statements_by_person ON statements (person_id, id);
+    CREATE VIRTUAL TABLE statements_grams USING fts5 (
+        grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1',
+        content='', columnsize=0
+    );
+"""
+
 ARTICLE_COUNT = """
     CREATE TABLE article_count (
         id  INTEGER PRIMARY KEY CHECK (id = 1),
@@ -388,6 +409,9 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
+        # 11: /said: every speech's folded text, keyed by date, and its bigram index (see
+        # STATEMENTS above).
+        11: STATEMENTS,
     }
 )
 
@@ -438,6 +462,19 @@ async def fill_folded_grams(tx: Transaction) -> None:
 
 
 # The Python step that follows a migration's SQL, by the migration's number.
-STEPS: dict[int, MigrationStep] = {3: fill_grams, 7: reindex_folded, 8: fill_folded_grams}
+async def fill_statements(tx: Transaction) -> None:
+    """Write and index the statements rows of every speech stored before /said."""
+    for after, upto in await article_id_chunks(tx):
+        found = await speeches_to_fill(tx, after, upto)
+        await tx.executemany(FILL_STATEMENT, found)
+        await tx.executemany(ADD_SAID_GRAMS, [(r[0], said_grams(r[2], r[4])) for r in found])
+
+
+STEPS: dict[int, MigrationStep] = {
+    3: fill_grams,
+    7: reindex_folded,
+    8: fill_folded_grams,
+    11: fill_statements,
+}
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version
