@@ -5,15 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from handlers.admin import cmd_status
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
 from handlers.error_handler import on_error
+from handlers.export import cb_export
 from handlers.inline import on_inline_query
 from handlers.latest import cb_latest_page, cmd_latest
+from handlers.said import cb_said_ask, cb_said_page, cmd_said, on_said_reply
 from handlers.search import cb_search_page, cmd_search
+from handlers.settings_file import cb_settings_export, cb_settings_import, on_settings_file
 from handlers.speakers import cb_speaker_page, cmd_speaker, cmd_speakers
 from handlers.start import cmd_help, cmd_start
 from handlers.subscriptions import (
@@ -45,6 +55,7 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("article", cmd_article), group=0)
     app.add_handler(CommandHandler("speaker", cmd_speaker), group=0)
     app.add_handler(CommandHandler("speakers", cmd_speakers), group=0)
+    app.add_handler(CommandHandler("said", cmd_said), group=0)
     # Group 0: charts (PNG, drawn off the event loop, cached for a crawl interval).
     app.add_handler(CommandHandler("chart", cmd_chart), group=0)
     app.add_handler(CommandHandler("trend", cmd_trend), group=0)
@@ -68,7 +79,18 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_chart, pattern=r"^chart:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_settings, pattern=r"^set:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_said_page, pattern=r"^sd:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_said_ask, pattern=r"^sda:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_export, pattern=r"^exp:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_export, pattern=r"^sexp$"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_import, pattern=r"^simp$"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
+    # Group 0: a reply to /speaker's 🔎 prompt (the words to find in that person's speeches).
+    app.add_handler(
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_said_reply), group=0
+    )
+    # Group 0: a file sent to the bot: a settings file exported by /settings, to import.
+    app.add_handler(MessageHandler(filters.Document.ALL, on_settings_file), group=0)
     # Group 0: inline mode (`@bot 易炼红` in any chat; switched on with @BotFather's /setinline).
     app.add_handler(InlineQueryHandler(on_inline_query), group=0)
     # Errors: log with the update, apologise once, keep running.

@@ -181,6 +181,7 @@ def settings_keyboard(
             button(("✅" if chat.language == "en" else "") + "English", "set:l:en"),
         ]
     )
+    rows.append([button(text(chat.language, "settings_export_button"), "sexp")])  # settings_file
     return InlineKeyboardMarkup([r for r in rows if r])
 
 

@@ -116,9 +116,12 @@ class StatementQueries(PeopleQueries):
             text = said_form(row["statement"])
             key = statement_key(published_at, article_id, row["person_id"])
             when = to_db_time(published_at)
-            while await tx.fetchval(
-                _INSERT_STATEMENT, (key, article_id, row["person_id"], when, text)
-            ) is None:
+            while (
+                await tx.fetchval(
+                    _INSERT_STATEMENT, (key, article_id, row["person_id"], when, text)
+                )
+                is None
+            ):
                 key += 1  # another speech of that second has this key: the next one
             written.append(SaidRow(key, row["person_id"], text))
         if written:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from storage.chats import ChatQueries
 from storage.database import Database
+from storage.exports import ExportQueries
 from storage.fulltext import SearchQueries
 from storage.leases import Leases
 from storage.ledger import Ledger
-from storage.said import StatementQueries
 from storage.subscribers import Subscriptions
 
 
-class Store(SearchQueries, StatementQueries, ChatQueries):
+class Store(SearchQueries, ExportQueries, ChatQueries):
     """Sources, articles, people, search and chats (as methods); pushes as three parts.
 
     `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once) and

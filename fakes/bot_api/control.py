@@ -253,6 +253,53 @@ class ControlMixin(ChatsMixin):
             self._messages[(chat_id, message["message_id"])] = copy.deepcopy(message)
         return self.push_update({"message": message})
 
+    def push_document(
+        self,
+        chat_id: int,
+        content: bytes,
+        file_name: str,
+        *,
+        mime_type: str = "application/json",
+        user_id: int | None = None,
+        caption_text: str | None = None,
+        language_code: str | None = "zh-hans",
+        reply_to_message_id: int | None = None,
+    ) -> JSONDict:
+        """Queue a user's message carrying a file (the bot may then getFile and download it)."""
+        chat = self._chat(chat_id)
+        if user_id is None:
+            user_id = chat_id if chat.type == "private" else 10_000 + abs(chat_id) % 1_000_000
+        sender: JSONDict = {"id": user_id, "is_bot": False, "first_name": "测试用户"}
+        if language_code is not None:
+            sender["language_code"] = language_code
+        number = next(self._file_ids)
+        file_id = f"BQACAgFakeUser{number:08d}"
+        with self._lock:
+            self.files[file_id] = content
+        message: JSONDict = {
+            "message_id": self._allocate_message_id(chat_id),
+            "from": sender,
+            "chat": chat.to_dict(),
+            "date": int(time.time()),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"AgADFake{abs(hash(file_id)) % 10**10:010d}",
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(content),
+            },
+        }
+        if caption_text is not None:
+            message["caption"] = caption_text
+        if reply_to_message_id is not None:
+            replied = self.message(chat_id, reply_to_message_id)
+            if replied is None:
+                raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
+            message["reply_to_message"] = replied
+        with self._lock:
+            self._messages[(chat_id, message["message_id"])] = copy.deepcopy(message)
+        return self.push_update({"message": message})
+
     def push_callback(
         self,
         chat_id: int,

@@ -32,8 +32,8 @@ from storage.postgres.terms import (
     word_terms,
     write_search_row,
 )
-from storage.said import SaidRow
 from storage.rows import HEADLINE_COLUMNS, to_db_time
+from storage.said import SaidRow
 from storage.store import Store
 
 logger = logging.getLogger(__name__)

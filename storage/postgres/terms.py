@@ -177,4 +177,5 @@ def said_keys(person_id: int, text: str) -> list[int]:
     """
     import numpy as np
 
-    return np.append(term_keys(text), np.int64(person_id)).tolist()  # type: ignore[no-any-return]
+    keys: list[int] = np.append(term_keys(text), np.int64(person_id)).tolist()
+    return keys

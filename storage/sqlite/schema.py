@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from news.nlp.fold import search_form, stored_search_form
 from storage.database import MigrationStep, Schema, Transaction, migrations
-from storage.sqlite import search_keys
 from storage.said import FILL_STATEMENT, article_id_chunks, speeches_to_fill
+from storage.sqlite import search_keys
 from storage.sqlite.grams import ADD_GRAMS, ADD_SAID_GRAMS, SET_SEARCH_KEY, index_grams, said_grams
 from storage.subscribers import fold_followed_words
 

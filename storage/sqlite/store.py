@@ -15,9 +15,9 @@ from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.people import period_case
 from storage.rows import to_db_time
+from storage.said import SaidRow
 from storage.sqlite import search_keys
 from storage.sqlite.database import SqliteDatabase
-from storage.said import SaidRow
 from storage.sqlite.grams import (
     ADD_GRAMS,
     ADD_SAID_GRAMS,
@@ -180,7 +180,9 @@ class SqliteStore(Store):
 
     async def _index_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
         """Add the statements' bigrams and speaker tokens to statements_grams."""
-        await tx.executemany(ADD_SAID_GRAMS, [(s.key, said_grams(s.person_id, s.text)) for s in said])
+        await tx.executemany(
+            ADD_SAID_GRAMS, [(s.key, said_grams(s.person_id, s.text)) for s in said]
+        )
 
     async def _unindex_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
         """Remove the statements from the contentless index, which needs their very tokens."""
