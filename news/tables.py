@@ -37,9 +37,13 @@ class Mention:
 
 
 def speakers_cell(mentions: Iterable[Mention], role_names: dict[str, str]) -> str:
-    """Return 易炼红（讲话·省委书记）；李乐成（出席） for an article's people."""
+    """Return 易炼红（讲话·省委书记）；李乐成（出席） for an article's people.
+
+    Roles follow role_names' order (the main role first).
+    """
+    rank = {role: i for i, role in enumerate(role_names)}
     by_person: dict[str, tuple[list[str], str]] = {}
-    for m in mentions:
+    for m in sorted(mentions, key=lambda m: rank.get(m.role, len(rank))):
         roles, title = by_person.setdefault(m.name, ([], m.title))
         roles.append(role_names.get(m.role, m.role))
         if m.title and not title:
