@@ -184,3 +184,20 @@ async def test_settings_round_trip_and_bad_files(said_bot, bot_api) -> None:
     bot_api.push_text(third, "/following")
     [nothing] = await bot_api.wait_for_messages(third, 1)
     assert nothing.plain_text.startswith("还没有关注")
+
+
+async def test_inline_name_and_words_lists_statements_first(make_settings, start_bot, bot_api):
+    settings = make_settings()
+    await seed_store(settings.db)
+    bot_api.enable_inline_mode()
+    await start_bot(settings)
+    update = bot_api.push_inline_query(CHAT, "易炼红 城市品质")
+    answer = await bot_api.wait_for_inline_answer(update["inline_query"]["id"])
+    first = answer["results"][0]
+    assert "奋力拼搏" in first["title"] and "“" in first["description"]
+    assert "城市品质" in first["description"]
+    assert len({r["id"] for r in answer["results"]}) == len(answer["results"])
+    # A forged offset gets no results, not a traceback.
+    update = bot_api.push_inline_query(CHAT, "易炼红 城市品质", offset="x.1")
+    forged = await bot_api.wait_for_inline_answer(update["inline_query"]["id"])
+    assert forged["results"] == []
