@@ -38,9 +38,9 @@ from storage import open_store as open_store
 from storage import redact_target as redact_target
 from storage.people import single_titles as _single_titles
 from storage.rows import to_db_time
+from storage.said import said_form, statement_key
 from storage.sqlite import SqliteStore
 from storage.sqlite.database import split_sql as _split_sql
-from storage.said import said_form, statement_key
 from storage.sqlite.grams import ADD_SAID_GRAMS, index_grams, said_grams
 from storage.sqlite.schema import PERSON_COUNTS, SCHEMA_VERSION
 from storage.sqlite.search_keys import keys_in_date_order
