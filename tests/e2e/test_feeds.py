@@ -195,7 +195,7 @@ async def test_search_feed_and_bad_queries_get_400(feeds) -> None:
 
 
 async def test_said_feed_lists_statements_with_the_words(feeds) -> None:
-    bot, client = feeds
+    _bot, client = feeds
     name = quote("易煉紅")
     response, parsed = await read(client, f"/feeds/said/{name}.atom", q="城市品质")
     [entry] = parsed.entries
