@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "export")
 
 
 def default_corpus() -> Path:
@@ -55,6 +55,15 @@ def run_bench(
         return bench_scale.run(
             sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
         )
+    if name == "export":
+        from benchmarks import export as bench_export
+        from benchmarks import query as bench_query
+
+        return bench_export.run(
+            sys.stdout,
+            articles or bench_query.DEFAULT_ARTICLES,
+            mentions or bench_query.DEFAULT_MENTIONS,
+        )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -84,10 +93,10 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+        "--articles", type=_positive, default=None, help="query, export: archive size (100000)"
     )
     bench.add_argument(
-        "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
+        "--mentions", type=_positive, default=None, help="query, export: leader mentions (1000000)"
     )
 
 
