@@ -181,6 +181,14 @@ async def _download(update: Update, context: Context) -> bytes | None:
 async def on_settings_file(update: Update, context: Context) -> None:
     """Read a file sent to the bot as exported settings; ask before importing them."""
     lang = lang_of_update(update)
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or message.document is None or chat is None:
+        return
+    # In a group people share files with each other: only a .json there is taken for ours.
+    name = (message.document.file_name or "").lower()
+    if chat.type != "private" and not name.endswith(".json"):
+        return
     try:
         content = await _download(update, context)
         if content is None:
@@ -192,8 +200,6 @@ async def on_settings_file(update: Update, context: Context) -> None:
     button = InlineKeyboardButton(
         text(lang, "settings_import_button"), callback_data=check_callback_data(IMPORT_DATA)
     )
-    message = update.effective_message
-    assert message is not None
     # A reply to the file: the button reads the file again, so nothing waits in memory.
     await message.reply_text(
         text(lang, "settings_import_confirm", summary=summary_line(lang, settings)),
