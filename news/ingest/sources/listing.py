@@ -211,7 +211,19 @@ def _same_series(url: str, target: str) -> tuple[PagePart, PagePart] | None:
             here = PagePart(there.series, _TOP, descending=True)
         else:
             here = _first_page_of_query(url)
+            if _query_page(target):
+                here = PagePart(here.series, 1)
+    if here.series != there.series and _query_page(target) and not _query_page(url):
+        # moreinfo.html is page 1 of moreinfo.html?categoryNum=…&pageIndex=N (Epoint): a
+        # page-number parameter counts from 1, and the first page is written without it.
+        parts = urlsplit(url)
+        if there.series.split("?", 1)[0] == f"{parts.netloc.lower()}{parts.path}":
+            here = PagePart(there.series, 1)
     return (here, there) if here.series == there.series else None
+
+
+def _query_page(url: str) -> bool:
+    return any(k.lower() in _PAGE_PARAMS for k, _ in parse_qsl(urlsplit(url).query))
 
 
 _CREATE_PAGE = re.compile(
