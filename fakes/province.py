@@ -258,6 +258,10 @@ class Province:
         """Return the e-paper's issue days, newest first."""
         return sorted(self._sites["epaper"].issues, reverse=True)
 
+    def issue(self, day: date) -> list[int]:
+        """Return the e-paper's article indexes of one day (empty: no issue that day)."""
+        return list(self._sites["epaper"].issues.get(day, []))
+
     def set_fault(self, key: str, fault: SiteFault | None) -> None:
         """Make one site misbehave (None: behave again)."""
         site = self._sites[key]
