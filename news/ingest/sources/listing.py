@@ -139,12 +139,14 @@ def list_entries(
             if target is None or not _maybe_article(target):
                 continue
             key = url_key(target)
-            if key in entries or key == url_key(url) or not same_site(target, url):
-                continue  # links to other sites are their sites' news, not this list's
+            if key in entries or key == url_key(url):
+                continue
             title = nen.entry_title(anchor)
             strong = is_article_link(target)
             if len(title) < _MIN_TITLE or (not strong and not _headline_like(title)):
                 continue  # image links, "更多", and long-id links that read as no headline
+            if not same_site(target, url) and not (strong and _headline_like(title)):
+                continue  # another site's service links (市长信箱): only its headlines count
             entries[key] = ListEntry(
                 url=normalize_url(target),
                 title=title,
