@@ -233,13 +233,15 @@ def _same_series(url: str, target: str) -> tuple[PagePart, PagePart] | None:
             here = PagePart(there.series, _TOP, descending=True)
         else:
             here = _first_page_of_query(url)
-            if _query_page(target):
-                here = PagePart(here.series, 1)
-    if here.series != there.series and _query_page(target) and not _query_page(url):
+    if _query_page(target) and not _query_page(url):
         # moreinfo.html is page 1 of moreinfo.html?categoryNum=…&pageIndex=N (Epoint): a
-        # page-number parameter counts from 1, and the first page is written without it.
+        # page-number parameter counts from 1, and the first page is written without it (and
+        # sometimes without the category, which the pager's links then carry).
         parts = urlsplit(url)
-        if there.series.split("?", 1)[0] == f"{parts.netloc.lower()}{parts.path}":
+        bare = f"{parts.netloc.lower()}{parts.path}"
+        if there.series == _first_page_of_query(url).series or (
+            not parts.query and there.series.split("?", 1)[0] == bare
+        ):
             here = PagePart(there.series, 1)
     return (here, there) if here.series == there.series else None
 

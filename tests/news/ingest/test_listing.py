@@ -120,6 +120,20 @@ def test_trs_create_page_html_builds_index_n() -> None:
         ),
         ("http://x.com/l/node_03.html", ["node_01.html", "node_02.html", "node_03.html"], None),
         (
+            "http://x.gov.cn/ywdt/001001/moreinfo.html?categoryNum=001001",
+            [
+                "moreinfo.html?categoryNum=001001&pageIndex=1",
+                "moreinfo.html?categoryNum=001001&pageIndex=2",
+                "moreinfo.html?categoryNum=009&pageIndex=1",
+            ],
+            "http://x.gov.cn/ywdt/001001/moreinfo.html?categoryNum=001001&pageIndex=2",
+        ),
+        (
+            "http://x.gov.cn/list.jsp?cat=5",
+            ["list.jsp?cat=5&page=1", "list.jsp?cat=5&page=2"],
+            "http://x.gov.cn/list.jsp?cat=5&page=2",
+        ),
+        (
             "http://x.gov.cn/ywdt/001001/moreinfo.html",
             [
                 "moreinfo.html?categoryNum=001001&pageIndex=1",
