@@ -39,14 +39,21 @@ _SPLIT_GAP = 3
 _SOLE_MIN_PROSE = 300
 _SOLE_FACTOR = 2.0
 _SOLE_SHARE = 0.75
-# Comments and reader boxes start with a heading; nothing after one joins the story.
+# A core run this few blocks from the story's run joins it when it is prose (a caption printed
+# above the story with advertisement links between).
+_NEAR = 12
+_NEAR_PROSE_SHARE = 0.5
+# Comments, reader boxes and a forum's rules start with a heading; nothing after one joins the
+# story. Matched with the spaces taken out ("郑 重 声 明").
 _STOP_HEADING = re.compile(
     r"^(?:网友评论|读者评论|最新评论|热门评论|评论区|发表评论|我要评论|全部评论|相关评论|留言板"
-    r"|评论\s*[(（]?\d*[)）]?)\s*[:：]?"
+    r"|评论[(（]?\d*[)）]?|郑重声明|免责声明|特别声明|版权声明|法律声明)[:：]?$"
 )
+_STOP_MAX = 30
+_LINKED_PROSE = 50
 # 来源/稿源 lines and their kin, alone on a line: fields, never story.
 _FIELD_LINE = re.compile(
-    r"^[\[【(（]?\s*(?:来源|稿源|文章来源|信息来源|出处|作者|编辑|责任编辑|责编|审核|校对|原标题"
+    r"^[\[【(（]?\s*(?:来源|稿源|文章来源|信息来源|出处|作者|译者?|翻译|摄影|编辑|责任编辑|责编|审核|校对|原标题"
     r"|发布时间|发布日期|点击数?|浏览次?数?)\s*[:：]"
 )
 _FIELD_LINE_MAX = 60
@@ -108,22 +115,32 @@ def is_field(text: str) -> bool:
 
 
 def is_stop(text: str) -> bool:
-    """Tell whether a line ends the story: a comments heading or the trailing headline list."""
-    return is_end_marker(text) or (len(text) <= 30 and _STOP_HEADING.match(text) is not None)
+    """Tell whether a line ends the story: a comments or rules heading, the trailing list."""
+    return is_end_marker(text) or (
+        len(text) <= _STOP_MAX and _STOP_HEADING.match(key(text)) is not None
+    )
 
 
-def _is_filler(block: Block) -> bool:
-    """Tell whether a block between two core blocks is navigation or furniture."""
-    return block.link_heavy or is_boilerplate(block.text)
+def _is_filler(block: Block, is_prose: Callable[[str], bool]) -> bool:
+    """Tell whether a block inside the story's span is navigation or furniture.
+
+    A paragraph whose references are linked (scripture, laws) is no link list: prose of some
+    length stays whatever its links.
+    """
+    if is_boilerplate(block.text):
+        return True
+    return block.link_heavy and not (len(block.text) >= _LINKED_PROSE and is_prose(block.text))
 
 
-def _core_runs(core: list[int], blocks: Sequence[Block]) -> list[tuple[int, int]]:
+def _core_runs(
+    core: list[int], blocks: Sequence[Block], is_prose: Callable[[str], bool]
+) -> list[tuple[int, int]]:
     """Split the core blocks into runs [first, last] wherever navigation or a stop lies between."""
     runs: list[tuple[int, int]] = []
     first = last = core[0]
     for index in core[1:]:
         between = blocks[last + 1 : index]
-        fillers = sum(_is_filler(block) for block in between)
+        fillers = sum(_is_filler(block, is_prose) for block in between)
         if fillers >= _SPLIT_GAP or any(is_stop(block.text) for block in between):
             runs.append((first, last))
             first = index
@@ -151,8 +168,9 @@ def read(
     """Build the body from the readers' holdings; None when no two readers agree on any prose.
 
     held maps each reader's name to holdings(blocks, its text). The core's heaviest run is the
-    story; the blocks between its first and last core block stay unless they are links or
-    furniture (captions and subheadings inside the story); prose blocks next to it join.
+    story, with the prose runs near it; the blocks between its first and last core block stay
+    unless they are links or furniture (captions and subheadings inside the story); prose
+    blocks next to it join.
     """
     votes = [
         sum(WEIGHTS.get(name, 1.0) for name, marks in held.items() if marks[index])
@@ -163,23 +181,22 @@ def read(
         for index, block in enumerate(blocks)
         if votes[index] >= CORE_VOTES and not block.link_heavy
     ]
-    agreed: tuple[int, int] | None = None
-    if core:
-        runs = _core_runs(core, blocks)
-        agreed = max(
-            runs, key=lambda run: _prose_chars(blocks, range(run[0], run[1] + 1), is_prose)
-        )
-        core_prose = _prose_chars(blocks, range(agreed[0], agreed[1] + 1), is_prose)
-    else:
-        core_prose = 0
+    story = _story_span(core, blocks, is_prose) if core else None
+    core_prose = (
+        0 if story is None else _prose_chars(blocks, range(story[0], story[1] + 1), is_prose)
+    )
     sole = _sole_reader(blocks, held, votes, core_prose, is_prose)
     if sole is not None:
         name, (first, last) = sole
-        kept = [i for i in range(first, last + 1) if held[name][i] and not _is_filler(blocks[i])]
+        kept = [
+            i
+            for i in range(first, last + 1)
+            if held[name][i] and not _is_filler(blocks[i], is_prose)
+        ]
         return Reading(_texts(blocks, kept), (first, last + 1), f"alone:{name}", votes)
-    if agreed is None or core_prose == 0:
+    if story is None or core_prose == 0:
         return None
-    first, last = agreed
+    first, last = story
     while first > 0 and is_story_line(blocks[first - 1], is_prose):
         first -= 1
     while last + 1 < len(blocks) and is_story_line(blocks[last + 1], is_prose):
@@ -187,9 +204,37 @@ def read(
     kept = [
         index
         for index in range(first, last + 1)
-        if not _is_filler(blocks[index]) and not is_field(blocks[index].text)
+        if not _is_filler(blocks[index], is_prose) and not is_field(blocks[index].text)
     ]
     return Reading(_texts(blocks, kept), (first, last + 1), "agreement", votes)
+
+
+def _story_span(
+    core: list[int], blocks: Sequence[Block], is_prose: Callable[[str], bool]
+) -> tuple[int, int]:
+    """Return [first, last] of the heaviest core run, widened to the prose runs near it."""
+    runs = _core_runs(core, blocks, is_prose)
+
+    def prose(run: tuple[int, int]) -> int:
+        return _prose_chars(blocks, range(run[0], run[1] + 1), is_prose)
+
+    main = max(range(len(runs)), key=lambda index: prose(runs[index]))
+    first, last = runs[main]
+    for step in (-1, 1):
+        index = main + step
+        while 0 <= index < len(runs):
+            run = runs[index]
+            between = range(run[1] + 1, first) if step < 0 else range(last + 1, run[0])
+            text = sum(len(blocks[i].text) for i in range(run[0], run[1] + 1))
+            if (
+                len(between) > _NEAR
+                or any(is_stop(blocks[i].text) for i in between)
+                or prose(run) < _NEAR_PROSE_SHARE * text
+            ):
+                break
+            first, last = min(first, run[0]), max(last, run[1])
+            index += step
+    return first, last
 
 
 def _sole_reader(
@@ -202,9 +247,7 @@ def _sole_reader(
     """Return the reader that alone holds clearly more prose than the core, and its span."""
     best: tuple[int, str, tuple[int, int]] | None = None
     for name, marks in held.items():
-        alone = [
-            i for i, mark in enumerate(marks) if mark and votes[i] <= WEIGHTS.get(name, 1.0)
-        ]
+        alone = [i for i, mark in enumerate(marks) if mark and votes[i] <= WEIGHTS.get(name, 1.0)]
         if not alone:
             continue
         prose = _prose_chars(blocks, alone, is_prose)

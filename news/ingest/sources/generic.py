@@ -53,6 +53,7 @@ _SENTENCE_END = re.compile(r"[。！？!?；;…”」』）)]\s*$")
 _CJK_PUNCT = re.compile(r"[，。、；：？！]")
 _WRAPPED_PROSE_CJK = 20
 _TAGS = re.compile(r"<[^>]+>")
+_NEVER_TEXT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->", re.S | re.I)
 
 # Meta tags that carry the headline or the publication time, in order of trust. Chinese
 # government CMSs (TRS, 政府网站统一规范) write ArticleTitle / PubDate; people.com.cn writes
@@ -297,18 +298,24 @@ def _readability(html: str) -> str:
 def _trafilatura(html: str, *, favor_precision: bool = False) -> str:
     """Return the text trafilatura finds, in its default mode or with favor_precision.
 
-    Its other settings stay the library's own: without tables it finds nothing on table-layout
-    pages, and the side columns tables bring in find no second reader to agree with them.
+    Readers' comments stay out (by default trafilatura appends them to the text); its other
+    settings stay the library's own: without tables it finds nothing on table-layout pages,
+    and the side columns tables bring in find no second reader to agree with them.
     """
-    return trafilatura.extract(html, favor_precision=favor_precision) or ""
+    return trafilatura.extract(html, favor_precision=favor_precision, include_comments=False) or ""
 
 
 def _reader_texts(html: str) -> dict[str, str]:
-    """Return what each library makes of the page, by reader name."""
+    """Return what each library makes of the page, by reader name.
+
+    Scripts, styles and comments are cut first: neither library reads them, and parsing them
+    costs both.
+    """
+    light = _NEVER_TEXT.sub("", html)
     return {
-        "readability": _readability(html),
-        "trafilatura": _trafilatura(html),
-        "trafilatura-precision": _trafilatura(html, favor_precision=True),
+        "readability": _readability(light),
+        "trafilatura": _trafilatura(light),
+        "trafilatura-precision": _trafilatura(light, favor_precision=True),
     }
 
 
@@ -348,13 +355,31 @@ def _read(html: str, blocks: list[Block], own_window: tuple[int, int], title: st
     if reading is not None:
         paragraphs = _drop_page_head(clean_paragraphs(reading.paragraphs), title)
         if has_article_text(paragraphs):
-            return _Body(paragraphs, reading.window, reading.how, candidates)
+            window = _kept_window(blocks, reading.window, paragraphs)
+            return _Body(paragraphs, window, reading.how, candidates)
     # No two readers agree on any prose: the one whose text reads most like prose wins.
     best = _best_body([_Candidate(n, p, _score(p)) for n, p in candidates.items()])
     return _Body(best.paragraphs, own_window, f"best:{best.name}", candidates)
 
 
-def _page_reading(html: str, url: str) -> tuple[LexborNode, dict[str, str], list[Block], str, _Body]:
+def _kept_window(
+    blocks: list[Block], window: tuple[int, int], paragraphs: list[str]
+) -> tuple[int, int]:
+    """Narrow a block span to its first and last kept paragraph.
+
+    The headline and dateline that the readers agree on are cut from the body, and the head
+    fields are looked for above the body's first paragraph, so the span must start there.
+    """
+    start, end = window
+    texts = [normalize_space(block.text) for block in blocks[start:end]]
+    first = next((i for i, text in enumerate(texts) if text == paragraphs[0]), 0)
+    last = next((i for i in range(len(texts) - 1, -1, -1) if texts[i] == paragraphs[-1]), None)
+    return start + first, end if last is None else start + last + 1
+
+
+def _page_reading(
+    html: str, url: str
+) -> tuple[LexborNode, dict[str, str], list[Block], str, _Body]:
     """Parse a page and read its body: (root, metas, blocks, headline, body)."""
     root = LexborHTMLParser(html).root
     if root is None:
@@ -587,7 +612,7 @@ def _tail_time(blocks: list[Block], window: tuple[int, int]) -> LocalTime | None
         found = find_local_time(block.text)
         if found is not None:
             return found
-    for block in blocks[start:end]:
+    for block in blocks[start : end + 2]:  # the sign-off closes the post, or follows it
         if len(block.text) <= _HEAD_LINE_MAX and _POSTED.search(block.text):
             found = find_local_time(block.text)
             if found is not None:
