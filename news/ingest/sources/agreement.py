@@ -51,6 +51,7 @@ _STOP_HEADING = re.compile(
 )
 _STOP_MAX = 30
 _LINKED_PROSE = 50
+_CAPTION_MAX = 60
 # 来源/稿源 lines and their kin, alone on a line: fields, never story.
 _FIELD_LINE = re.compile(
     r"^[\[【(（]?\s*(?:来源|稿源|文章来源|信息来源|出处|作者|译者?|翻译|摄影|编辑|责任编辑|责编|审核|校对|原标题"
@@ -132,6 +133,16 @@ def _is_filler(block: Block, is_prose: Callable[[str], bool]) -> bool:
     return block.link_heavy and not (len(block.text) >= _LINKED_PROSE and is_prose(block.text))
 
 
+def _is_caption(block: Block) -> bool:
+    """Tell whether a short unlinked line may sit inside the story: a caption or subheading."""
+    text = block.text
+    return (
+        len(text) <= _CAPTION_MAX
+        and not block.link_chars
+        and not (is_stop(text) or is_boilerplate(text) or is_field(text))
+    )
+
+
 def _core_runs(
     core: list[int], blocks: Sequence[Block], is_prose: Callable[[str], bool]
 ) -> list[tuple[int, int]]:
@@ -199,8 +210,17 @@ def read(
     first, last = story
     while first > 0 and is_story_line(blocks[first - 1], is_prose):
         first -= 1
-    while last + 1 < len(blocks) and is_story_line(blocks[last + 1], is_prose):
-        last += 1
+    while last + 1 < len(blocks):
+        if is_story_line(blocks[last + 1], is_prose):
+            last += 1
+        elif (
+            last + 2 < len(blocks)
+            and _is_caption(blocks[last + 1])
+            and is_story_line(blocks[last + 2], is_prose)
+        ):
+            last += 2  # a caption or subheading between two paragraphs of the story
+        else:
+            break
     kept = [
         index
         for index in range(first, last + 1)

@@ -26,7 +26,6 @@ from news.ingest.sources import agreement, nen
 from news.ingest.sources.boilerplate import (
     Block,
     LocalTime,
-    body_paragraphs,
     clean_paragraphs,
     date_to_utc,
     editor_from_line,
