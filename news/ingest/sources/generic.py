@@ -1,11 +1,12 @@
 """Profile "generic": any regional news or government page without a profile of its own.
 
-The body comes first from our own reading of the page (node_blocks, then the densest run of
-prose blocks: see _content_window), which is fast and right on most Chinese news pages; when
-that run is thin, readability-lxml and trafilatura are asked as well and the candidate whose
-paragraphs read most like prose wins (see _score). Headline, time, 来源, reporter and editor
-come from the markup around that run, so dates in sidebars and related-news lists are never
-read. Used for 北国网 (lnd.com.cn), 沈阳网 (syd.com.cn) and whatever else a source names.
+The body is read by agreement (see agreement.py): our own reading of the page (node_blocks,
+then the densest run of prose blocks: see _content_window), readability-lxml and trafilatura
+(default and favor_precision) all read every page; the blocks two of them hold are the core,
+prose next to it joins, and a reader alone wins only on clear prose. read_body is that reading
+alone, for family profiles whose selectors find nothing. Headline, time, 来源, reporter and
+editor come from the markup around the body, so dates in sidebars and related-news lists are
+never read. Used for 北国网 (lnd.com.cn), 沈阳网 (syd.com.cn) and whatever else a source names.
 """
 
 from __future__ import annotations
