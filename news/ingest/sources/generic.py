@@ -53,7 +53,6 @@ _SENTENCE_END = re.compile(r"[。！？!?；;…”」』）)]\s*$")
 _CJK_PUNCT = re.compile(r"[，。、；：？！]")
 _WRAPPED_PROSE_CJK = 20
 _TAGS = re.compile(r"<[^>]+>")
-_NEVER_TEXT = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->", re.S | re.I)
 
 # Meta tags that carry the headline or the publication time, in order of trust. Chinese
 # government CMSs (TRS, 政府网站统一规范) write ArticleTitle / PubDate; people.com.cn writes
@@ -306,16 +305,11 @@ def _trafilatura(html: str, *, favor_precision: bool = False) -> str:
 
 
 def _reader_texts(html: str) -> dict[str, str]:
-    """Return what each library makes of the page, by reader name.
-
-    Scripts, styles and comments are cut first: neither library reads them, and parsing them
-    costs both.
-    """
-    light = _NEVER_TEXT.sub("", html)
+    """Return what each library makes of the page, by reader name (the page as it came)."""
     return {
-        "readability": _readability(light),
-        "trafilatura": _trafilatura(light),
-        "trafilatura-precision": _trafilatura(light, favor_precision=True),
+        "readability": _readability(html),
+        "trafilatura": _trafilatura(html),
+        "trafilatura-precision": _trafilatura(html, favor_precision=True),
     }
 
 
