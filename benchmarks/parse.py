@@ -212,17 +212,31 @@ def _pages_per_second(
     min_seconds: float = MIN_SECONDS,
 ) -> float:
     """Run work over all pages repeatedly for at least min_seconds; return pages per second."""
+    return _rates(work, pages, min_seconds)[0]
+
+
+def _rates(
+    work: Callable[[str, str], object],
+    pages: list[tuple[str, str]],
+    min_seconds: float = MIN_SECONDS,
+) -> tuple[float, float]:
+    """Return pages per second of work by the wall clock and by this process's CPU time.
+
+    On a machine shared with other jobs the wall clock counts their time too; parsing does no
+    I/O, so the CPU-time rate is what the same code does on an idle machine of this kind.
+    """
     for html, url in pages:
         work(html, url)  # warm-up: first calls pay for lazy imports and caches
     done = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while True:
         for html, url in pages:
             work(html, url)
         done += len(pages)
         elapsed = time.perf_counter() - started
         if elapsed >= min_seconds:
-            return done / elapsed
+            cpu = max(time.process_time() - cpu_started, 1e-9)
+            return done / elapsed, done / cpu
 
 
 def _mark(value: bool | None) -> str:
@@ -312,6 +326,7 @@ READERS = ("blocks", "readability", "trafilatura", "trafilatura-precision")
 LOW_LIST = 0.8  # pages below this are listed with which reader was right
 MARGIN_TARGET = 0.03
 MEAN_TARGET = 0.93
+GENERIC_SPEED_AIM = 20.0
 
 
 @dataclass
@@ -524,13 +539,17 @@ def compare_generic(folder: Path, out: TextIO, min_seconds: float = MIN_SECONDS)
     print_low_pages(pages, out)
     timed = [(page.html, page.url) for page in pages]
     rates = {
-        "generic": _pages_per_second(_generic_or_none, timed, min_seconds),
-        "readability": _pages_per_second(readability_text, timed, min_seconds),
-        "trafilatura": _pages_per_second(trafilatura_text, timed, min_seconds),
-        "trafilatura-precision": _pages_per_second(trafilatura_precise_text, timed, min_seconds),
-        "htmldate": _pages_per_second(htmldate_day, timed, min_seconds),
+        "generic": _rates(_generic_or_none, timed, min_seconds),
+        "readability": _rates(readability_text, timed, min_seconds),
+        "trafilatura": _rates(trafilatura_text, timed, min_seconds),
+        "trafilatura-precision": _rates(trafilatura_precise_text, timed, min_seconds),
+        "htmldate": _rates(htmldate_day, timed, min_seconds),
     }
-    print(f"\npages per second on the {len(timed)} labelled pages (same run):", file=out)
-    for name, rate in rates.items():
-        print(f"  {name:<22} {rate:7.1f}", file=out)
+    print(
+        f"\npages per second on the {len(timed)} labelled pages (same run; wall clock, "
+        f"and by CPU time: what an idle machine does; generic aim >= {GENERIC_SPEED_AIM:.0f}):",
+        file=out,
+    )
+    for name, (wall, cpu) in rates.items():
+        print(f"  {name:<22} {wall:7.1f}  (CPU time {cpu:7.1f})", file=out)
     return all_read
