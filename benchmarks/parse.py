@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import htmldate
@@ -35,13 +36,16 @@ from selectolax.lexbor import LexborHTMLParser
 
 from news.ingest.decode import decode_html
 from news.ingest.errors import IngestError, ParseError
-from news.ingest.sources import Profile, generic, get_profile
+from news.ingest.sources import PROFILES, Profile, generic, get_profile, profile_for
+from news.ingest.sources_file import catalogue_text, parse_sources
+from news.models import ParsedArticle, SourceConfig
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 NEN_TRUTH_DIR = PROJECT_ROOT / "tests" / "fixtures" / "nen"
+FAMILY_DIR = PROJECT_ROOT / "tests" / "fixtures" / "province"
 F1_TARGET = 0.95
 SPEED_TARGET = 10.0
 MIN_SECONDS = 0.5  # time each contender at least this long, so timer noise stays small
@@ -293,6 +297,8 @@ def run(corpus: Path, out: TextIO, min_seconds: float = MIN_SECONDS) -> int:
     if (corpus / "pages").is_dir() and not compare_generic(corpus / "pages", out, min_seconds):
         print("a labelled article page was refused (or a non-article read)", file=out)
         status = 1
+    if FAMILY_DIR.is_dir():
+        compare_families(FAMILY_DIR, out)
     if timed:
         nen = get_profile("nen")
         ours = _pages_per_second(nen.parse_article, timed, min_seconds)
@@ -553,3 +559,129 @@ def compare_generic(folder: Path, out: TextIO, min_seconds: float = MIN_SECONDS)
     for name, (wall, cpu) in rates.items():
         print(f"  {name:<22} {wall:7.1f}  (CPU time {cpu:7.1f})", file=out)
     return all_read
+
+
+# --- family profiles against the generic profile, on the province's family fixtures -----------
+
+
+@dataclass
+class FamilyPage:
+    """One family fixture's article page, the profile its source uses, and its truth."""
+
+    folder: str
+    profile: Profile
+    html: str
+    url: str
+    truth: dict[str, Any]
+
+
+def _host(url: str) -> str:
+    """Return scheme://netloc of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def load_family_pages(folder: Path) -> list[FamilyPage]:
+    """Load every family fixture with an article page, with its catalogue source's profile.
+
+    A generated family's page (truth with article_path) is read by that family's profile at its
+    first catalogue source's host; a hand-written one (article_url) by the catalogue source of
+    its list's host, with that source's own selectors.
+    """
+    sources = parse_sources(catalogue_text(), "catalogue", PROFILES)
+    pages: list[FamilyPage] = []
+    for truth_path in sorted(folder.glob("*/article.truth.json")):
+        truth: dict[str, Any] = json.loads(truth_path.read_text(encoding="utf-8"))
+        page = truth_path.parent / str(truth.get("article_fixture", "article.html"))
+        name = truth_path.parent.name
+        source: SourceConfig | None
+        if "article_path" in truth:
+            source = next((s for s in sources if s.profile == name), None)
+            url = _host(source.lists[0]) + str(truth["article_path"]) if source else ""
+        else:
+            url = str(truth["article_url"])
+            site = _host(str(truth.get("list_url", url)))
+            source = next((s for s in sources if _host(s.lists[0]) == site), None)
+        if source is None or not page.is_file():
+            continue
+        html = decode_html(page.read_bytes())
+        pages.append(FamilyPage(name, profile_for(source), html, url, truth))
+    return pages
+
+
+def _family_checks(article: ParsedArticle | None, truth: dict[str, Any]) -> list[bool]:
+    """Check title, time to the minute, 来源 and first paragraph of a parsed article."""
+    if article is None:
+        return [False] * 4
+    local = article.published_at.astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    first = article.paragraphs[0] if article.paragraphs else ""
+    return [
+        article.title == truth["title"],
+        local == str(truth["date"])[:16],
+        article.source == truth["source"],
+        first == truth["first_paragraph"],
+    ]
+
+
+def compare_families(folder: Path, out: TextIO) -> None:
+    """Read each family fixture with its family profile and with the generic profile alone.
+
+    The fixtures label title, time, 来源 and the first paragraph, not the whole body: the
+    body is scored by whether it opens with the labelled first paragraph, and the generic
+    profile's and the libraries' bodies by bigram F1 against the family profile's.
+    """
+    pages = load_family_pages(folder)
+    if not pages:
+        print(f"\nfamily fixtures: none with an article page in {folder}", file=out)
+        return
+    print(
+        f"\nfamily fixtures ({folder.name}/): family profile vs generic profile alone "
+        "(title, time, 来源, first paragraph: ok/FAIL), body F1 against the family profile's",
+        file=out,
+    )
+    width = max(len(page.folder) for page in pages)
+    print(
+        f"{'fixture':<{width}}  {'profile':<8} family       generic      "
+        "F1 generic  readab  trafil  t-prec",
+        file=out,
+    )
+    totals = {"family": [0, 0, 0, 0], "generic": [0, 0, 0, 0]}
+    f1s: dict[str, list[float]] = {name: [] for name in CONTENDERS if name != "blocks"}
+    for page in pages:
+        articles: dict[str, ParsedArticle | None] = {}
+        for name, parse in (("family", page.profile.parse_article), ("generic", None)):
+            try:
+                if parse is None:
+                    articles[name] = generic.parse_article(page.html, page.url)
+                else:
+                    articles[name] = parse(page.html, page.url)
+            except ParseError:
+                articles[name] = None
+        marks = {}
+        for name, article in articles.items():
+            checks = _family_checks(article, page.truth)
+            totals[name] = [t + c for t, c in zip(totals[name], checks, strict=True)]
+            marks[name] = "".join("." if check else "x" for check in checks)
+        family, generic_article = articles["family"], articles["generic"]
+        family_body = family.body if family else ""
+        bodies = {
+            "generic": generic_article.body if generic_article else "",
+            "readability": readability_text(page.html),
+            "trafilatura": trafilatura_text(page.html),
+            "trafilatura-precision": trafilatura_precise_text(page.html),
+        }
+        scores = {name: bigram_f1(text, family_body) for name, text in bodies.items()}
+        for name, score in scores.items():
+            f1s[name].append(score)
+        print(
+            f"{page.folder:<{width}}  {page.profile.name:<8} {marks['family']:<12} "
+            f"{marks['generic']:<12} " + "  ".join(f"{score:6.3f}" for score in scores.values()),
+            file=out,
+        )
+    count = len(pages)
+    labels = ("titles", "times", "来源", "first paragraphs")
+    for name, total in totals.items():
+        right = ", ".join(f"{label} {n}/{count}" for label, n in zip(labels, total, strict=True))
+        print(f"  {name:<8} {right}", file=out)
+    means = ", ".join(f"{name} {sum(v) / len(v):.3f}" for name, v in f1s.items())
+    print(f"  body F1 against the family profile's body, mean: {means}", file=out)

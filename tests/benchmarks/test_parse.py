@@ -89,3 +89,15 @@ def test_low_pages_name_the_reader_that_was_right() -> None:
     assert len(lines) == 3  # the heading and one page
     assert lines[2].startswith("  cwce_0000000a (unseen): generic 0.500 by agreement;")
     assert lines[2].endswith("right: readability")
+
+
+def test_family_fixtures_table_reads_each_page_both_ways() -> None:
+    out = io.StringIO()
+    bench_parse.compare_families(bench_parse.FAMILY_DIR, out)
+    text = out.getvalue()
+    pages = bench_parse.load_family_pages(bench_parse.FAMILY_DIR)
+    assert pages and "family fixtures (province/)" in text
+    for page in pages:
+        assert f"\n{page.folder} " in text
+    assert f"  family   titles {len(pages)}/{len(pages)}" in text
+    assert "body F1 against the family profile's body, mean: generic" in text
