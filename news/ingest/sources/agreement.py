@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from news.ingest.sources.boilerplate import Block, is_boilerplate, is_end_marker
 
@@ -58,6 +58,8 @@ _FIELD_LINE = re.compile(
     r"|发布时间|发布日期|点击数?|浏览次?数?)\s*[:：]"
 )
 _FIELD_LINE_MAX = 60
+# Prose with more of its text in links than this is a link list's teaser, not story.
+_PROSE_LINK_RATIO = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,6 @@ class Reading:
     paragraphs: list[str]
     window: tuple[int, int]  # [first, last + 1) of the blocks kept, for the head and tail fields
     how: str  # "agreement", or "alone:<reader>" when one reader's clear prose won
-    votes: list[float] = field(default_factory=list)
 
 
 def key(text: str) -> str:
@@ -103,7 +104,7 @@ def holdings(blocks: Sequence[Block], text: str) -> list[bool]:
 def is_story_line(block: Block, is_prose: Callable[[str], bool]) -> bool:
     """Tell whether a block next to the core may join it: unlinked prose, no field or furniture."""
     text = block.text
-    if block.link_heavy or block.link_ratio >= 0.3:
+    if block.link_heavy or block.link_ratio >= _PROSE_LINK_RATIO:
         return False
     if is_stop(text) or is_boilerplate(text) or is_field(text):
         return False
@@ -167,7 +168,9 @@ def _prose_chars(
     return sum(
         len(blocks[i].text)
         for i in indexes
-        if not blocks[i].link_heavy and blocks[i].link_ratio < 0.3 and is_prose(blocks[i].text)
+        if not blocks[i].link_heavy
+        and blocks[i].link_ratio < _PROSE_LINK_RATIO
+        and is_prose(blocks[i].text)
     )
 
 
@@ -204,7 +207,7 @@ def read(
             for i in range(first, last + 1)
             if held[name][i] and not _is_filler(blocks[i], is_prose)
         ]
-        return Reading(_texts(blocks, kept), (first, last + 1), f"alone:{name}", votes)
+        return Reading(_texts(blocks, kept), (first, last + 1), f"alone:{name}")
     if story is None or core_prose == 0:
         return None
     first, last = story
@@ -226,7 +229,7 @@ def read(
         for index in range(first, last + 1)
         if not _is_filler(blocks[index], is_prose) and not is_field(blocks[index].text)
     ]
-    return Reading(_texts(blocks, kept), (first, last + 1), "agreement", votes)
+    return Reading(_texts(blocks, kept), (first, last + 1), "agreement")
 
 
 def _story_span(
@@ -267,7 +270,13 @@ def _sole_reader(
     """Return the reader that alone holds clearly more prose than the core, and its span."""
     best: tuple[int, str, tuple[int, int]] | None = None
     for name, marks in held.items():
-        alone = [i for i, mark in enumerate(marks) if mark and votes[i] <= WEIGHTS.get(name, 1.0)]
+        # Trafilatura's two modes are one reader: what both hold, no other reader holds.
+        family = [other for other in held if _family(other) == _family(name)]
+        own = [
+            sum(WEIGHTS.get(other, 1.0) for other in family if held[other][i])
+            for i in range(len(marks))
+        ]
+        alone = [i for i, mark in enumerate(marks) if mark and votes[i] <= own[i]]
         if not alone:
             continue
         prose = _prose_chars(blocks, alone, is_prose)
@@ -281,6 +290,11 @@ def _sole_reader(
         ):
             best = (prose, name, (mine[0], mine[-1]))
     return None if best is None else (best[1], best[2])
+
+
+def _family(reader: str) -> str:
+    """Return the library a reader is a mode of ("trafilatura-precision" -> "trafilatura")."""
+    return reader.split("-", 1)[0]
 
 
 def _texts(blocks: Sequence[Block], indexes: Sequence[int]) -> list[str]:

@@ -205,3 +205,18 @@ def test_our_run_alone_wins_where_the_libraries_find_no_prose(fixtures: Path) ->
 
 def test_read_body_of_a_page_without_a_document_is_empty() -> None:
     assert generic.read_body("", "http://127.0.0.1/empty.html") == []
+
+
+def test_trafilatura_alone_in_both_modes_may_win_on_clear_prose() -> None:
+    story = [Block(text) for text in PROSE] * 2
+    blocks = [Block("新闻中心"), Block("关于我们"), *story]
+    both = set(range(2, len(blocks)))
+    reading = agreement.read(
+        blocks,
+        held(
+            blocks, blocks={0, 1}, readability={0, 1}, trafilatura=both, trafilatura_precision=both
+        ),
+        is_prose,
+    )
+    assert reading is not None and reading.how == "alone:trafilatura"
+    assert reading.paragraphs == [block.text for block in story]
