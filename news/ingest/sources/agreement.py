@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from news.ingest.sources.boilerplate import Block, is_boilerplate, is_end_marker
 
@@ -76,15 +77,19 @@ def key(text: str) -> str:
     return _SPACES.sub("", text)
 
 
-def holdings(blocks: Sequence[Block], text: str) -> list[bool]:
-    """Tell, for each block, whether a reader's text holds it, matching in document order."""
+def block_keys(blocks: Sequence[Block]) -> list[str]:
+    """Return each block's key (its text without whitespace), for holdings."""
+    return [key(block.text) for block in blocks]
+
+
+def holdings(keys: Sequence[str], text: str) -> list[bool]:
+    """Tell, for each block (by its key), whether a reader's text holds it, in document order."""
     whole = key(text)
-    held = [False] * len(blocks)
+    held = [False] * len(keys)
     if not whole:
         return held
     cursor = 0
-    for index, block in enumerate(blocks):
-        wanted = key(block.text)
+    for index, wanted in enumerate(keys):
         if not wanted:
             continue
         if len(wanted) < _SHORT_KEY:
@@ -181,11 +186,12 @@ def read(
 ) -> Reading | None:
     """Build the body from the readers' holdings; None when no two readers agree on any prose.
 
-    held maps each reader's name to holdings(blocks, its text). The core's heaviest run is the
-    story, with the prose runs near it; the blocks between its first and last core block stay
-    unless they are links or furniture (captions and subheadings inside the story); prose
-    blocks next to it join.
+    held maps each reader's name to holdings(block_keys(blocks), its text). The core's
+    heaviest run is the story, with the prose runs near it; the blocks between its first and
+    last core block stay unless they are links or furniture (captions and subheadings inside
+    the story); prose blocks next to it join.
     """
+    is_prose = cache(is_prose)  # every rule below asks it again of the same lines
     votes = [
         sum(WEIGHTS.get(name, 1.0) for name, marks in held.items() if marks[index])
         for index in range(len(blocks))

@@ -322,12 +322,12 @@ def _best_body(candidates: list[_Candidate]) -> _Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Body:
-    """The body the generic profile settled on, and what each reader proposed."""
+    """The body the generic profile settled on, how, and what each library made of the page."""
 
     paragraphs: list[str]
     window: tuple[int, int]  # the page blocks the body spans: its head and tail fields sit around
     how: str
-    candidates: dict[str, list[str]]
+    texts: dict[str, str]  # what each library made of the page
 
 
 def _read(html: str, blocks: list[Block], own_window: tuple[int, int], title: str) -> _Body:
@@ -335,8 +335,26 @@ def _read(html: str, blocks: list[Block], own_window: tuple[int, int], title: st
     start, end = own_window
     texts = _reader_texts(html)
     held = {"blocks": [start <= i < end and not b.link_heavy for i, b in enumerate(blocks)]}
-    held.update((name, agreement.holdings(blocks, text)) for name, text in texts.items())
-    candidates = {
+    keys = agreement.block_keys(blocks)
+    held.update((name, agreement.holdings(keys, text)) for name, text in texts.items())
+    reading = agreement.read(blocks, held, _is_prose)
+    if reading is not None:
+        paragraphs = _drop_page_head(clean_paragraphs(reading.paragraphs), title)
+        if has_article_text(paragraphs):
+            window = _kept_window(blocks, reading.window, paragraphs)
+            return _Body(paragraphs, window, reading.how, texts)
+    # No two readers agree on any prose: the one whose text reads most like prose wins.
+    candidates = _candidates(blocks, own_window, texts, title)
+    best = _best_body([_Candidate(n, p, _score(p)) for n, p in candidates.items()])
+    return _Body(best.paragraphs, own_window, f"best:{best.name}", texts)
+
+
+def _candidates(
+    blocks: list[Block], own_window: tuple[int, int], texts: dict[str, str], title: str
+) -> dict[str, list[str]]:
+    """Return each reader's own body paragraphs, page head and furniture dropped."""
+    start, end = own_window
+    return {
         "blocks": _drop_page_head(
             clean_paragraphs(b.text for b in blocks[start:end] if not b.link_heavy), title
         ),
@@ -345,15 +363,6 @@ def _read(html: str, blocks: list[Block], own_window: tuple[int, int], title: st
             for name, text in texts.items()
         },
     }
-    reading = agreement.read(blocks, held, _is_prose)
-    if reading is not None:
-        paragraphs = _drop_page_head(clean_paragraphs(reading.paragraphs), title)
-        if has_article_text(paragraphs):
-            window = _kept_window(blocks, reading.window, paragraphs)
-            return _Body(paragraphs, window, reading.how, candidates)
-    # No two readers agree on any prose: the one whose text reads most like prose wins.
-    best = _best_body([_Candidate(n, p, _score(p)) for n, p in candidates.items()])
-    return _Body(best.paragraphs, own_window, f"best:{best.name}", candidates)
 
 
 def _kept_window(
@@ -399,8 +408,9 @@ def read_body(html: str, url: str) -> list[str]:
 
 def body_candidates(html: str, url: str) -> tuple[str, dict[str, list[str]]]:
     """Return how the body was decided and each reader's own paragraphs (for the benchmark)."""
-    body = _page_reading(html, url)[4]
-    return body.how, body.candidates
+    _, _, blocks, title, body = _page_reading(html, url)
+    window = _content_window(blocks)
+    return body.how, _candidates(blocks, window, body.texts, title)
 
 
 # --- headline --------------------------------------------------------------------------------

@@ -139,10 +139,10 @@ def test_holdings_match_in_page_order_and_short_lines_only_in_place() -> None:
     blocks = [Block("新华社"), Block(PROSE[0]), Block("新华社"), Block(PROSE[1])]
     # A reader whose text names 新华社 only inside a sentence holds neither short line.
     text = PROSE[0] + "\n" + PROSE[1].replace("优先解决", "新华社优先解决")
-    assert agreement.holdings(blocks, text) == [False, True, False, False]
+    assert agreement.holdings(agreement.block_keys(blocks), text) == [False, True, False, False]
     # Whitespace does not count: a reader that joins or splits lines differently still holds.
     split = PROSE[0][:20] + "\n\n" + PROSE[0][20:] + " " + PROSE[1]
-    assert agreement.holdings(blocks, split) == [False, True, False, True]
+    assert agreement.holdings(agreement.block_keys(blocks), split) == [False, True, False, True]
 
 
 # --- saved pages ---------------------------------------------------------------------------
