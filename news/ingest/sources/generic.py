@@ -396,14 +396,15 @@ def _page_reading(
 
 
 def read_body(html: str, url: str) -> list[str]:
-    """Return the body paragraphs the agreement reader finds on any article page ([] if none).
+    """Return the body paragraphs the agreement reader finds on a page; [] if no article text.
 
     For profiles whose selectors found nothing on a page: the generic reading of its body.
     """
     try:
-        return _page_reading(html, url)[4].paragraphs
+        paragraphs = _page_reading(html, url)[4].paragraphs
     except ParseError:
         return []
+    return paragraphs if has_article_text(paragraphs) else []
 
 
 def body_candidates(html: str, url: str) -> tuple[str, dict[str, list[str]]]:

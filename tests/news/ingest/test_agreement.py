@@ -203,8 +203,16 @@ def test_our_run_alone_wins_where_the_libraries_find_no_prose(fixtures: Path) ->
     assert f1 > 0.99
 
 
-def test_read_body_of_a_page_without_a_document_is_empty() -> None:
-    assert generic.read_body("", "http://127.0.0.1/empty.html") == []
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "<html><body><ul><li><a href='/a'>首页</a></li><li><a href='/b'>新闻</a></li></ul>"
+        "</body></html>",
+    ],
+)
+def test_read_body_of_a_page_without_article_text_is_empty(html: str) -> None:
+    assert generic.read_body(html, "http://127.0.0.1/empty.html") == []
 
 
 def test_trafilatura_alone_in_both_modes_may_win_on_clear_prose() -> None:
