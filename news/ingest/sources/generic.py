@@ -294,22 +294,28 @@ def _readability(html: str) -> str:
     return "\n".join(block.text for block in node_blocks(root)) if root is not None else ""
 
 
-def _trafilatura(html: str, *, favor_precision: bool = False) -> str:
-    """Return the text trafilatura finds, in its default mode or with favor_precision.
+def _trafilatura(page: object, *, favor_precision: bool = False) -> str:
+    """Return the text trafilatura finds in a page (markup or its parsed tree), either mode.
 
     Readers' comments stay out (by default trafilatura appends them to the text); its other
     settings stay the library's own: without tables it finds nothing on table-layout pages,
     and the side columns tables bring in find no second reader to agree with them.
     """
-    return trafilatura.extract(html, favor_precision=favor_precision, include_comments=False) or ""
+    text = trafilatura.extract(page, favor_precision=favor_precision, include_comments=False)
+    return text or ""
 
 
 def _reader_texts(html: str) -> dict[str, str]:
-    """Return what each library makes of the page, by reader name (the page as it came)."""
+    """Return what each library makes of the page, by reader name (the page as it came).
+
+    Trafilatura's two modes read one parse of the page (it copies the tree it is given).
+    """
+    tree = trafilatura.load_html(html)
+    page = html if tree is None else tree
     return {
         "readability": _readability(html),
-        "trafilatura": _trafilatura(html),
-        "trafilatura-precision": _trafilatura(html, favor_precision=True),
+        "trafilatura": _trafilatura(page),
+        "trafilatura-precision": _trafilatura(page, favor_precision=True),
     }
 
 
