@@ -231,7 +231,8 @@ def _rates(
     """Return pages per second of work by the wall clock and by this process's CPU time.
 
     On a machine shared with other jobs the wall clock counts their time too; parsing does no
-    I/O, so the CPU-time rate is what the same code does on an idle machine of this kind.
+    I/O, so the CPU-time rate leaves their time out (not their effect on caches and clocks: it
+    is still lower than on an idle machine).
     """
     for html, url in pages:
         work(html, url)  # warm-up: first calls pay for lazy imports and caches
@@ -556,8 +557,8 @@ def compare_generic(folder: Path, out: TextIO, min_seconds: float = MIN_SECONDS)
         "htmldate": _rates(htmldate_day, timed, min_seconds),
     }
     print(
-        f"\npages per second on the {len(timed)} labelled pages (same run; wall clock, "
-        f"and by CPU time: what an idle machine does; generic aim >= {GENERIC_SPEED_AIM:.0f}):",
+        f"\npages per second on the {len(timed)} labelled pages (same run; wall clock, and by "
+        f"this process's CPU time; generic aim >= {GENERIC_SPEED_AIM:.0f}):",
         file=out,
     )
     for name, (wall, cpu) in rates.items():
