@@ -91,7 +91,7 @@ class Crawler:
         except IngestError as exc:  # pragma: no cover - every step catches its own errors
             report.errors.append(str(exc))
         await self._settle_validators(validators, keep=report.failed == 0)
-        if report.errors and report.listed == 0 and report.new == 0:
+        if report.run_failed:
             await self.store.record_source_error(source.name, report.errors[-1])
         else:
             await self.store.record_source_success(source.name)
@@ -156,6 +156,7 @@ class Crawler:
         if etag or last_modified:
             self.fetcher.validators.setdefault(url, Validators(etag, last_modified))
         try:
+            report.fetches += 1
             result = await self.fetcher.fetch(url, conditional=True)
             if result is None:
                 logger.debug("list page unchanged: %s", url)
@@ -207,7 +208,7 @@ class Crawler:
         self, source: SourceConfig, profile: Profile, entry: ListEntry, report: CrawlReport
     ) -> None:
         try:
-            article = await fetch_article(self.fetcher, entry.url, profile)
+            article = await fetch_article(self.fetcher, entry.url, profile, report)
             # Summary and speakers are CPU work (jieba): off the event loop.
             if self.analyser is not None:
                 analysis = await self.analyser(article.title, article.paragraphs)
@@ -231,22 +232,28 @@ class Crawler:
             report.duplicate += 1
 
 
-async def fetch_article(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
-    """Fetch, decode and parse one article, joining its continuation pages."""
-    article = await _fetch_and_parse(fetcher, url, profile)
+async def fetch_article(
+    fetcher: Fetcher, url: str, profile: Profile, report: CrawlReport | None = None
+) -> ParsedArticle:
+    """Fetch, decode and parse one article, joining its continuation pages (counted in report)."""
+    article = await _fetch_and_parse(fetcher, url, profile, report)
     if not article.continuation_urls:
         return article
     more: list[ParsedArticle] = []
     for next_url in article.continuation_urls[:MAX_CONTINUATION_PAGES]:
         try:
-            more.append(await _fetch_and_parse(fetcher, next_url, profile))
+            more.append(await _fetch_and_parse(fetcher, next_url, profile, report))
         except IngestError as exc:
             # A missing page 2 must not leave a silently truncated article.
             raise ParseError(f"continuation page {next_url} failed: {exc}") from exc
     return profile.join_pages(article, more)
 
 
-async def _fetch_and_parse(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
+async def _fetch_and_parse(
+    fetcher: Fetcher, url: str, profile: Profile, report: CrawlReport | None
+) -> ParsedArticle:
+    if report is not None:
+        report.fetches += 1
     result = await fetcher.fetch(url)
     if result is None:  # pragma: no cover - only conditional fetches answer None
         raise ParseError(f"{url}: empty answer")
