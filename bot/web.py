@@ -6,6 +6,7 @@ same application, so one port serves everything in every mode.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiohttp import web
@@ -30,7 +31,10 @@ def build_web_app(bot_data: BotData) -> web.Application:
 
     async def healthz(request: web.Request) -> web.Response:
         health = await check_health(bot_data)
-        return web.json_response(health.as_json(), status=200 if health.ok else 503)
+        # Readable reasons (source names may be Chinese), not \u escapes.
+        return web.json_response(
+            health.as_json(), status=200 if health.ok else 503, dumps=_readable_json
+        )
 
     async def metrics(request: web.Request) -> web.Response:
         body = await scrape(bot_data)
@@ -39,6 +43,10 @@ def build_web_app(bot_data: BotData) -> web.Application:
 
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics)])
     return app
+
+
+def _readable_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:

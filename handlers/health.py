@@ -102,11 +102,20 @@ def _check_sources(bot_data: BotData, runs: list[SourceRun], now: datetime, heal
         if now - since <= allowed:
             continue
         when = last.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if last else "never"
-        minutes = int((now - since).total_seconds() // 60)
         health.reasons.append(
-            f"source {source.name}: no successful crawl for {minutes} min (last {when}; "
-            f"allowed {LATE_INTERVALS} × {source.interval_minutes} min)"
+            f"source {source.name}: no successful crawl for {_duration(now - since)} "
+            f"(last {when}; allowed {LATE_INTERVALS} × {source.interval_minutes:g} min)"
         )
+
+
+def _duration(span: timedelta) -> str:
+    """Return a span as an operator reads it: seconds, minutes or hours."""
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 async def backfill_progress(store: Store) -> Mapping[str, float]:
