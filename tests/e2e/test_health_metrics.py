@@ -1,4 +1,4 @@
-"""/healthz and /metrics of a polling bot (NEWSBOT_HTTP_LISTEN), read over HTTP as a monitor would."""
+"""/healthz and /metrics of a polling bot (NEWSBOT_HTTP_LISTEN), read over HTTP as a monitor does."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
             stored = value(samples, "newsbot_source_new_articles_total", source="nen-guonei")
             failed = value(samples, "newsbot_source_runs_total", source="gone", outcome="failed")
             holder = [s for s in samples if s.name == "newsbot_sender_lease_holder"]
-            if FAMILIES <= families.keys() and stored > 0 and failed > 0 and holder:
+            if families.keys() >= FAMILIES and stored > 0 and failed > 0 and holder:
                 return samples
             return None
 
