@@ -1,4 +1,4 @@
-"""/healthz and /metrics of a polling bot (NEWSBOT_HTTP_LISTEN), read over HTTP as a monitor does."""
+"""/healthz and /metrics of a polling bot (NEWSBOT_HTTP_LISTEN), read over HTTP by a monitor."""
 
 from __future__ import annotations
 
