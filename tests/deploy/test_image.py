@@ -44,13 +44,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+def podman(
+    *args: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run podman with these arguments; fail the test with its output when it fails."""
     done = subprocess.run(
         ["podman", *args], capture_output=True, text=True, timeout=timeout, check=False
     )
     if check and done.returncode != 0:
-        pytest.fail(f"podman {' '.join(args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        pytest.fail(
+            f"podman {' '.join(args[:2])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     return done
 
 
@@ -78,7 +82,12 @@ def image() -> str:
         IMAGE,
     ]
     if HOST_CA.is_file():
-        build += ["-v", f"{HOST_CA}:/run/host-ca.crt:ro", "--build-arg", "PIP_CERT=/run/host-ca.crt"]
+        build += [
+            "-v",
+            f"{HOST_CA}:/run/host-ca.crt:ro",
+            "--build-arg",
+            "PIP_CERT=/run/host-ca.crt",
+        ]
     podman(*build, str(ROOT), timeout=1800)
     return IMAGE
 
@@ -94,8 +103,10 @@ def http_get(url: str) -> tuple[int, str]:
         return 0, ""
 
 
-def wait_until(check: Callable[[], object], timeout: float, what: str, logs: Callable[[], str]) -> None:
-    """Poll `check` until it is true; fail naming `what`, with the container's log, if it never is."""
+def wait_until(
+    check: Callable[[], object], timeout: float, what: str, logs: Callable[[], str]
+) -> None:
+    """Poll `check` until true; else fail naming `what`, with the container's log."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -135,7 +146,7 @@ def bot_api() -> Iterator[FakeBotApi]:
 
 @pytest.fixture
 def database(backend: str, request: pytest.FixtureRequest) -> Iterator[list[str]]:
-    """Return the `podman run` options for the database: a volume for SQLite, or a PostgreSQL URL."""
+    """Return `podman run` options for the database: an SQLite volume, or a PostgreSQL URL."""
     if backend == "sqlite":
         volume = f"newsbot-test-{secrets.token_hex(4)}"
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from bot import health_cli
 from bot.app import build_application
 from bot.web import build_web_app
 from fakes import SITE
@@ -156,11 +158,16 @@ async def test_healthz_of_a_polling_bot_is_200_then_503_with_each_reason(
     monkeypatch.setattr(health, "TELEGRAM_DOWN_GRACE", 2.0)
     async with FakeNewsSite(SITE) as site:
         listen = f"127.0.0.1:{free_port()}"
-        await start_bot(
-            make_settings(source("nen-guonei", site.url(LIST_PATH)), NEWSBOT_HTTP_LISTEN=listen)
+        settings = make_settings(
+            source("nen-guonei", site.url(LIST_PATH)), NEWSBOT_HTTP_LISTEN=listen
         )
+        await start_bot(settings)
         status, body = await get(f"http://{listen}/healthz")
         assert status == 200, body
+        # `newsbot health` (the image's HEALTHCHECK) asks the same listener.
+        said = io.StringIO()
+        assert await asyncio.to_thread(health_cli.run, settings, said) == 0
+        assert said.getvalue() == "healthy: store answering, 1 sources on time\n"
         assert json.loads(body) == {"ok": True, "store": "answering", "sources": 1}
 
         # Telegram out of reach for longer than the grace: 503, then 200 once it is back.
@@ -172,12 +179,16 @@ async def test_healthz_of_a_polling_bot_is_200_then_503_with_each_reason(
 
         body = await until(down, 15)
         assert body and "telegram: unreachable for" in body, body
+        said = io.StringIO()
+        assert await asyncio.to_thread(health_cli.run, settings, said) == 1
+        assert said.getvalue().startswith("unhealthy: telegram: unreachable for")
         await bot_api.start()
 
         async def up() -> bool:
             return (await get(f"http://{listen}/healthz"))[0] == 200
 
-        assert await until(up, 15), "healthy again once Telegram answers"
+        # Polling retries up to 30 s apart: the next getUpdates that is answered clears it.
+        assert await until(up, 45), "healthy again once Telegram answers"
 
 
 async def test_healthz_names_a_source_whose_crawls_stopped_succeeding(
@@ -217,3 +228,17 @@ async def test_healthz_is_503_while_the_store_is_not_open_or_does_not_answer(
         answer = await client.get("/metrics")
         assert answer.status == 200
         assert "newsbot_healthy 0.0" in await answer.text()
+
+
+def test_newsbot_health_without_a_listener_or_an_answer_says_unhealthy(make_settings) -> None:
+    said = io.StringIO()
+    assert health_cli.run(make_settings(), said) == 1
+    assert said.getvalue() == "unhealthy: no listener to ask (set NEWSBOT_HTTP_LISTEN)\n"
+    said = io.StringIO()
+    settings = make_settings(NEWSBOT_HTTP_LISTEN=f"0.0.0.0:{free_port()}")
+    assert health_cli.health_url(settings).startswith("http://127.0.0.1:")
+    assert health_cli.run(settings, said) == 1
+    assert (
+        said.getvalue().startswith("unhealthy: http://127.0.0.1:")
+        and "does not answer" in said.getvalue()
+    )
