@@ -188,7 +188,8 @@ def _value(node: LexborNode) -> str:
     """Return a node's text (a <meta>'s content)."""
     if node.tag == "meta":
         return normalize_space(node.attributes.get(_META_VALUE) or "")
-    return " ".join(block.text for block in node_blocks(node))
+    # Spans of a meta line ("<span>来源：X</span><span>时间：…</span>") stay apart.
+    return normalize_space(node.text(deep=True, separator=" "))
 
 
 def _first_value(root: LexborNode, selectors: str) -> str:
