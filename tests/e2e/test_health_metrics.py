@@ -106,6 +106,9 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
         bot_api.push_text(21, "/latest 3")
         [page] = await bot_api.wait_for_messages(21, 1)
         bot_api.push_text(21, "/nonsense")
+        # A stale page button of that message: answered as such.
+        bot_api.push_callback(21, page.message_id, "lp:x:y", check_button=False)
+        await bot_api.wait_for_calls("answerCallbackQuery", 1)
         query = bot_api.push_inline_query(21, "")
         await bot_api.wait_for_inline_answer(query["inline_query"]["id"])
         # Eight replies at once to one private chat: the fake, like Telegram, allows a burst
@@ -132,6 +135,8 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
     assert value(samples, "newsbot_updates_total", command="help") == 8
     assert value(samples, "newsbot_updates_total", command="unknown_command") == 1
     assert value(samples, "newsbot_updates_total", command="inline_query") == 1
+    assert value(samples, "newsbot_updates_total", command="button:lp") == 1
+    assert value(samples, "newsbot_handler_seconds_count", handler="cb_latest_page") == 1
     assert value(samples, "newsbot_handler_seconds_count", handler="cmd_latest") == 1
     assert value(samples, "newsbot_handler_seconds_count", handler="cmd_help") == 8
     assert value(samples, "newsbot_handler_seconds_count", handler="on_inline_query") == 1
