@@ -138,7 +138,7 @@ async def scrape(bot_data: BotData) -> bytes:
             async with asyncio.timeout(STORE_TIMEOUT):
                 runs = await store.source_runs()
                 metrics.set_sources(runs, {s.name for s in bot_data.sources})
-                metrics.set_deliveries(await store.ledger.delivery_counts())
+                metrics.set_deliveries(await metrics.ledger_tally.read(store.ledger))
                 metrics.set_sender(await store.leases.holder(SENDER_LEASE), bot_data.instance)
                 metrics.set_backfill(await backfill_progress(store))
         except Exception as exc:

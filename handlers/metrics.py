@@ -9,9 +9,11 @@ storage/ is read at scrape time, and bot/ only serves the text.
 
 from __future__ import annotations
 
+import collections
 import functools
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +33,7 @@ from telegram.ext import BaseRateLimiter
 
 from handlers.texts import COMMANDS
 from news.models import CrawlReport, SourceRun
+from storage.ledger import OPEN_STATUSES, Ledger
 
 if TYPE_CHECKING:
     from handlers.delivery import TickReport
@@ -49,6 +52,43 @@ def _version() -> str:
         return metadata.version("newsbot")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown"
+
+
+@dataclass
+class LedgerTally:
+    """The ledger's rows by state, kept up to date without counting a year of rows each scrape.
+
+    Settled rows (sent, failed, skipped) never change state again. The first read counts them
+    all once (the status index); later reads add the settled rows below the oldest open row
+    by id range and count the few rows above it afresh, and the open rows exactly. Past the
+    first read the mark also stays below the newest id of the read before, so a row whose
+    insert had not committed yet (PostgreSQL hands out ids before commit) is not passed over.
+    """
+
+    mark: int = -1  # every settled row with an id up to here is in `settled`; -1: no read yet
+    settled: collections.Counter[str] = field(default_factory=collections.Counter)
+    last_newest: int = 0
+
+    async def read(self, ledger: Ledger) -> dict[str, int]:
+        """Return the ledger's rows by state, reading only what changed since the last read."""
+        open_counts, oldest, newest = await ledger.open_delivery_counts()
+        stable = newest if oldest is None else oldest - 1
+        if self.mark < 0:
+            everything = await ledger.delivery_counts()
+            above = await ledger.settled_delivery_counts(stable, newest)
+            settled = collections.Counter(
+                {s: n for s, n in everything.items() if s not in OPEN_STATUSES}
+            )
+            settled.subtract(above)
+            self.settled, self.mark = +settled, stable
+        elif (stable := min(stable, self.last_newest)) > self.mark:
+            self.settled.update(await ledger.settled_delivery_counts(self.mark, stable))
+            self.mark = stable
+        self.last_newest = newest
+        recent = await ledger.settled_delivery_counts(self.mark, newest)
+        counts = self.settled + collections.Counter(recent)
+        counts.update(open_counts)
+        return dict(counts)
 
 
 class Metrics:
@@ -173,6 +213,7 @@ class Metrics:
             "1 when this instance holds the sender lease",
             registry=registry,
         )
+        self.ledger_tally = LedgerTally()
         self.healthy = Gauge(
             "newsbot_healthy",
             "1 when the last health check passed (what /healthz answers 200 for)",
