@@ -22,7 +22,8 @@ CHATS = 10_000
 # The newest day's rows: some still pending, as a tick leaves them (the rest settled).
 OPEN_WINDOW = CHATS
 SCRAPES = 20
-INSERT_BATCH = 50_000
+# Rows a transaction: under the second after which SQLite's adapter warns of a long write.
+INSERT_BATCH = 10_000
 
 
 def _state(i: int, rows: int) -> str:
