@@ -232,7 +232,7 @@ def test_the_image_runs_as_its_own_user_crawls_and_answers_latest(
         assert state["ExitCode"] == 0, logs()
         assert "Traceback" not in logs()
     finally:
-        podman("rm", "--force", name, check=False)
+        podman("rm", "--force", "--volumes", name, check=False)
 
 
 def test_the_image_holds_the_catalogue_and_no_checkout(image: str) -> None:
