@@ -96,6 +96,13 @@ class Chat:
     time_zone: str
     created_at: datetime
     blocked_at: datetime | None = None
+    title: str = ""  # a channel's @username or title, as the managing user is shown it
+    quiet_start: str = ""  # "HH:MM" local; alerts wait from start to end ("" = no quiet hours)
+    quiet_end: str = ""
+    silent: bool = False  # digests and alerts sent without sound (disable_notification)
+    keyword_body: bool = False  # followed words match title and body, not the title alone
+    digest_order: str = "channel"  # channel | region | leader
+    city: str = ""  # the chat's own city, first in a digest by region
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +216,10 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A chat's daily digest: when (local time and zone), what, and where (forum topic)."""
+    """A chat's digests: when (local times and zone, weekdays only), what, and where (topic)."""
 
     chat_id: int
-    digest_time: str  # "HH:MM", local
+    digest_time: str  # "HH:MM" local, or several: "08:00,18:00"
     time_zone: str
     next_due_at: datetime  # UTC
     since_at: datetime | None  # articles after this go into the next digest
@@ -221,6 +228,22 @@ class Subscription:
     channels: tuple[str, ...] = ()  # source names; empty means all
     thread_id: int | None = None
     language: str = "zh"
+    weekdays_only: bool = False
+
+    @property
+    def times(self) -> tuple[str, ...]:
+        """Return the digest times of the day ("08:00", "18:00"), earliest first."""
+        return tuple(t for t in self.digest_time.split(",") if t)
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A chat's watch: every new article of one source, or of every source of one region."""
+
+    chat_id: int
+    kind: str  # "source" or "region"
+    target: str  # a source's name, or a region (辽宁, 沈阳, 大连, …)
+    thread_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +252,7 @@ class Delivery:
 
     id: int
     chat_id: int
-    kind: str  # "digest" or "alert"
+    kind: str  # "digest", "alert", or "notice" (a channel that stopped, told its manager)
     key: str  # digest: local date (or "manual-…"); alert: article id
     status: str  # pending, sending, sent, skipped, failed
     attempts: int

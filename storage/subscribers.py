@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from news.models import Person, Subscription
+from news.models import Person, Subscription, Watch
 from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Database, Transaction
@@ -18,6 +18,7 @@ SUBSCRIPTION_SETTINGS: dict[str, type] = {
     "next_due_at": datetime,
     "send_empty": bool,
     "channels": tuple,
+    "weekdays_only": bool,
 }
 _UNFOLLOW_WORD = "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?"
 _SUBSCRIPTIONS = (
@@ -58,7 +59,7 @@ class Subscriptions:
         next_due_at: datetime,
         thread_id: int | None,
     ) -> Subscription:
-        """Create or update a chat's daily digest and make it active."""
+        """Create or update a chat's digests ("08:00" or "08:00,18:00") and make them active."""
         await self.db.execute(
             "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
             " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
@@ -153,6 +154,49 @@ class Subscriptions:
         """Stop following a word; False if it was not followed."""
         changed = await self.db.execute(_UNFOLLOW_WORD, (chat_id, search_form(keyword)))
         return changed > 0
+
+    async def count_follows(self, chat_id: int) -> int:
+        """Return how many leaders, words and watches a chat follows (for the per-chat cap)."""
+        total = await self.db.fetchval(
+            "SELECT (SELECT count(*) FROM follows WHERE chat_id = ?1 AND active = 1) "
+            "+ (SELECT count(*) FROM keyword_follows WHERE chat_id = ?1 AND active = 1) "
+            "+ (SELECT count(*) FROM watches WHERE chat_id = ?1 AND active = 1)",
+            (chat_id,),
+        )
+        return int(total or 0)
+
+    # --- watches: every new article of a source or a region ------------------------------
+
+    async def watch(self, chat_id: int, kind: str, target: str, thread_id: int | None) -> bool:
+        """Watch a source or a region in a chat; False if it was already watched."""
+        active = await self.db.fetchval(
+            "SELECT active FROM watches WHERE chat_id = ? AND kind = ? AND target = ?",
+            (chat_id, kind, target),
+        )
+        await self.db.execute(
+            "INSERT INTO watches (chat_id, kind, target, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(chat_id, kind, target) DO UPDATE SET "
+            "active = 1, thread_id = excluded.thread_id",
+            (chat_id, kind, target, thread_id, to_db_time(now())),
+        )
+        return not active
+
+    async def unwatch(self, chat_id: int, kind: str, target: str) -> bool:
+        """Stop watching a source or a region; False if it was not watched."""
+        changed = await self.db.execute(
+            "DELETE FROM watches WHERE chat_id = ? AND kind = ? AND target = ?",
+            (chat_id, kind, target),
+        )
+        return changed > 0
+
+    async def watches(self, chat_id: int) -> list[Watch]:
+        """Return a chat's active watches, regions first, then sources, by name."""
+        found = await self.db.fetch(
+            "SELECT chat_id, kind, target, thread_id FROM watches WHERE chat_id = ? "
+            f"AND active = 1 ORDER BY kind DESC, target {self.db.dialect.bytewise}",
+            (chat_id,),
+        )
+        return [rows.build(Watch, r) for r in found]
 
     async def followed_keywords(self, chat_id: int) -> list[str]:
         """Return the words a chat follows."""

@@ -388,6 +388,37 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
+        # 11: channels, several digests a day and every reader's clock: digest times are a
+        # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
+        # sending, keywords matched in the body too, the digest's order and the chat's own
+        # city; watches of a source or a region; who manages each channel from a private chat.
+        11: """
+        ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_end     TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN silent        INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN keyword_body  INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN digest_order  TEXT NOT NULL DEFAULT 'channel';
+        ALTER TABLE chats ADD COLUMN city          TEXT NOT NULL DEFAULT '';
+        CREATE TABLE watches (
+            chat_id     INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            target      TEXT NOT NULL,
+            thread_id   INTEGER,
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, target)
+        );
+        CREATE INDEX watches_by_target ON watches (kind, target, active);
+        CREATE TABLE channel_managers (
+            channel_id  INTEGER NOT NULL,
+            user_id     INTEGER NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (channel_id, user_id)
+        );
+        CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
+        """,
     }
 )
 
