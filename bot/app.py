@@ -22,6 +22,7 @@ from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
+from handlers.regions import REGIONS, source_regions
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from storage import is_postgres_url, open_store
@@ -100,6 +101,8 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
         default_tz=settings.tz,
         catch_up=timedelta(hours=settings.catch_up_hours),
         source_titles={s.name: s.title for s in app.bot_data.sources},
+        source_regions=source_regions(app.bot_data.sources),
+        regions=REGIONS,
     )
     schedule_ingestion(app)
     schedule_delivery(app)

@@ -50,15 +50,17 @@ class ChatQueries(StorePart):
 
     # --- channels managed from a private chat --------------------------------------------
 
-    async def add_channel(self, channel_id: int, title: str, user_id: int, time_zone: str) -> bool:
+    async def add_channel(
+        self, channel_id: int, title: str, user_id: int, time_zone: str, language: str
+    ) -> bool:
         """Register a channel and its managing user in one transaction; False if already theirs."""
         stamp = to_db_time(now())
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO chats (id, type, language, time_zone, created_at, title) "
-                "VALUES (?, 'channel', 'zh', ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "VALUES (?, 'channel', ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "type = 'channel', title = excluded.title, blocked_at = NULL",
-                (channel_id, time_zone, stamp, title),
+                (channel_id, language, time_zone, stamp, title),
             )
             added = await tx.execute(
                 "INSERT INTO channel_managers (channel_id, user_id, created_at) VALUES (?, ?, ?) "

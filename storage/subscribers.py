@@ -58,14 +58,16 @@ class Subscriptions:
         time_zone: str,
         next_due_at: datetime,
         thread_id: int | None,
+        weekdays_only: bool = False,
     ) -> Subscription:
         """Create or update a chat's digests ("08:00" or "08:00,18:00") and make them active."""
         await self.db.execute(
             "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
-            " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
+            " active, not_found, created_at, weekdays_only) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?) "
             "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
             "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
-            "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
+            "next_due_at = excluded.next_due_at, active = 1, not_found = 0, "
+            "weekdays_only = excluded.weekdays_only",
             (
                 chat_id,
                 thread_id,
@@ -73,6 +75,7 @@ class Subscriptions:
                 time_zone,
                 to_db_time(next_due_at),
                 to_db_time(now()),
+                int(weekdays_only),
             ),
         )
         found = await self.subscription(chat_id)
@@ -142,7 +145,7 @@ class Subscriptions:
         return sorted(people.values(), key=lambda p: p.name)
 
     async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
-        """Follow a word in new titles (in search_form, as titles are matched); True."""
+        """Follow a keyword rule ("营商环境 沈阳 -招聘", as news.nlp.keyword_rules writes it)."""
         await self.db.execute(
             "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
@@ -154,16 +157,6 @@ class Subscriptions:
         """Stop following a word; False if it was not followed."""
         changed = await self.db.execute(_UNFOLLOW_WORD, (chat_id, search_form(keyword)))
         return changed > 0
-
-    async def count_follows(self, chat_id: int) -> int:
-        """Return how many leaders, words and watches a chat follows (for the per-chat cap)."""
-        total = await self.db.fetchval(
-            "SELECT (SELECT count(*) FROM follows WHERE chat_id = ?1 AND active = 1) "
-            "+ (SELECT count(*) FROM keyword_follows WHERE chat_id = ?1 AND active = 1) "
-            "+ (SELECT count(*) FROM watches WHERE chat_id = ?1 AND active = 1)",
-            (chat_id,),
-        )
-        return int(total or 0)
 
     # --- watches: every new article of a source or a region ------------------------------
 
@@ -188,6 +181,13 @@ class Subscriptions:
             (chat_id, kind, target),
         )
         return changed > 0
+
+    async def count_watches(self, chat_id: int) -> int:
+        """Return how many sources and regions a chat watches (for the per-chat cap)."""
+        total = await self.db.fetchval(
+            "SELECT count(*) FROM watches WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        return int(total or 0)
 
     async def watches(self, chat_id: int) -> list[Watch]:
         """Return a chat's active watches, regions first, then sources, by name."""
