@@ -142,7 +142,7 @@ class Deliverer:
         """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
         seen: set[int] = set()
         # Subscriptions of one schedule due at one time share their sums: worked out once.
-        plans: dict[tuple[str, str, bool, datetime, datetime | None], DueDigest] = {}
+        plans: dict[tuple[str, str, bool, datetime, datetime | None], tuple[DueDigest, bool]] = {}
         while True:
             due = [
                 s
@@ -161,9 +161,11 @@ class Deliverer:
                     sub.next_due_at,
                     sub.since_at,
                 )
-                plan = plans.get(plan_key)
-                if plan is None:
-                    plan = plans[plan_key] = self._plan_digest(sub, now)
+                planned = plans.get(plan_key)
+                if planned is None:
+                    planned = plans[plan_key] = self._plan_digest(sub, now)
+                plan, missed = planned
+                report.skipped += missed
                 batch.append(DueDigest(sub, plan.key, plan.next_due_at, plan.payload, plan.status))
                 if plan.status == "skipped":
                     report.skipped += 1
@@ -171,13 +173,14 @@ class Deliverer:
                     report.scheduled += 1
             await self.store.ledger.schedule_digests(batch)
 
-    def _plan_digest(self, sub: Subscription, now: datetime) -> DueDigest:
-        """Return the ledger row a due subscription gets: its key, window and next time."""
+    def _plan_digest(self, sub: Subscription, now: datetime) -> tuple[DueDigest, bool]:
+        """Return the ledger row a due subscription gets, and whether digests were missed."""
         tz = _zone(sub.time_zone, self.default_tz)
         times = sub.times
         due_at = sub.next_due_at
         latest = previous_due_of(now, times, tz, sub.weekdays_only)
-        if due_at < latest:
+        missed = due_at < latest
+        if missed:
             # Down past the next digest time: the digests between are gone; the latest may
             # still be within the catch-up window.
             logger.warning(
@@ -204,7 +207,7 @@ class Deliverer:
                 late,
                 self.catch_up,
             )
-        return DueDigest(sub, key, following, payload, status)
+        return DueDigest(sub, key, following, payload, status), missed
 
     async def send_open(self, report: TickReport, now: datetime | None = None) -> None:
         """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""

@@ -31,8 +31,8 @@ from handlers.targets import (
     thread_of,
 )
 from handlers.texts import text
-from news.models import Chat, Person, SourceConfig, Subscription
-from news.nlp.keyword_rules import KeywordRule, KeywordRuleError, parse_rule
+from news.models import Chat, KeywordRule, Person, SourceConfig, Subscription
+from news.nlp.keyword_rules import KeywordRuleError, parse_rule
 from news.schedule import (
     MAX_DIGEST_TIMES,
     MAX_QUIET_MINUTES,

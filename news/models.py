@@ -237,6 +237,39 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """Words an article must all hold, and words that leave it out, in search_form, lower case."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """Return the rule as stored and shown: the words, then each exclusion with a minus."""
+        return " ".join((*self.include, *("-" + w for w in self.exclude)))
+
+    @classmethod
+    def stored(cls, text: str) -> KeywordRule:
+        """Read a rule back from its stored text (a plain word, as older rows hold, is one too)."""
+        words = text.split()
+        return cls(
+            tuple(w for w in words if not w.startswith("-")),
+            tuple(w[1:] for w in words if w.startswith("-") and len(w) > 1),
+        )
+
+    def matches(self, title: str, body: str, *, in_body: bool) -> bool:
+        """Return whether an article fires the rule (both texts simplified, half-width, lower).
+
+        The words are looked for in the title, or in title and body with `in_body`; an
+        excluded word leaves the article out wherever it appears.
+        """
+        where = f"{title}\n{body}" if in_body else title
+        if not all(word in where for word in self.include):
+            return False
+        return not any(word in title or word in body for word in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
 class Watch:
     """A chat's watch: every new article of one source, or of every source of one region."""
 

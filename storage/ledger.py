@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from news.models import Delivery, Subscription
-from news.nlp.keyword_rules import fold_for_match, stored_rule
+from news.models import Delivery, KeywordRule, Subscription
+from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Database, Transaction
 from storage.rows import DELIVERY_COLUMNS, to_db_time
@@ -215,12 +215,12 @@ class Ledger:
         if not follows:
             return 0
         articles = [
-            (r["id"], fold_for_match(r["title"]), fold_for_match(r["body"]))
+            (r["id"], search_form(r["title"]).lower(), search_form(r["body"]).lower())
             for r in await tx.fetch(
                 "SELECT id, title, body FROM articles WHERE id > ? AND id <= ?", (start, end)
             )
         ]
-        rules = {text: stored_rule(text) for text in {r["keyword"] for r in follows}}
+        rules = {text: KeywordRule.stored(text) for text in {r["keyword"] for r in follows}}
         records: list[tuple[Any, ...]] = []
         for article_id, title, body in articles:
             payload = json.dumps({"article_id": article_id})

@@ -1,9 +1,8 @@
-"""Followed keywords as rules: every word must appear, `-词` leaves an article out, forms folded."""
+"""Followed keywords read as rules (news.models.KeywordRule): every word, no `-词`, forms folded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from news.models import KeywordRule
 from news.nlp.fold import search_form
 
 MAX_WORD_CHARS = 20
@@ -16,30 +15,6 @@ class KeywordRuleError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordRule:
-    """Words an article must all hold, and words that leave it out, in search_form, lower case."""
-
-    include: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        """Return the rule as stored and shown: the words, then each exclusion with a minus."""
-        return " ".join((*self.include, *("-" + w for w in self.exclude)))
-
-    def matches(self, title: str, body: str, *, in_body: bool) -> bool:
-        """Return whether an article fires the rule (title and body already in fold_for_match).
-
-        The words are looked for in the title, or in title and body with `in_body`; an
-        excluded word leaves the article out wherever it appears.
-        """
-        where = f"{title}\n{body}" if in_body else title
-        if not all(word in where for word in self.include):
-            return False
-        return not any(word in title or word in body for word in self.exclude)
 
 
 def fold_for_match(text: str) -> str:
@@ -70,12 +45,3 @@ def parse_rule(raw: str) -> KeywordRule:
     if set(include) & set(exclude):
         raise KeywordRuleError("contradiction")
     return KeywordRule(tuple(include), tuple(exclude))
-
-
-def stored_rule(text: str) -> KeywordRule:
-    """Read a rule back from its stored text (a plain word, as older rows hold, is one too)."""
-    words = text.split()
-    return KeywordRule(
-        tuple(w for w in words if not w.startswith("-")),
-        tuple(w[1:] for w in words if w.startswith("-") and len(w) > 1),
-    )
