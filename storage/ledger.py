@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from news.models import Delivery, Subscription
@@ -12,6 +12,9 @@ from storage import rows
 from storage.database import Database
 from storage.rows import DELIVERY_COLUMNS, to_db_time
 
+# How long before the alert cursor last moved an article may have been published and still
+# alert: sites post some articles hours after their date, and a date-only page says midnight.
+ALERT_GRACE = timedelta(days=1)
 # A row is open when it waits to be sent, or was being sent by a process whose lease ran out
 # (it died, or stopped mid-send): such a row is sent again, at most once more.
 _OPEN_WHERE = (
@@ -89,24 +92,32 @@ class Ledger:
         The cursor and the alerts move in one transaction, so a crash repeats nothing and
         loses nothing; where rows can be locked the cursor row is, so two instances never take
         the same batch. The first call only sets the cursor: no alerts for the back catalogue.
+        History is silent: an article alerts only if it was published after the chat began to
+        follow, and no more than ALERT_GRACE before the cursor last moved (a backfill stores
+        years-old articles; a site that posts an article a few hours late still alerts).
         """
         dialect = self.db.dialect
-        stamp = to_db_time(rows.now())
+        clock = rows.now()
+        stamp = to_db_time(clock)
         async with self.db.transaction() as tx:
-            start = await tx.fetchval(
-                f"SELECT last_article_id FROM alert_cursor WHERE id = 1{dialect.for_update}"
+            cursor = await tx.fetchone(
+                "SELECT last_article_id, moved_at FROM alert_cursor "
+                f"WHERE id = 1{dialect.for_update}"
             )
             top = int(await tx.fetchval("SELECT coalesce(max(id), 0) FROM articles"))
-            if start is None:
+            if cursor is None:
                 await tx.execute(
-                    "INSERT INTO alert_cursor (id, last_article_id) VALUES (1, ?) "
+                    "INSERT INTO alert_cursor (id, last_article_id, moved_at) VALUES (1, ?, ?) "
                     "ON CONFLICT (id) DO NOTHING",
-                    (top,),
+                    (top, stamp),
                 )
                 return 0
-            end = min(top, int(start) + batch)
+            start = int(cursor["last_article_id"])
+            end = min(top, start + batch)
             if end <= start:
                 return 0
+            moved = rows.opt_time(cursor["moved_at"]) or clock
+            fresh = to_db_time(moved - ALERT_GRACE)
             by_mention = dialect.json_object("'article_id'", "m.article_id")
             by_article = dialect.json_object("'article_id'", "a.id")
             created = 0
@@ -117,19 +128,26 @@ class Ledger:
                 "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
                 "thread_id, created_at, updated_at) "
                 "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), 'pending', "
-                f"{by_mention}, f.thread_id, ?, ? "
+                f"{by_mention}, f.thread_id, ?1, ?1 "
                 "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
                 f"WHERE {dialect.unindexed('m.role')} = 'spoke' "
-                "AND m.article_id > ? AND m.article_id <= ? ON CONFLICT DO NOTHING",
+                "AND m.article_id > ?2 AND m.article_id <= ?3 "
+                "AND m.published_at >= f.created_at AND m.published_at >= ?4 "
+                "ON CONFLICT DO NOTHING",
                 # Followed words in the new titles.
                 "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
                 "thread_id, created_at, updated_at) "
                 "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
-                f"{by_article}, k.thread_id, ?, ? "
-                f"{self.keyword_titles} WHERE a.id > ? AND a.id <= ? ON CONFLICT DO NOTHING",
+                f"{by_article}, k.thread_id, ?1, ?1 "
+                f"{self.keyword_titles} WHERE a.id > ?2 AND a.id <= ?3 "
+                "AND a.published_at >= k.created_at AND a.published_at >= ?4 "
+                "ON CONFLICT DO NOTHING",
             ):
-                created += await tx.execute(sql, (stamp, stamp, start, end))
-            await tx.execute("UPDATE alert_cursor SET last_article_id = ? WHERE id = 1", (end,))
+                created += await tx.execute(sql, (stamp, start, end, fresh))
+            await tx.execute(
+                "UPDATE alert_cursor SET last_article_id = ?, moved_at = ? WHERE id = 1",
+                (end, stamp),
+            )
         return created
 
     async def open_deliveries(
