@@ -55,7 +55,9 @@ class RunFigures:
 def prepare_database(path: Path, subscribers: int) -> None:
     """Create a database with a few fresh articles and `subscribers` chats all due now."""
     now = datetime.now(UTC)
-    asyncio.run(seed_store(path, fetched_at=now - timedelta(hours=1)))
+    asyncio.run(
+        seed_store(path, fetched_at=now - timedelta(hours=1), published_at=now - timedelta(hours=1))
+    )
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     due = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     db = sqlite3.connect(path)

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from news.models import Delivery, KeywordRule, Subscription
@@ -15,6 +15,9 @@ from storage import rows
 from storage.database import Database, Transaction
 from storage.rows import DELIVERY_COLUMNS, to_db_time
 
+# How long before the alert cursor last moved an article may have been published and still
+# alert: sites post some articles hours after their date, and a date-only page says midnight.
+ALERT_GRACE = timedelta(days=1)
 # A row is open when it waits to be sent, or was being sent by a process whose lease ran out
 # (it died, or stopped mid-send): such a row is sent again, at most once more.
 _OPEN_WHERE = (
@@ -40,7 +43,8 @@ _ALERT_COLUMNS = (
 _WATCH_ALERTS = (
     _ALERT_COLUMNS + "SELECT DISTINCT w.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
     "{payload}, w.thread_id, ?, ? FROM articles a JOIN watches w ON w.kind = {kind} "
-    "AND w.target = {target} AND w.active = 1 WHERE a.id > ? AND a.id <= ? AND {among} "
+    "AND w.target = {target} AND w.active = 1 WHERE a.id > ? AND a.id <= ? "
+    "AND a.published_at >= w.created_at AND a.published_at >= ? AND {among} "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -136,24 +140,33 @@ class Ledger:
         cursor and the alerts move in one transaction, so a crash repeats nothing and loses
         nothing; where rows can be locked the cursor row is, so two instances never take the
         same batch. The first call only sets the cursor: no alerts for the back catalogue.
+        History is silent: an article alerts only if it was published after the chat began to
+        follow (or watch), and no more than ALERT_GRACE before the cursor last moved (a
+        backfill stores years-old articles; a site that posts an article a few hours late
+        still alerts).
         """
         dialect = self.db.dialect
-        stamp = to_db_time(rows.now())
+        clock = rows.now()
+        stamp = to_db_time(clock)
         async with self.db.transaction() as tx:
-            start = await tx.fetchval(
-                f"SELECT last_article_id FROM alert_cursor WHERE id = 1{dialect.for_update}"
+            cursor = await tx.fetchone(
+                "SELECT last_article_id, moved_at FROM alert_cursor "
+                f"WHERE id = 1{dialect.for_update}"
             )
             top = int(await tx.fetchval("SELECT coalesce(max(id), 0) FROM articles"))
-            if start is None:
+            if cursor is None:
                 await tx.execute(
-                    "INSERT INTO alert_cursor (id, last_article_id) VALUES (1, ?) "
+                    "INSERT INTO alert_cursor (id, last_article_id, moved_at) VALUES (1, ?, ?) "
                     "ON CONFLICT (id) DO NOTHING",
-                    (top,),
+                    (top, stamp),
                 )
                 return 0
-            end = min(top, int(start) + batch)
+            start = int(cursor["last_article_id"])
+            end = min(top, start + batch)
             if end <= start:
                 return 0
+            moved = rows.opt_time(cursor["moved_at"]) or clock
+            fresh = to_db_time(moved - ALERT_GRACE)
             by_mention = dialect.json_object("'article_id'", "m.article_id")
             by_article = dialect.json_object("'article_id'", "a.id")
             created = 0
@@ -162,19 +175,27 @@ class Ledger:
                 # (role, date) index SQLite would read every speech inside this write
                 # transaction, instead of the new articles' few mentions by primary key.
                 _ALERT_COLUMNS + "SELECT DISTINCT f.chat_id, 'alert', CAST(m.article_id AS TEXT), "
-                f"'pending', {by_mention}, f.thread_id, ?, ? "
+                f"'pending', {by_mention}, f.thread_id, ?1, ?1 "
                 "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
                 f"WHERE {dialect.unindexed('m.role')} = 'spoke' "
-                "AND m.article_id > ? AND m.article_id <= ? ON CONFLICT DO NOTHING",
-                # Watched sources.
+                "AND m.article_id > ?2 AND m.article_id <= ?3 "
+                "AND m.published_at >= f.created_at AND m.published_at >= ?4 "
+                "ON CONFLICT DO NOTHING",
+            ):
+                created += await tx.execute(sql, (stamp, start, end, fresh))
+            # Watched sources.
+            created += await tx.execute(
                 _WATCH_ALERTS.format(
                     payload=by_article, kind="'source'", target="a.source_name", among="TRUE"
                 ),
-            ):
-                created += await tx.execute(sql, (stamp, stamp, start, end))
-            created += await self._region_alerts(tx, regions or {}, stamp, int(start), end)
-            created += await self._keyword_alerts(tx, stamp, int(start), end)
-            await tx.execute("UPDATE alert_cursor SET last_article_id = ? WHERE id = 1", (end,))
+                (stamp, stamp, start, end, fresh),
+            )
+            created += await self._region_alerts(tx, regions or {}, stamp, start, end, fresh)
+            created += await self._keyword_alerts(tx, stamp, start, end, fresh)
+            await tx.execute(
+                "UPDATE alert_cursor SET last_article_id = ?, moved_at = ? WHERE id = 1",
+                (end, stamp),
+            )
         return created
 
     async def _region_alerts(
@@ -184,6 +205,7 @@ class Ledger:
         stamp: str,
         start: int,
         end: int,
+        fresh: str,
     ) -> int:
         """Queue alerts for chats watching the region of a new article's source."""
         watched = await tx.fetch(
@@ -198,10 +220,14 @@ class Ledger:
             among, params = self.db.dialect.in_list("a.source_name", sources, "text")
             # The region as a parameter, bound before the range (the statement's order).
             sql = _WATCH_ALERTS.format(payload=by_article, kind="'region'", target="?", among=among)
-            created += await tx.execute(sql, (stamp, stamp, row["target"], start, end, *params))
+            created += await tx.execute(
+                sql, (stamp, stamp, row["target"], start, end, fresh, *params)
+            )
         return created
 
-    async def _keyword_alerts(self, tx: Transaction, stamp: str, start: int, end: int) -> int:
+    async def _keyword_alerts(
+        self, tx: Transaction, stamp: str, start: int, end: int, fresh: str
+    ) -> int:
         """Queue alerts for keyword rules the new articles meet (matched here, not in SQL).
 
         A rule is several words that must all appear and words that leave an article out,
@@ -209,25 +235,34 @@ class Ledger:
         text serves every rule, which no single SQL expression does on both backends.
         """
         follows = await tx.fetch(
-            "SELECT k.chat_id, k.keyword, k.thread_id, coalesce(c.keyword_body, 0) AS in_body "
+            "SELECT k.chat_id, k.keyword, k.thread_id, k.created_at, "
+            "coalesce(c.keyword_body, 0) AS in_body "
             "FROM keyword_follows k LEFT JOIN chats c ON c.id = k.chat_id WHERE k.active = 1"
         )
         if not follows:
             return 0
+        # History is silent, as for the other alerts (times compare as their UTC text).
         articles = [
-            (r["id"], search_form(r["title"]).lower(), search_form(r["body"]).lower())
+            (
+                r["id"],
+                r["published_at"],
+                search_form(r["title"]).lower(),
+                search_form(r["body"]).lower(),
+            )
             for r in await tx.fetch(
-                "SELECT id, title, body FROM articles WHERE id > ? AND id <= ?", (start, end)
+                "SELECT id, published_at, title, body FROM articles "
+                "WHERE id > ? AND id <= ? AND published_at >= ?",
+                (start, end, fresh),
             )
         ]
         rules = {text: KeywordRule.stored(text) for text in {r["keyword"] for r in follows}}
         records: list[tuple[Any, ...]] = []
-        for article_id, title, body in articles:
+        for article_id, published, title, body in articles:
             payload = json.dumps({"article_id": article_id})
             seen: set[int] = set()
             for follow in follows:
                 chat_id = int(follow["chat_id"])
-                if chat_id in seen:
+                if chat_id in seen or published < follow["created_at"]:
                     continue
                 if rules[follow["keyword"]].matches(title, body, in_body=bool(follow["in_body"])):
                     seen.add(chat_id)

@@ -135,6 +135,32 @@ PERSON_COUNTS = """
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
+# What `newsbot backfill` adds: one cursor row per source, written after each list page (or
+# e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
+# when the alert cursor last moved, so that articles published well before it (a backfill's)
+# never alert.
+BACKFILL = """
+    CREATE TABLE backfill_cursors (
+        source      TEXT PRIMARY KEY,
+        since       TEXT NOT NULL,
+        until       TEXT NOT NULL,
+        list_index  INTEGER NOT NULL DEFAULT 0,
+        page_url    TEXT,
+        page_no     INTEGER NOT NULL DEFAULT 0,
+        day         TEXT,
+        reached     TEXT,
+        pages       INTEGER NOT NULL DEFAULT 0,
+        articles    INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        error       TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    ALTER TABLE alert_cursor ADD COLUMN moved_at TEXT;
+"""
+
+
 MIGRATIONS = migrations(
     {
         # 1: everything SQLite reached in its migrations 1-5.
@@ -402,11 +428,14 @@ MIGRATIONS = migrations(
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
-        # 10: channels, several digests a day and every reader's clock: digest times are a
+        # 10: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # resumes from it), and when the alert cursor last moved (older news never alerts).
+        10: BACKFILL,
+        # 11: channels, several digests a day and every reader's clock: digest times are a
         # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
         # sending, keywords matched in the body too, the digest's order and the chat's own
         # city; watches of a source or a region; who manages each channel from a private chat.
-        10: """
+        11: """
         ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
         ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';

@@ -20,7 +20,11 @@ GROUP = -1001234
 async def bot(make_settings, start_bot):
     settings = make_settings()
     # Stored an hour ago: inside the next digest's 24-hour window.
-    await seed_store(settings.db, fetched_at=datetime.now(UTC) - timedelta(hours=1))
+    await seed_store(
+        settings.db,
+        fetched_at=datetime.now(UTC) - timedelta(hours=1),
+        published_at=datetime.now(UTC) - timedelta(hours=1),
+    )
     return await start_bot(settings)
 
 
