@@ -99,7 +99,9 @@ async def cmd_subscribe(update: Update, context: Context) -> None:
             text(
                 lang,
                 "subscribed",
-                where=_where(lang, target),
+                where=text(lang, "channel_subject", channel=target.label)
+                if target.is_channel
+                else "",
                 time="、".join(times),
                 tz=zone.key,
                 days=days,

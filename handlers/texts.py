@@ -239,6 +239,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "inline_bad_query": "无法搜索这个查询，点此查看用法",
         # Channels, quiet hours, watches and the chat's own settings.
         "for_channel": "频道 {channel}：",
+        "channel_subject": "频道 {channel} ",
         "weekdays_only_note": "（仅工作日）",
         "weekdays_button": "📅 仅工作日",
         "on": "开",
@@ -422,6 +423,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "inline_bad_query": "This query cannot be searched; tap for help",
         # Channels, quiet hours, watches and the chat's own settings.
         "for_channel": "Channel {channel}: ",
+        "channel_subject": "Channel {channel}: ",
         "weekdays_only_note": " (weekdays only)",
         "weekdays_button": "📅 Weekdays only",
         "on": "on",
