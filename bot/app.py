@@ -22,9 +22,10 @@ from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
-from handlers.regions import REGIONS, source_regions
+from handlers.regions import source_regions
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
+from news.models import REGIONS
 from storage import is_postgres_url, open_store
 from storage.sqlite.lock import hold_bot_lock
 

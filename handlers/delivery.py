@@ -18,6 +18,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from handlers.regions import PROVINCE
 from handlers.render import esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
@@ -44,8 +45,6 @@ SCHEDULE_BATCH = 5000
 # What Telegram answers a send to a channel where the bot may no longer post.
 CHANNEL_RIGHTS_LOST = ("need administrator rights", "not enough rights", "have no rights")
 DIGEST_ORDERS = ("channel", "region", "leader")
-# A region of no configured source's: the province's own news.
-PROVINCE = "辽宁"
 # How long a claimed row is this process's alone. A unit is claimed right before it is sent,
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.

@@ -4,36 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from news.models import SourceConfig
+from news.models import REGIONS, SourceConfig
 
-PROVINCE = "辽宁"
-# The province, then its 14 cities in the official order: a digest by region follows it.
-REGIONS = (
-    PROVINCE,
-    "沈阳",
-    "大连",
-    "鞍山",
-    "抚顺",
-    "本溪",
-    "丹东",
-    "锦州",
-    "营口",
-    "阜新",
-    "辽阳",
-    "盘锦",
-    "铁岭",
-    "朝阳",
-    "葫芦岛",
-)
+PROVINCE = REGIONS[0]
 CITIES = REGIONS[1:]
 
 
 def region_of(source: SourceConfig) -> str:
-    """Return a source's region: its configured one, else a city its title names, else 辽宁."""
-    configured = str(getattr(source, "region", "") or "")
-    if configured in REGIONS:
-        return configured
-    return next((city for city in CITIES if city in source.title), PROVINCE)
+    """Return a source's region (sources.toml's `region`; 辽宁 when it names none)."""
+    return source.region
 
 
 def source_regions(sources: Iterable[SourceConfig]) -> dict[str, str]:

@@ -22,8 +22,7 @@ USER = 5151  # a channel's administrator, in a private chat with the bot
 CHANNEL = -1002003004005
 NAME = "@lnnews_test"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Two sources: the province's, and a city's (its region read from the title until sources
-# say their region).
+# Two sources: the province's, and a city's.
 SOURCES = """
 [[source]]
 name = "nen-liaoning"
@@ -35,6 +34,7 @@ interval_minutes = 600
 [[source]]
 name = "dalian-news"
 title = "大连新闻网·要闻"
+region = "大连"
 profile = "generic"
 lists = ["http://127.0.0.1:9/dl.shtml"]
 interval_minutes = 600
