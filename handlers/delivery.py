@@ -22,11 +22,10 @@ from handlers.regions import PROVINCE
 from handlers.render import esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
-from news.models import Article, Chat, Delivery, Subscription
+from news.models import Article, Chat, Delivery, DueSchedule, Subscription
 from news.nlp.offices import UNRANKED, office_rank
 from news.schedule import digest_key, in_quiet_hours, local_day, next_due_of, previous_due_of
 from storage import Store
-from storage.ledger import DueDigest
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +39,8 @@ SUMMARY_LINE_CHARS = 70
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
-# Due subscriptions read and queued at a time: a tick with 50,000 due makes ten passes.
-SCHEDULE_BATCH = 5000
 # What Telegram answers a send to a channel where the bot may no longer post.
 CHANNEL_RIGHTS_LOST = ("need administrator rights", "not enough rights", "have no rights")
-DIGEST_ORDERS = ("channel", "region", "leader")
 # How long a claimed row is this process's alone. A unit is claimed right before it is sent,
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
@@ -107,6 +103,13 @@ class Deliverer:
     async def _tick(self, now: datetime) -> TickReport:
         report = TickReport()
         self._outage = False
+        await self.queue_due(now, report)
+        if await self._renew_sender_lease(force=True):
+            await self.send_open(report, now)
+        return report
+
+    async def queue_due(self, now: datetime, report: TickReport) -> None:
+        """Write every due digest and every new article's alerts into the ledger (no sends)."""
         await self.schedule_due(now, report)
         by_region: dict[str, list[str]] = defaultdict(list)
         for source, region in self.source_regions.items():
@@ -116,9 +119,6 @@ class Deliverer:
             report.alerts += queued
             if queued == 0:
                 break
-        if await self._renew_sender_lease(force=True):
-            await self.send_open(report, now)
-        return report
 
     async def _renew_sender_lease(self, *, force: bool = False) -> bool:
         """Take or renew the sender lease (at most every few seconds); False if another holds it."""
@@ -139,74 +139,60 @@ class Deliverer:
 
     async def schedule_due(self, now: datetime, report: TickReport) -> None:
         """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
-        seen: set[int] = set()
-        # Subscriptions of one schedule due at one time share their sums: worked out once.
-        plans: dict[tuple[str, str, bool, datetime, datetime | None], tuple[DueDigest, bool]] = {}
+        # One pass a schedule (times, zone, weekdays, due instant): the chats sharing it are
+        # queued by one statement. A schedule queued moves on, so the loop ends.
         while True:
-            due = [
-                s
-                for s in await self.store.subscriptions.due_subscriptions(now, limit=SCHEDULE_BATCH)
-                if s.chat_id not in seen
-            ]
-            if not due:
+            schedules = await self.store.subscriptions.due_schedules(now)
+            if not schedules:
                 return
-            batch: list[DueDigest] = []
-            for sub in due:
-                seen.add(sub.chat_id)
-                plan_key = (
-                    sub.digest_time,
-                    sub.time_zone,
-                    sub.weekdays_only,
-                    sub.next_due_at,
-                    sub.since_at,
-                )
-                planned = plans.get(plan_key)
-                if planned is None:
-                    planned = plans[plan_key] = self._plan_digest(sub, now)
-                plan, missed = planned
-                report.skipped += missed
-                batch.append(DueDigest(sub, plan.key, plan.next_due_at, plan.payload, plan.status))
-                if plan.status == "skipped":
-                    report.skipped += 1
-                else:
-                    report.scheduled += 1
-            await self.store.ledger.schedule_digests(batch)
+            for schedule in schedules:
+                await self._queue_schedule(schedule, now, report)
 
-    def _plan_digest(self, sub: Subscription, now: datetime) -> tuple[DueDigest, bool]:
-        """Return the ledger row a due subscription gets, and whether digests were missed."""
-        tz = _zone(sub.time_zone, self.default_tz)
-        times = sub.times
-        due_at = sub.next_due_at
-        latest = previous_due_of(now, times, tz, sub.weekdays_only)
-        missed = due_at < latest
-        if missed:
+    async def _queue_schedule(
+        self, schedule: DueSchedule, now: datetime, report: TickReport
+    ) -> None:
+        """Queue the digests of one due schedule: its key, window and next time worked out once."""
+        tz = _zone(schedule.time_zone, self.default_tz)
+        times = schedule.times
+        due_at = schedule.next_due_at
+        latest = previous_due_of(now, times, tz, schedule.weekdays_only)
+        if due_at < latest:
             # Down past the next digest time: the digests between are gone; the latest may
             # still be within the catch-up window.
             logger.warning(
-                "digests for chat %s from %s until %s skipped: the bot was down",
-                sub.chat_id,
+                "digests of %d chats from %s until %s skipped: the bot was down",
+                schedule.chats,
                 local_day(due_at, tz),
                 local_day(latest, tz),
             )
+            report.skipped += schedule.chats
             due_at = latest
         key = digest_key(due_at, times, tz)
-        following = next_due_of(due_at, times, tz, sub.weekdays_only)
-        # The first digest covers what came since the digest time before it.
-        since = sub.since_at or previous_due_of(
-            due_at - timedelta(seconds=1), times, tz, sub.weekdays_only
-        )
-        payload = {"since": since.isoformat(), "until": due_at.isoformat()}
         late = now - due_at
         status = "skipped" if late > self.catch_up else "pending"
+        # The first digest covers what came since the digest time before it.
+        first_since = previous_due_of(
+            due_at - timedelta(seconds=1), times, tz, schedule.weekdays_only
+        )
+        queued = await self.store.ledger.schedule_due_digests(
+            schedule,
+            key=key,
+            next_due_at=next_due_of(due_at, times, tz, schedule.weekdays_only),
+            first_since=first_since,
+            until=due_at,
+            status=status,
+        )
         if status == "skipped":
+            report.skipped += queued
             logger.warning(
-                "digest for chat %s at %s skipped: %s late, past the %s catch-up window",
-                sub.chat_id,
+                "digests of %d chats at %s skipped: %s late, past the %s catch-up window",
+                schedule.chats,
                 key,
                 late,
                 self.catch_up,
             )
-        return DueDigest(sub, key, following, payload, status), missed
+        else:
+            report.scheduled += queued
 
     async def send_open(self, report: TickReport, now: datetime | None = None) -> None:
         """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""

@@ -337,6 +337,22 @@ class Watch:
 
 
 @dataclass(frozen=True, slots=True)
+class DueSchedule:
+    """Subscriptions due at one instant on one schedule (times, zone, weekdays): one batch."""
+
+    digest_time: str
+    time_zone: str
+    weekdays_only: bool
+    next_due_at: datetime
+    chats: int
+
+    @property
+    def times(self) -> tuple[str, ...]:
+        """Return the schedule's digest times of the day."""
+        return tuple(t for t in self.digest_time.split(",") if t)
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One row of the delivery ledger: a digest or an alert for a chat, and how it went."""
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from news.models import Delivery, KeywordRule, Subscription
+from news.models import Delivery, DueSchedule, KeywordRule, Subscription
 from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Database, Transaction
@@ -49,17 +47,6 @@ _WATCH_ALERTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DueDigest:
-    """A digest to write into the ledger, and where its subscription's next one is due."""
-
-    subscription: Subscription
-    key: str
-    next_due_at: datetime
-    payload: dict[str, Any]
-    status: str = "pending"
-
-
 class Ledger:
     """Every push the bot owes a chat, from queued to sent, failed or skipped."""
 
@@ -75,50 +62,74 @@ class Ledger:
         payload: dict[str, Any],
         status: str = "pending",
     ) -> bool:
-        """Record one due digest and move its subscription on; False if the ledger had it."""
-        before = await self.delivery_status(subscription.chat_id, "digest", key)
-        await self.schedule_digests([DueDigest(subscription, key, next_due_at, payload, status)])
-        return before is None
+        """Record one chat's due digest and move its subscription on, in one transaction.
 
-    async def schedule_digests(self, due: Sequence[DueDigest]) -> None:
-        """Record due digests in the ledger and move their subscriptions on, in one transaction.
-
-        A digest the ledger already holds is never made twice; a subscription someone moved
-        meanwhile (its next_due_at changed) keeps the new time.
+        Returns False when the ledger already holds this digest (it is never made twice).
         """
-        if not due:
-            return
         stamp = to_db_time(rows.now())
-        records = [
-            (
-                d.subscription.chat_id,
-                "digest",
-                d.key,
-                d.status,
-                json.dumps(d.payload),
-                d.subscription.thread_id,
-                stamp,
-                stamp,
-            )
-            for d in due
-        ]
-        # Subscriptions moved on together: one UPDATE per (old time, new time), by chat ids.
-        moves: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for d in due:
-            old = to_db_time(d.subscription.next_due_at)
-            moves[(old, to_db_time(d.next_due_at))].append(d.subscription.chat_id)
         async with self.db.transaction() as tx:
-            await insert_deliveries(tx, records)
-            for (old, new), chats in moves.items():
-                for start in range(0, len(chats), INSERT_CHUNK * 4):
-                    among, params = self.db.dialect.in_list(
-                        "chat_id", chats[start : start + INSERT_CHUNK * 4], "bigint"
-                    )
-                    await tx.execute(
-                        f"UPDATE subscriptions SET next_due_at = ? WHERE {among} "
-                        "AND next_due_at = ?",
-                        (new, *params, old),
-                    )
+            created = await tx.execute(
+                _INSERT_DIGEST,
+                (
+                    subscription.chat_id,
+                    key,
+                    status,
+                    json.dumps(payload),
+                    subscription.thread_id,
+                    stamp,
+                    stamp,
+                ),
+            )
+            await tx.execute(
+                "UPDATE subscriptions SET next_due_at = ? WHERE chat_id = ? AND next_due_at = ?",
+                (
+                    to_db_time(next_due_at),
+                    subscription.chat_id,
+                    to_db_time(subscription.next_due_at),
+                ),
+            )
+        return created > 0
+
+    async def schedule_due_digests(
+        self,
+        schedule: DueSchedule,
+        *,
+        key: str,
+        next_due_at: datetime,
+        first_since: datetime,
+        until: datetime,
+        status: str = "pending",
+    ) -> int:
+        """Queue the digest of every subscription due on one schedule, and move them on.
+
+        One INSERT … SELECT and one UPDATE in one transaction, however many chats share the
+        schedule. Each digest's window starts where the chat's last one ended (first_since
+        for a chat that had none). Returns how many digests were new to the ledger.
+        """
+        stamp = to_db_time(rows.now())
+        where = (
+            "active = 1 AND digest_time = ? AND time_zone = ? AND weekdays_only = ? "
+            "AND next_due_at = ?"
+        )
+        match = (
+            schedule.digest_time,
+            schedule.time_zone,
+            int(schedule.weekdays_only),
+            to_db_time(schedule.next_due_at),
+        )
+        async with self.db.transaction() as tx:
+            created = await tx.execute(
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, "
+                "created_at, updated_at) SELECT chat_id, 'digest', ?, ?, "
+                """'{"since": "' || coalesce(since_at, ?) || '", "until": "' || ? || '"}', """
+                f"thread_id, ?, ? FROM subscriptions WHERE {where} ON CONFLICT DO NOTHING",
+                (key, status, to_db_time(first_since), to_db_time(until), stamp, stamp, *match),
+            )
+            await tx.execute(
+                f"UPDATE subscriptions SET next_due_at = ? WHERE {where}",
+                (to_db_time(next_due_at), *match),
+            )
+        return created
 
     async def add_manual_digest(
         self, chat_id: int, key: str, payload: dict[str, Any], thread_id: int | None
