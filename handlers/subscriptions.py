@@ -346,7 +346,9 @@ async def cb_settings(update: Update, context: Context) -> None:
         return
     target = await _button_target(update, context, args[2] if len(args) == 3 else None)
     if target is None:
-        await answer_stale(update, text(lang, "not_allowed"))
+        await answer_stale(
+            update, text(lang, "not_allowed" if len(args) == 3 else "group_admins_only")
+        )
         return
     what, value = args[0], args[1]
     problem = await _apply_setting(context, target.chat_id, what, value)
