@@ -31,7 +31,7 @@ from handlers.targets import (
     thread_of,
 )
 from handlers.texts import text
-from news.models import Chat, KeywordRule, Person, SourceConfig, Subscription
+from news.models import REGIONS, Chat, KeywordRule, Person, SourceConfig, Subscription
 from news.nlp.keyword_rules import KeywordRuleError, parse_rule
 from news.schedule import (
     MAX_DIGEST_TIMES,
@@ -598,7 +598,8 @@ async def cmd_unkeyword(update: Update, context: Context) -> None:
 
 def watch_choices(sources: tuple[SourceConfig, ...]) -> str:
     """Return what may be watched: the regions with sources, then the sources' names."""
-    regions = sorted({region_of(s) for s in sources}, key=lambda r: (r != "辽宁", r))
+    present = {region_of(s) for s in sources}
+    regions = [r for r in REGIONS if r in present]
     shown = [s.name for s in sources[:12]]
     more = "…" if len(sources) > len(shown) else ""
     return "、".join(regions) + "；" + "、".join(shown) + more
