@@ -170,9 +170,11 @@ class Deliverer:
         key = digest_key(due_at, times, tz)
         late = now - due_at
         status = "skipped" if late > self.catch_up else "pending"
-        # The first digest covers what came since the digest time before it.
+        # A chat's first digest covers what came since the digest time before this one's
+        # (due_at may lie past its own time: the subscription was moved, or came late).
+        own_time = previous_due_of(due_at, times, tz, schedule.weekdays_only)
         first_since = previous_due_of(
-            due_at - timedelta(seconds=1), times, tz, schedule.weekdays_only
+            own_time - timedelta(seconds=1), times, tz, schedule.weekdays_only
         )
         queued = await self.store.ledger.schedule_due_digests(
             schedule,
