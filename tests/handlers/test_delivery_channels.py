@@ -11,7 +11,7 @@ from telegram.ext import ExtBot
 
 from fakes.archive import seed_store
 from fakes.bot_api import FakeBotApi
-from handlers.delivery import Deliverer
+from handlers.delivery import Deliverer, TickReport
 from storage import Store, open_store
 from tests.store_sql import execute_sql, fetch_sql
 
@@ -145,3 +145,14 @@ async def test_a_channel_that_removed_the_bot_tells_its_manager_once(
     assert notice.plain_text.startswith("⚠️ 频道 @lnchan 的推送已停止")
     # Stopped again (a second removal update): nobody is told twice.
     assert await store.ledger.deactivate_chat(CHANNEL, "again") == 0
+
+
+async def test_a_first_digest_due_past_its_minute_still_covers_the_day_before(
+    deliverer: Deliverer, store: Store
+) -> None:
+    await store.upsert_chat(1, "private", "zh", "Asia/Shanghai")
+    late = MORNING + timedelta(seconds=17)
+    await store.subscriptions.subscribe(1, "08:00", "Asia/Shanghai", late, None)
+    await deliverer.queue_due(late + timedelta(minutes=1), TickReport())
+    [(payload,)] = await fetch_sql(store, "SELECT payload FROM deliveries WHERE chat_id = 1")
+    assert payload.startswith('{"since": "2026-11-25T00:00:00Z"')
