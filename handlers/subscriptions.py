@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from handlers import source_choice
 from handlers.admin import is_admin
 from handlers.context import Context
 from handlers.keyboards import parse_callback
@@ -51,6 +52,8 @@ ZONE_PRESETS = ("Asia/Shanghai", "UTC", "Europe/Moscow", "Europe/London", "Ameri
 QUIET_PRESETS = (("", ""), ("22:00", "07:00"), ("23:00", "07:00"), ("00:00", "08:00"))
 DIGEST_ORDERS = ("channel", "region", "leader")
 WEEKDAY_WORDS = ("工作日", "weekdays")
+# The sources-by-region buttons' actions (handlers.source_choice's callback data).
+SOURCE_ACTIONS = ("p", "r", "s", "R", "a", "b")
 # Sources and regions one chat may watch: each is a push per new article.
 MAX_WATCHES = 20
 _QUIET_SPLIT_RE = re.compile(r"[\s\-–—~～至到]+")
@@ -215,13 +218,9 @@ def settings_keyboard(
                 for i, z in enumerate(ZONE_PRESETS)
             ]
         )
-        chosen = set(sub.channels)
-        rows.append(
-            [
-                button(("✅" if not chosen or name in chosen else "▫️") + title[-6:], f"set:c:{i}")
-                for i, (name, title) in enumerate(sources[:6])
-            ]
-        )
+        if sources and not suffix:
+            # The sources by region (handlers.source_choice); a channel's digest takes them all.
+            rows.append([button(text(lang, "sources_by_region"), "set:p:x")])
         rows.append(
             [
                 button("📭 " + mark(sub.send_empty), "set:e:x"),
@@ -259,7 +258,7 @@ def settings_keyboard(
     )
     rows.append(
         [
-            button(text(lang, "silent_button") + " " + mark(chat.silent), "set:s:x"),
+            button(text(lang, "silent_button") + " " + mark(chat.silent), "set:m:x"),
             button(text(lang, "scope_button") + " " + mark(chat.keyword_body), "set:k:x"),
         ]
     )
@@ -272,8 +271,10 @@ def settings_keyboard(
     return InlineKeyboardMarkup([r for r in rows if r])
 
 
-async def send_settings(update: Update, context: Context, target: Target) -> None:
-    """Show (or refresh in place) a chat's settings card."""
+async def send_settings(
+    update: Update, context: Context, target: Target, view: str = "card", region: int = 0
+) -> None:
+    """Show (or refresh in place) a chat's settings card, region picker or one region."""
     store = context.bot_data.store
     chat = await store.get_chat(target.chat_id)
     if chat is None:
@@ -281,10 +282,18 @@ async def send_settings(update: Update, context: Context, target: Target) -> Non
         if chat is None:
             return
     sub = await store.subscriptions.subscription(target.chat_id)
-    sources = [(s.name, s.title) for s in context.bot_data.sources]
+    configured = context.bot_data.sources
     lang = (
         chat.language if update.callback_query and not target.is_channel else lang_of_update(update)
     )
+    if view != "card" and sub is not None and sub.active:
+        if view == "picker":
+            body, keyboard = source_choice.picker_view(lang, sub.channels, configured)
+        else:
+            body, keyboard = source_choice.region_view(lang, sub.channels, configured, region)
+        await show_page(update, body, keyboard)
+        return
+    sources = [(s.name, s.title) for s in configured]
     suffix = f":{target.chat_id}" if target.is_channel else ""
     await show_page(
         update,
@@ -351,6 +360,9 @@ async def cb_settings(update: Update, context: Context) -> None:
         )
         return
     what, value = args[0], args[1]
+    if what in SOURCE_ACTIONS and not target.is_channel:
+        await _choose_sources(update, context, target, what, value)
+        return
     problem = await _apply_setting(context, target.chat_id, what, value)
     if problem:
         await answer_stale(update, text(lang, problem, max=MAX_DIGEST_TIMES))
@@ -363,7 +375,7 @@ async def _apply_setting(context: Context, chat_id: int, what: str, value: str) 
     store = context.bot_data.store
     subscriptions = store.subscriptions
     chat_setting = {
-        "s": "silent",
+        "m": "silent",
         "k": "keyword_body",
     }
     chat = await store.get_chat(chat_id)
@@ -423,17 +435,55 @@ async def _apply_setting(context: Context, chat_id: int, what: str, value: str) 
             weekdays_only=weekdays,
             next_due_at=next_due_of(now, sub.times, zone, weekdays),
         )
-    elif what == "c" and value.isdigit() and int(value) < len(context.bot_data.sources):
-        names = [s.name for s in context.bot_data.sources]
-        chosen = set(sub.channels) or set(names)
-        chosen ^= {names[int(value)]}
-        kept = tuple(n for n in names if n in chosen)
-        await subscriptions.update_subscription(
-            chat_id, channels=() if len(kept) == len(names) else kept
-        )
     else:
         return "stale"
     return ""
+
+
+async def _choose_sources(
+    update: Update, context: Context, target: Target, what: str, value: str
+) -> None:
+    """Handle the sources-by-region buttons of /settings (see handlers.source_choice)."""
+    lang = lang_of_update(update)
+    subscriptions = context.bot_data.store.subscriptions
+    sub = await subscriptions.subscription(target.chat_id)
+    if sub is None or not sub.active:
+        await answer_stale(update, text(lang, "stale"))
+        return
+    sources = context.bot_data.sources
+    by_name = {s.name: s for s in sources}
+    if what == "b":
+        await send_settings(update, context, target)
+        return
+    if what == "p":
+        await send_settings(update, context, target, "picker")
+        return
+    if what == "a":
+        await subscriptions.update_subscription(target.chat_id, channels=())
+        await send_settings(update, context, target, "picker")
+        return
+    if what == "s":
+        source = by_name.get(value)
+        if source is None:  # a source since removed from the sources file
+            await answer_stale(update, text(lang, "stale"))
+            return
+        names, region = [value], source_choice.REGIONS.index(source.region)
+    else:
+        index = source_choice.region_index(value)
+        if index is None:
+            await answer_stale(update, text(lang, "stale"))
+            return
+        region = index
+        names = [s.name for s in sources if s.region == source_choice.REGIONS[index]]
+        if what == "r" or not names:
+            await send_settings(update, context, target, "region", region)
+            return
+    channels = source_choice.toggled(sub.channels, sources, names)
+    if channels is None:
+        await answer_stale(update, text(lang, "keep_one_source"))
+        return
+    await subscriptions.update_subscription(target.chat_id, channels=channels)
+    await send_settings(update, context, target, "region", region)
 
 
 # --- quiet hours -----------------------------------------------------------------------------

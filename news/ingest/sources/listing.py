@@ -84,7 +84,9 @@ def _headline_like(title: str) -> bool:
 
 # Hanweb (dl.gov.cn) writes a column's first records into the page as XML CDATA, which an HTML
 # parser keeps as script text (SOURCES.md §2 大连, I4).
-_CDATA_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(?P<html>.*?)\]\]>\s*</record>", re.DOTALL)
+_CDATA_RECORD = re.compile(
+    r"<record>\s*<!\[CDATA\[(?P<html>(?:(?!\]\]>).)*)\]\]>\s*</record>", re.DOTALL
+)
 
 
 def _roots(html: str, root: LexborNode, selectors: Selectors) -> list[LexborNode]:
@@ -101,6 +103,24 @@ def _roots(html: str, root: LexborNode, selectors: Selectors) -> list[LexborNode
         if fragment is not None:
             nodes.append(fragment)
     return nodes
+
+
+_SECOND_LEVEL = frozenset({"com", "gov", "org", "net", "edu", "ac"})
+
+
+def site_of(url: str) -> str:
+    """Return a URL's site: its registrable domain (syd.com.cn), or the host of an address."""
+    host = (urlsplit(url).hostname or "").lower()
+    labels = host.split(".")
+    if host.replace(".", "").isdigit() or len(labels) <= 2:
+        return host
+    keep = 3 if labels[-1] == "cn" and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def same_site(url: str, other: str) -> bool:
+    """Tell whether two URLs belong to one site (news.syd.com.cn and www.syd.com.cn do)."""
+    return site_of(url) == site_of(other)
 
 
 def split_selectors(value: str) -> list[str]:
@@ -125,6 +145,8 @@ def list_entries(
             strong = is_article_link(target)
             if len(title) < _MIN_TITLE or (not strong and not _headline_like(title)):
                 continue  # image links, "更多", and long-id links that read as no headline
+            if not same_site(target, url) and not (strong and _headline_like(title)):
+                continue  # another site's service links (市长信箱): only its headlines count
             entries[key] = ListEntry(
                 url=normalize_url(target),
                 title=title,
@@ -155,7 +177,7 @@ class PagePart:
 
 
 _LIST_NAME = re.compile(
-    r"^(?P<dir>.*/)(?P<name>index|indexHome|list|glist|more|moreinfo|default|about_\w+)"
+    r"^(?P<dir>.*/)(?P<name>index|indexHome|list|glist|more|moreinfo|default)"
     r"(?:_(?P<n>\d{1,4}))?\.(?P<ext>s?html?)$"
 )
 _FOUNDER = re.compile(r"^(?P<stem>.*/node_\d+)(?:_(?P<n>\d{1,4}))?\.htm$")
@@ -211,7 +233,21 @@ def _same_series(url: str, target: str) -> tuple[PagePart, PagePart] | None:
             here = PagePart(there.series, _TOP, descending=True)
         else:
             here = _first_page_of_query(url)
+    if _query_page(target) and not _query_page(url):
+        # moreinfo.html is page 1 of moreinfo.html?categoryNum=…&pageIndex=N (Epoint): a
+        # page-number parameter counts from 1, and the first page is written without it (and
+        # sometimes without the category, which the pager's links then carry).
+        parts = urlsplit(url)
+        bare = f"{parts.netloc.lower()}{parts.path}"
+        if there.series == _first_page_of_query(url).series or (
+            not parts.query and there.series.split("?", 1)[0] == bare
+        ):
+            here = PagePart(there.series, 1)
     return (here, there) if here.series == there.series else None
+
+
+def _query_page(url: str) -> bool:
+    return any(k.lower() in _PAGE_PARAMS for k, _ in parse_qsl(urlsplit(url).query))
 
 
 _CREATE_PAGE = re.compile(
