@@ -48,8 +48,9 @@ def run_bench(
         )
     if name == "digest":
         from benchmarks import digest as bench_digest
+        from benchmarks.scale import DEFAULT_ADMIN_URL
 
-        return bench_digest.run(sys.stdout)
+        return bench_digest.run(sys.stdout, subscribers or 10_000, db or DEFAULT_ADMIN_URL)
     if name == "scale":
         from benchmarks import scale as bench_scale
 
@@ -92,10 +93,16 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="query: time on this postgresql:// database; scale, metrics: the server's admin URL",
+        help=(
+            "query: time on this postgresql:// database; scale, metrics and digest: the "
+            "server's admin URL (digest's tick run makes its own database there)"
+        ),
     )
     bench.add_argument(
-        "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
+        "--subscribers",
+        type=int,
+        default=None,
+        help="scale, digest: digests due at once in the delivery runs (10000)",
     )
     bench.add_argument(
         "--articles", type=_positive, default=None, help="query, export: archive size (100000)"

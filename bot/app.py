@@ -23,8 +23,10 @@ from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
 from handlers.metrics import CountingRateLimiter, Metrics
+from handlers.regions import source_regions
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
+from news.models import REGIONS
 from storage import is_postgres_url, open_store
 from storage.sqlite.lock import hold_bot_lock
 
@@ -107,6 +109,8 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
         default_tz=settings.tz,
         catch_up=timedelta(hours=settings.catch_up_hours),
         source_titles={s.name: s.title for s in app.bot_data.sources},
+        source_regions=source_regions(app.bot_data.sources),
+        regions=REGIONS,
     )
     schedule_ingestion(app)
     schedule_delivery(app)

@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -16,6 +17,7 @@ from telegram.ext import (
 )
 
 from handlers.admin import cmd_status
+from handlers.channels import cmd_channels, on_channel_command, on_my_chat_member
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
 from handlers.error_handler import on_error
@@ -34,11 +36,14 @@ from handlers.subscriptions import (
     cmd_follow,
     cmd_following,
     cmd_keyword,
+    cmd_quiet,
     cmd_settings,
     cmd_subscribe,
     cmd_unfollow,
     cmd_unkeyword,
     cmd_unsubscribe,
+    cmd_unwatch,
+    cmd_watch,
 )
 from handlers.summary import cb_summary, cmd_article, cmd_summary
 from handlers.texts import COMMANDS
@@ -73,6 +78,18 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("following", cmd_following), group=0)
     app.add_handler(CommandHandler("keyword", cmd_keyword), group=0)
     app.add_handler(CommandHandler("unkeyword", cmd_unkeyword), group=0)
+    app.add_handler(CommandHandler("watch", cmd_watch), group=0)
+    app.add_handler(CommandHandler("unwatch", cmd_unwatch), group=0)
+    app.add_handler(CommandHandler("quiet", cmd_quiet), group=0)
+    # Group 0: channels, managed from a private chat (`/subscribe @channel 08:00`); a command
+    # posted in the channel itself is answered with how; the bot removed or demoted stops
+    # that chat's pushes.
+    app.add_handler(CommandHandler("channels", cmd_channels), group=0)
+    app.add_handler(
+        MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, on_channel_command),
+        group=0,
+    )
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=0)
     # Group 0: admin commands (each checks NEWSBOT_ADMINS itself so others get a clear answer).
     app.add_handler(CommandHandler("status", cmd_status), group=0)
     app.add_handler(CommandHandler("digest_now", cmd_digest_now), group=0)

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from handlers.context import Context
 from handlers.render import check_callback_data, esc
 from handlers.replies import answer_stale, lang_of_update, reply_text
-from handlers.subscriptions import ensure_chat, may_change, thread_of
+from handlers.targets import ensure_chat, may_change, thread_of
 from handlers.texts import text
 from news.nlp.fold import search_form
 from news.schedule import next_due, parse_hhmm, parse_time_zone

@@ -136,6 +136,32 @@ PERSON_COUNTS = """
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
+# What `newsbot backfill` adds: one cursor row per source, written after each list page (or
+# e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
+# when the alert cursor last moved, so that articles published well before it (a backfill's)
+# never alert.
+BACKFILL = """
+    CREATE TABLE backfill_cursors (
+        source      TEXT PRIMARY KEY,
+        since       TEXT NOT NULL,
+        until       TEXT NOT NULL,
+        list_index  INTEGER NOT NULL DEFAULT 0,
+        page_url    TEXT,
+        page_no     INTEGER NOT NULL DEFAULT 0,
+        day         TEXT,
+        reached     TEXT,
+        pages       INTEGER NOT NULL DEFAULT 0,
+        articles    INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        error       TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    ALTER TABLE alert_cursor ADD COLUMN moved_at TEXT;
+"""
+
+
 MIGRATIONS = migrations(
     {
         # 1: everything SQLite reached in its migrations 1-5.
@@ -420,6 +446,40 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX statements_by_person ON statements (person_id, id);
         CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
+        """,
+        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # resumes from it), and when the alert cursor last moved (older news never alerts).
+        11: BACKFILL,
+        # 12: channels, several digests a day and every reader's clock: digest times are a
+        # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
+        # sending, keywords matched in the body too, the digest's order and the chat's own
+        # city; watches of a source or a region; who manages each channel from a private chat.
+        12: """
+        ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_end     TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN silent        INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN keyword_body  INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN digest_order  TEXT NOT NULL DEFAULT 'channel';
+        ALTER TABLE chats ADD COLUMN city          TEXT NOT NULL DEFAULT '';
+        CREATE TABLE watches (
+            chat_id     BIGINT NOT NULL,
+            kind        TEXT NOT NULL,
+            target      TEXT NOT NULL,
+            thread_id   BIGINT,
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, target)
+        );
+        CREATE INDEX watches_by_target ON watches (kind, target, active);
+        CREATE TABLE channel_managers (
+            channel_id  BIGINT NOT NULL,
+            user_id     BIGINT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (channel_id, user_id)
+        );
+        CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
     }
 )

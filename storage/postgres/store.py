@@ -20,7 +20,6 @@ from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
-from storage.ledger import Ledger
 from storage.people import period_case
 from storage.postgres.database import PostgresDatabase, pg
 from storage.postgres.schema import ARTICLES_CHANNEL, SCHEMA
@@ -55,23 +54,10 @@ SEARCH_SETTINGS = (
 )
 
 
-class PostgresLedger(Ledger):
-    """The ledger on PostgreSQL: followed words are matched in the search row's first line."""
-
-    # The search row's first line is the title in search_form, case folded: a followed 振兴
-    # fires on a title that says 振興.
-    keyword_titles = (
-        "FROM articles a JOIN articles_search s ON s.id = a.id "
-        "JOIN keyword_follows k ON k.active = 1 "
-        "AND strpos(split_part(s.text, chr(10), 1), lower(k.keyword)) > 0"
-    )
-
-
 class PostgresStore(Store):
     """The store on a PostgreSQL database, one connection pool per process."""
 
     db: PostgresDatabase
-    ledger_type = PostgresLedger
     # article_urls keeps the order URLs were found in a `seq` column (SQLite has its rowid).
     url_order = "u.seq"
 
