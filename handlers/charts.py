@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
 
 from handlers.chart_cache import Chart
 from handlers.context import Context
@@ -26,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 CHART_MONTHS = 24
 MAX_TREND_MONTHS = 240
+# "Sending a photo…" is shown once a chart takes longer than this (a cached one never does),
+# and renewed before Telegram lets it lapse (it shows an action for about 5 s).
+UPLOAD_ACTION_AFTER_SECONDS = 1.0
+UPLOAD_ACTION_EVERY_SECONDS = 4.0
 
 
 def month_start(year: int, month: int, tz: ZoneInfo) -> datetime:
@@ -134,6 +141,35 @@ async def person_chart(context: Context, person: Person, lang: str) -> Chart:
     return chart
 
 
+@contextlib.asynccontextmanager
+async def uploading_photo(update: Update, context: Context) -> AsyncIterator[None]:
+    """Show "sending a photo…" in the chat while a slow chart is drawn (or its worker starts)."""
+    chat = update.effective_chat
+    if chat is None:
+        yield
+        return
+    chat_id = chat.id
+
+    async def keep_saying() -> None:
+        await asyncio.sleep(UPLOAD_ACTION_AFTER_SECONDS)
+        while True:
+            try:
+                await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+            except TelegramError as exc:
+                # Only a courtesy: the chart itself still goes out.
+                logger.info("chat action in %s failed: %s", chat_id, exc)
+                return
+            await asyncio.sleep(UPLOAD_ACTION_EVERY_SECONDS)
+
+    task = asyncio.create_task(keep_saying())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def send_chart(update: Update, chart: Chart) -> None:
     """Send a chart as a photo with its caption (or its sentence when there is nothing to plot)."""
     message = update.effective_message
@@ -174,7 +210,9 @@ async def cmd_chart(update: Update, context: Context) -> None:
             update, [text(lang, "chart_pick", query=esc(query))], reply_markup=markup(rows)
         )
         return
-    await send_chart(update, await person_chart(context, people[0], lang))
+    async with uploading_photo(update, context):
+        chart = await person_chart(context, people[0], lang)
+    await send_chart(update, chart)
 
 
 async def cb_chart(update: Update, context: Context) -> None:
@@ -189,7 +227,9 @@ async def cb_chart(update: Update, context: Context) -> None:
         await answer_stale(update, text(lang, "stale"))
         return
     await query.answer()
-    await send_chart(update, await person_chart(context, person, lang))
+    async with uploading_photo(update, context):
+        chart = await person_chart(context, person, lang)
+    await send_chart(update, chart)
 
 
 # --- a word's trend -------------------------------------------------------------------------
@@ -270,4 +310,6 @@ async def cmd_trend(update: Update, context: Context) -> None:
         years = MAX_TREND_MONTHS // 12
         await reply_text(update, esc(text(lang, "trend_usage", years=years)))
         return
-    await send_chart(update, await trend_chart(context, parsed.words, *window, lang))
+    async with uploading_photo(update, context):
+        chart = await trend_chart(context, parsed.words, *window, lang)
+    await send_chart(update, chart)

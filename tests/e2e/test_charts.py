@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from fakes.archive import seed_store
+from handlers import charts
 from handlers.charts import last_months, month_bounds
 from storage import open_store
 
@@ -95,6 +96,34 @@ async def test_the_speaker_page_has_a_chart_button_and_a_repeat_is_not_redrawn(
     # Served from the cache: the same picture, resent by Telegram's file_id, not uploaded.
     assert second.params["photo"] == first.photo[-1]["file_id"]
     assert second.plain_text == first.plain_text
+
+
+async def test_a_chart_being_drawn_says_sending_a_photo_and_a_cached_one_does_not(
+    chart_bot, bot_api, monkeypatch
+) -> None:
+    # At once rather than after a second: a quick render would otherwise say nothing.
+    monkeypatch.setattr(charts, "UPLOAD_ACTION_AFTER_SECONDS", 0.0)
+    bot_api.push_text(CHAT, "/chart 易炼红")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1, timeout=60)
+    actions = bot_api.calls_to("sendChatAction")
+    assert [(a.params["chat_id"], a.params["action"], a.status) for a in actions][:1] == [
+        (CHAT, "upload_photo", 200)
+    ]
+    [sent] = bot_api.calls_to("sendPhoto")
+    assert actions[-1].monotonic < sent.monotonic
+    bot_api.push_text(CHAT, "/chart 易炼红")
+    replies = await bot_api.wait_for_messages(CHAT, 2)
+    assert replies[1].method == "sendPhoto" and replies[1].plain_text == photo.plain_text
+    assert len(bot_api.calls_to("sendChatAction")) == len(actions)
+
+
+async def test_a_refused_chat_action_still_sends_the_chart(chart_bot, bot_api, monkeypatch) -> None:
+    monkeypatch.setattr(charts, "UPLOAD_ACTION_AFTER_SECONDS", 0.0)
+    bot_api.fail_next("sendChatAction", error_code=400, description="Bad Request: chat not found")
+    bot_api.push_text(CHAT, "/trend 城市品质")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1, timeout=60)
+    assert photo.method == "sendPhoto"
+    assert [a.status for a in bot_api.calls_to("sendChatAction")] == [400]
 
 
 async def test_chart_usage_and_unknown_names(chart_bot, bot_api) -> None:
