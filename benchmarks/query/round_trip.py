@@ -65,6 +65,10 @@ def bench_settings(api: FakeBotApi, db: Path | str, sources: Path) -> Settings:
     )
 
 
+# How long the bot may take to stop once asked (it finishes the crawl under way first).
+STOP_SECONDS = 180
+
+
 @contextlib.asynccontextmanager
 async def running_bot(settings: Settings) -> AsyncIterator[None]:
     """Run the whole bot (run_bot, as `newsbot run` does) in this event loop meanwhile."""
@@ -83,8 +87,12 @@ async def running_bot(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
-        # A crawl under way (jieba on a busy machine) finishes before the bot stops.
-        await asyncio.wait_for(task, timeout=60)
+        # A crawl under way (each new article's analysis) finishes before the bot stops: slow on
+        # a machine shared with other jobs.
+        try:
+            await asyncio.wait_for(task, timeout=STOP_SECONDS)
+        except TimeoutError:
+            raise RuntimeError(f"the bot did not stop within {STOP_SECONDS} s") from None
 
 
 def start_fake_api() -> FakeBotApi:
