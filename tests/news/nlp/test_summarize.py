@@ -45,7 +45,9 @@ BOILERPLATE = (
     "扫码",
     "更多>>",
     "图为",
-    "摄影",
+    # A photo credit (摄影：…), not the word: a 摄影机 (camera) is news text (cwce_6dc2d508).
+    "摄影：",
+    "摄影:",
     "原标题",
     "详情请点击",
     "版权所",
