@@ -2,6 +2,8 @@
 
 IngestError
  ├── FetchError    the page could not be fetched (network, HTTP status, size cap, redirect loop)
+ │    ├── RobotsDisallowed  the site's robots.txt forbids the page to `newsbot`
+ │    └── RobotsWait        the site's robots.txt is unavailable for now (5xx, unreachable)
  ├── DecodeError   the bytes could not be turned into text
  └── ParseError    the text is not an article (or not a list page) of the expected kind
 """
@@ -28,3 +30,15 @@ class DecodeError(IngestError):
 
 class ParseError(IngestError):
     """A page is not what was expected: not an article, a broken page, a changed template."""
+
+
+class RobotsDisallowed(FetchError):
+    """The site's robots.txt forbids this page to the user agent `newsbot`."""
+
+
+class RobotsWait(FetchError):
+    """The site's robots.txt cannot be read for now: nothing of the host is fetched meanwhile."""
+
+    def __init__(self, message: str, *, url: str = "", retry_in: float = 0.0) -> None:
+        super().__init__(message, url=url)
+        self.retry_in = retry_in
