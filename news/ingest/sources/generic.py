@@ -608,6 +608,14 @@ def _source(metas: dict[str, str], blocks: list[Block]) -> str:
     return ""
 
 
+def source_from_text(text: str) -> str:
+    """Return the 来源 named in a meta line ("发布时间：… 来源：沈阳日报"), or ""."""
+    match = _SOURCE.search(text)
+    if match is None:
+        return ""
+    return _SOURCE_STOP.sub("", match.group("source")).strip()
+
+
 def author_from_line(text: str) -> str:
     """Return the author a short byline names ("作者：茉莉", "文/山石"), or ""."""
     if len(text) > _BYLINE_MAX:
