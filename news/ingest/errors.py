@@ -18,10 +18,14 @@ class IngestError(Exception):
 class FetchError(IngestError):
     """A page could not be fetched."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, transient: bool = False
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        # True when trying later may well succeed (timeouts, 5xx, 429 after every retry).
+        self.transient = transient
 
 
 class DecodeError(IngestError):
@@ -40,5 +44,5 @@ class RobotsWait(FetchError):
     """The site's robots.txt cannot be read for now: nothing of the host is fetched meanwhile."""
 
     def __init__(self, message: str, *, url: str = "", retry_in: float = 0.0) -> None:
-        super().__init__(message, url=url)
+        super().__init__(message, url=url, transient=True)
         self.retry_in = retry_in

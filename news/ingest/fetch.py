@@ -238,6 +238,7 @@ class Fetcher:
                         f"GET {url}: {exc.cause} (gave up after {attempt} attempts)",
                         url=url,
                         status=exc.status,
+                        transient=True,
                     ) from exc
                 delay = self._backoff(attempt, exc.retry_after)
                 logger.debug(
