@@ -41,8 +41,8 @@ SOURCE_CONCURRENCY = 8
 # List pages in a row that take the walk no further back in time: the list runs on (a
 # calendar into the future, the same page under new numbers) and is left there.
 STALE_PAGES = 30
-# How long a source's lease lasts without renewal (renewed after every page).
-LEASE = timedelta(minutes=5)
+# How long a source's lease lasts without renewal; it is renewed every third of that.
+LEASE = timedelta(minutes=2)
 
 
 class BackfillStore(CrawlStore, Protocol):
@@ -71,6 +71,10 @@ class LeaseStore(Protocol):
     ) -> bool: ...
 
     async def release(self, name: str, owner: str) -> None: ...
+
+    async def holder(self, name: str, now: datetime | None = None) -> str | None: ...
+
+    async def take_over(self, name: str, dead: str, owner: str, until: datetime) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -126,19 +130,38 @@ class Backfiller:
         """Walk one source back to `since`, resuming at its cursor; never raises for a page."""
         result = SourceResult(source.name)
         lease = f"backfill:{source.name}"
-        if not await self.store.leases.take(lease, self.owner, self.clock() + LEASE):
+        if not await self._take_lease(lease):
             result.status, result.message = "busy", "another process is backfilling it"
             return result
+        keeper = asyncio.create_task(self._keep_lease(lease))
         try:
             await self.store.upsert_source(source.name, source.title, source.profile)
             cursor = await self._start(source, since, until)
             if cursor.done:
                 result.message = f"already backfilled from {until} back to {since}"
-            walk = _Walk(self, source, profile_for(source), cursor, result, lease)
+            walk = _Walk(self, source, profile_for(source), cursor, result)
             await walk.run()
         finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             await self.store.leases.release(lease, self.owner)
         return result
+
+    async def _take_lease(self, lease: str) -> bool:
+        """Take a source's lease; from a killed process of this host at once, not after it."""
+        if await self.store.leases.take(lease, self.owner, self.clock() + LEASE):
+            return True
+        holder = await self.store.leases.holder(lease)
+        if holder is None or not _dead_here(holder):
+            return False
+        logger.info("%s: taking over from %s, a process that is gone", lease, holder)
+        return await self.store.leases.take_over(lease, holder, self.owner, self.clock() + LEASE)
+
+    async def _keep_lease(self, lease: str) -> None:
+        """Renew a source's lease while its walk runs (a page may take minutes politely)."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            await self.store.leases.take(lease, self.owner, self.clock() + LEASE)
 
     async def _start(self, source: SourceConfig, since: date, until: date) -> BackfillCursor:
         """Return the cursor to go on from: the stored one for this range, else a fresh one."""
@@ -172,7 +195,6 @@ class _Walk:
     profile: Profile
     cursor: BackfillCursor
     result: SourceResult
-    lease: str
 
     async def run(self) -> None:
         try:
@@ -391,20 +413,34 @@ class _Walk:
         )
 
     async def _save(self, **changes: object) -> None:
-        """Write the cursor with these changes, renew the lease, and tell the progress."""
+        """Write the cursor with these changes and tell the progress."""
         self.cursor = dataclasses.replace(
             self.cursor,
             **changes,  # type: ignore[arg-type]
             updated_at=self.owner.clock(),
         )
         await self.owner.store.backfill.save(self.cursor)
-        await self.owner.store.leases.take(self.lease, self.owner.owner, self.owner.clock() + LEASE)
         if self.owner.progress is not None:
             self.owner.progress(self.cursor, self.result)
 
     def _say(self, message: str) -> None:
         logger.info("backfill %s: %s", self.source.name, message)
         self.result.message = message
+
+
+def _dead_here(owner: str) -> bool:
+    """Tell whether a lease owner (host:pid:tag) is a process of this host that is gone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def _paper_day(moment: datetime) -> date:
