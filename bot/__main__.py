@@ -87,6 +87,12 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     backfill.add_argument("--region", help="only this region's sources (辽宁 or a city: 大连)")
     backfill.add_argument("--since", type=day_arg, required=True, metavar="YYYY-MM-DD")
     backfill.add_argument("--until", type=day_arg, metavar="YYYY-MM-DD", help="default: today")
+    sources = sub.add_parser("sources", help="check the sources, or probe a new list page")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    check = sources_sub.add_parser("check", help="fetch each source's list and newest article")
+    check.add_argument("names", nargs="*", metavar="NAME")
+    probe = sources_sub.add_parser("probe", help="print a [[source]] table for a list page")
+    probe.add_argument("url", metavar="URL")
     parse = sub.add_parser("parse", help="print the article extracted from a file or URL as JSON")
     parse.add_argument("target", metavar="FILE_OR_URL")
     parse.add_argument("--profile", choices=sorted(PROFILES), default="nen")
@@ -119,10 +125,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "ingest":
             return asyncio.run(ingest_cli.ingest(settings, args.source, args.once, sys.stdout))
+        if args.command in ("backfill", "sources") and "NEWSBOT_LOG_LEVEL" not in os.environ:
+            # Their own lines say what went wrong; a warning per failed fetch (an e-paper's
+            # every holiday) would bury them.
+            logging.getLogger().setLevel(logging.ERROR)
         if args.command == "backfill":
             from bot import backfill_cli
 
             return asyncio.run(backfill_cli.backfill(settings, args, sys.stdout))
+        if args.command == "sources":
+            from bot import sources_cli
+
+            if args.sources_command == "check":
+                return asyncio.run(sources_cli.check(settings, args.names, sys.stdout))
+            return asyncio.run(sources_cli.probe(settings, args.url, sys.stdout))
         if args.command == "parse":
             return asyncio.run(
                 ingest_cli.parse(settings, args.target, args.profile, args.url, sys.stdout)
