@@ -78,7 +78,9 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
     ingest = sub.add_parser("ingest", help="crawl the news sources now")
-    ingest.add_argument("--source", metavar="NAME", help="only this source from sources.toml")
+    ingest.add_argument(
+        "--source", metavar="NAME", help="only this source of the catalogue (or NEWSBOT_SOURCES)"
+    )
     ingest.add_argument("--once", action="store_true", help="one pass, then exit")
     backfill = sub.add_parser("backfill", help="walk the sources back in time to a date")
     backfill.add_argument(

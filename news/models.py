@@ -69,7 +69,7 @@ class Article:
     body: str
     fetched_at: datetime  # aware, UTC
     content_hash: str
-    source_name: str = ""  # the sources.toml source that found it
+    source_name: str = ""  # the catalogue source that found it
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from news.ingest.dated import recent_list_urls
+from news.ingest.dated import is_dated_list, recent_list_urls
 from news.ingest.decode import decode_html
-from news.ingest.errors import IngestError, ParseError, RobotsDisallowed
+from news.ingest.errors import FetchError, IngestError, ParseError, RobotsDisallowed
 from news.ingest.fetch import Fetcher, Validators
 from news.ingest.fingerprint import fingerprint
 from news.ingest.sources import Profile, profile_for
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # Articles of one source fetched at once; the Fetcher's per-host limit still applies.
 ARTICLE_CONCURRENCY = 4
+# What _one_list_page answers for a dated list page that does not exist (no issue that day).
+_MISSING = "\x00missing"
 # Continuation pages (_01.shtml, _02.shtml …) followed for one article at most.
 MAX_CONTINUATION_PAGES = 20
 
@@ -135,16 +137,26 @@ class Crawler:
         validators: dict[str, tuple[str | None, str | None]],
     ) -> list[ListEntry]:
         entries: dict[str, ListEntry] = {}
-        for list_url in (url for template in source.lists for url in recent_list_urls(template)):
-            page_url: str | None = list_url
-            seen_pages: set[str] = set()
-            for _page in range(source.max_pages):
-                if page_url is None or page_url in seen_pages:
-                    break
-                seen_pages.add(page_url)
-                page_url = await self._one_list_page(
-                    page_url, source, profile, entries, report, validators
-                )
+        for template in source.lists:
+            days = recent_list_urls(template)
+            dated = is_dated_list(template)
+            missing = 0
+            for list_url in days:
+                page_url: str | None = list_url
+                seen_pages: set[str] = set()
+                for _page in range(source.max_pages):
+                    if page_url is None or page_url in seen_pages:
+                        break
+                    seen_pages.add(page_url)
+                    page_url = await self._one_list_page(
+                        page_url, source, profile, entries, report, validators, missing_ok=dated
+                    )
+                    if page_url is _MISSING:
+                        missing += 1
+                        break
+            if dated and missing == len(days):
+                # One day without an issue is a holiday; none in a row is a broken source.
+                report.errors.append(f"list {template}: no issue on the last {len(days)} days")
         report.listed = len(entries)
         return list(entries.values())
 
@@ -156,8 +168,13 @@ class Crawler:
         entries: dict[str, ListEntry],
         report: CrawlReport,
         validators: dict[str, tuple[str | None, str | None]],
+        *,
+        missing_ok: bool = False,
     ) -> str | None:
-        """Read one list page into `entries`; return the next list page to follow, if any."""
+        """Read one list page into `entries`; return the next list page to follow, if any.
+
+        missing_ok: a 404 is a day without an issue (an e-paper's holiday), answered _MISSING.
+        """
         etag, last_modified = await self.store.list_validators(url)
         if etag or last_modified:
             self.fetcher.validators.setdefault(url, Validators(etag, last_modified))
@@ -176,6 +193,9 @@ class Crawler:
             report.errors.append(message)
             return None
         except IngestError as exc:
+            if missing_ok and isinstance(exc, FetchError) and exc.status == 404:
+                logger.info("no issue at %s (a holiday, or not out yet)", url)
+                return _MISSING
             report.errors.append(f"list {url}: {exc}")
             return None
         validators[url] = (result.etag, result.last_modified)
