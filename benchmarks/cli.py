@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "backfill")
 
 
 def default_corpus() -> Path:
@@ -55,6 +55,12 @@ def run_bench(
         return bench_scale.run(
             sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
         )
+    if name == "backfill":
+        from benchmarks import backfill as bench_backfill
+
+        return bench_backfill.run(
+            sys.stdout, articles or bench_backfill.DEFAULT_ARTICLES, pg_admin=db
+        )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -78,13 +84,16 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="query: time on this postgresql:// database; scale: the server's admin URL",
+        help="query: time on this postgresql:// database; scale, backfill: the server's admin URL",
     )
     bench.add_argument(
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+        "--articles",
+        type=_positive,
+        default=None,
+        help="query: archive size (100000); backfill: the province's articles (20000)",
     )
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
