@@ -115,13 +115,14 @@ def run(
     articles: int = DEFAULT_ARTICLES,
     pg_admin: str | None = None,
     sample: int = STAGE_SAMPLE,
+    years: int = YEARS,
 ) -> int:
     """Run the benchmark and print its tables; 1 if a run failed or stored something twice."""
     from fakes.province import DEFAULT_END, Province
 
     until = DEFAULT_END
-    since = until - timedelta(days=365 * YEARS)
-    province = Province(articles, years=YEARS)
+    since = until - timedelta(days=365 * years)
+    province = Province(articles, years=years)
     province.run_in_thread()
     ok = True
     try:
@@ -131,7 +132,7 @@ def run(
             total = province.article_count()
             out.write(
                 f"newsbot bench backfill: the loopback province, {len(province.keys)} sites "
-                f"({', '.join(province.keys)}), {total:,} articles over {YEARS} years, "
+                f"({', '.join(province.keys)}), {total:,} articles over {years} years, "
                 f"politeness off; {os.cpu_count()} cores\n\n"
             )
             targets = [("SQLite", str(Path(tmp) / "full.db"), str(Path(tmp) / "kill.db"))]
@@ -172,7 +173,7 @@ def _child(
             process.wait(timeout=kill_after)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
-            process.wait()
+            process.communicate()  # reaps it and closes its pipes
             return {"killed": True}
     stdout, stderr = process.communicate()
     if process.returncode != 0:
