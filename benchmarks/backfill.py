@@ -116,6 +116,7 @@ def run(
     pg_admin: str | None = None,
     sample: int = STAGE_SAMPLE,
     years: int = YEARS,
+    sqlite: bool = True,
 ) -> int:
     """Run the benchmark and print its tables; 1 if a run failed or stored something twice."""
     from fakes.province import DEFAULT_END, Province
@@ -135,7 +136,9 @@ def run(
                 f"({', '.join(province.keys)}), {total:,} articles over {years} years, "
                 f"politeness off; {os.cpu_count()} cores\n\n"
             )
-            targets = [("SQLite", str(Path(tmp) / "full.db"), str(Path(tmp) / "kill.db"))]
+            targets: list[tuple[str, str, str]] = []
+            if sqlite:
+                targets.append(("SQLite", str(Path(tmp) / "full.db"), str(Path(tmp) / "kill.db")))
             if pg_admin:
                 targets.append(("PostgreSQL", *_pg_databases(pg_admin)))
             rows = []
