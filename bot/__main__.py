@@ -108,6 +108,9 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    sub.add_parser(
+        "health", help="ask the running bot's /healthz (NEWSBOT_HTTP_LISTEN); exit 1 if unhealthy"
+    )
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
@@ -157,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command == "health":
+            from bot import health_cli
+
+            return health_cli.run(settings, sys.stdout)
         if args.command == "copy-db":
             from bot import copy_cli
 
