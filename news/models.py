@@ -73,6 +73,7 @@ class Article:
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Headline:
     title: str
     published_at: datetime  # aware, UTC
     source: str
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,19 @@ class StoreOutcome:
 
     article_id: int
     created: bool
-    reason: str = ""  # for a duplicate: "url" or "fingerprint"
+    reason: str = ""  # for a duplicate: "url"; for a reprint: "fingerprint" or "similar"
+    story_id: int | None = None  # a reprint's story: the id of its first copy
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """One copy of a story: where it appeared (the source's title), its link and headline."""
+
+    article_id: int
+    name: str
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,12 +121,13 @@ class Ledger:
                 "FROM mentions m JOIN follows f ON f.person_id = m.person_id AND f.active = 1 "
                 f"WHERE {dialect.unindexed('m.role')} = 'spoke' "
                 "AND m.article_id > ? AND m.article_id <= ? ON CONFLICT DO NOTHING",
-                # Followed words in the new titles.
+                # Followed words in the new titles (a reprint's story was alerted already).
                 "INSERT INTO deliveries (chat_id, kind, key, status, payload, "
                 "thread_id, created_at, updated_at) "
                 "SELECT DISTINCT k.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
                 f"{by_article}, k.thread_id, ?, ? "
-                f"{self.keyword_titles} WHERE a.id > ? AND a.id <= ? ON CONFLICT DO NOTHING",
+                f"{self.keyword_titles} WHERE a.id > ? AND a.id <= ? AND a.story_id IS NULL "
+                "ON CONFLICT DO NOTHING",
             ):
                 created += await tx.execute(sql, (stamp, stamp, start, end))
             await tx.execute("UPDATE alert_cursor SET last_article_id = ? WHERE id = 1", (end,))

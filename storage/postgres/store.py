@@ -179,6 +179,19 @@ class PostgresStore(Store):
             tx, article_id, to_db_time(article.published_at), article.title, article.body
         )
 
+    async def _unindex_article(self, tx: Transaction, article_id: int) -> None:
+        """Delete the article's articles_search row."""
+        await tx.execute("DELETE FROM articles_search WHERE id = ?", (article_id,))
+
+    async def _lock_bands(self, tx: Transaction, bands: Sequence[int]) -> None:
+        """Lock the band keys for the transaction: copies stored at once meet, one waits."""
+        # In key order, so two transactions never wait on each other's locks in a circle.
+        await tx.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS o",
+            (sorted(set(bands)),),
+        )
+
     # --- a person's pages ----------------------------------------------------------------
 
     _statements_sql = (
