@@ -18,6 +18,7 @@ from news.models import (
 )
 from news.nlp.fold import search_form
 from storage import rows
+from storage.articles import NEWEST_FIRST
 from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.ledger import Ledger
@@ -155,12 +156,11 @@ class PostgresStore(Store):
         seen = self._articles_seen
         found = await self.db.fetch(
             f"SELECT {HEADLINE_COLUMNS}, c.n FROM article_count c "
-            "LEFT JOIN LATERAL (SELECT * FROM articles a "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?) a ON true WHERE c.id = 1",
+            f"LEFT JOIN LATERAL (SELECT * {NEWEST_FIRST}) a ON true WHERE c.id = 1",
             (limit, offset),
         )
         total = int(found[0]["n"]) if found else 0
-        page = [rows.headline(r) for r in found if r["id"] is not None]
+        page = await self._with_outlets([rows.headline(r) for r in found if r["id"] is not None])
         if self._latest is not None and seen == self._articles_seen:
             if len(self._latest) >= LATEST_PAGES_KEPT:
                 self._latest.clear()
