@@ -100,20 +100,12 @@ async def test_a_story_from_two_sites_is_listed_once(make_settings, start_bot, b
     now = datetime.now(UTC).replace(microsecond=0)
     path = "/network/news/2026/12/06/{}.shtml"
     async with FakeNewsSite(DATA) as lnd, FakeNewsSite(DATA) as syd:
-        _serve(
-            lnd,
-            [
-                (path.format(980000000000000001), STORY_TITLE, STORY, now - timedelta(hours=3), "大连日报"),
-                (path.format(980000000000000002), OTHER_TITLE, OTHER, now - timedelta(hours=4), "沈阳日报"),
-            ],
-        )  # fmt: skip
-        _serve(
-            syd,
-            [
-                (path.format(980000000000000003), REPRINT_TITLE, REPRINT, now - timedelta(hours=2), "沈阳网"),
-                (path.format(980000000000000004), SEPARATE_TITLE, SEPARATE, now - timedelta(hours=1), "沈阳网"),
-            ],
-        )  # fmt: skip
+        ago = [now - timedelta(hours=n) for n in range(5)]
+        url = [path.format(980000000000000000 + n) for n in range(5)]
+        _serve(lnd, [(url[1], STORY_TITLE, STORY, ago[3], "大连日报"),
+                     (url[2], OTHER_TITLE, OTHER, ago[4], "沈阳日报")])  # fmt: skip
+        _serve(syd, [(url[3], REPRINT_TITLE, REPRINT, ago[2], "沈阳网"),
+                     (url[4], SEPARATE_TITLE, SEPARATE, ago[1], "沈阳网")])  # fmt: skip
         await start_bot(make_settings(_sources(lnd.base_url, syd.base_url)))
         for attempt in range(100):
             bot_api.push_text(ADMIN_ID, "/status", user_id=ADMIN_ID)
@@ -144,8 +136,7 @@ async def test_a_story_from_two_sites_is_listed_once(make_settings, start_bot, b
         assert "刊发媒体（2）" in card.plain_text
         assert "• 北国网" in card.plain_text and "• 沈阳网" in card.plain_text
         linked = {e.get("url") for e in card.entities if e.get("type") == "text_link"}
-        assert lnd.url(path.format(980000000000000001)) in linked
-        assert syd.url(path.format(980000000000000003)) in linked
+        assert lnd.url(url[1]) in linked and syd.url(url[3]) in linked
 
         # A digest shows the story once too.
         bot_api.push_text(ADMIN_ID, "/subscribe", user_id=ADMIN_ID)
