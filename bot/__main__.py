@@ -83,6 +83,13 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
+    group = sub.add_parser(
+        "group-stories",
+        help="group an archive stored before stories into stories (once, with a progress bar)",
+    )
+    group.add_argument(
+        "--batch", type=int, default=500, help="articles a transaction (default 500)"
+    )
     # The tools' commands (demo, chat, bench), declared by their packages as entry points.
     for name, command in (installed_commands() if commands is None else commands).items():
         tool = sub.add_parser(name, help=command.help)
@@ -119,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import copy_cli
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
+        if args.command == "group-stories":
+            from bot import stories_cli
+
+            return asyncio.run(stories_cli.group_stories(settings, args.batch, sys.stdout))
         tool: Command | None = getattr(args, "tool", None)
         if tool is not None:
             if tool.quiet and "NEWSBOT_LOG_LEVEL" not in os.environ:
