@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "stories")
 
 
 def default_corpus() -> Path:
@@ -45,6 +45,11 @@ def run_bench(
             db=db,
             memory_phase=bench_memory.memory_phase,
         )
+    if name == "stories":
+        from benchmarks import stories as bench_stories
+
+        sizes = (articles,) if articles else bench_stories.DEFAULT_SIZES
+        return bench_stories.run(sys.stdout, sizes, db)
     if name == "digest":
         from benchmarks import digest as bench_digest
 
@@ -78,13 +83,16 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="query: time on this postgresql:// database; scale: the server's admin URL",
+        help="query: time on this postgresql:// database; scale, stories: the server's admin URL",
     )
     bench.add_argument(
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+        "--articles",
+        type=_positive,
+        default=None,
+        help="query: archive size (100000); stories: one archive size (100000 and 1000000)",
     )
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"

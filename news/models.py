@@ -172,12 +172,22 @@ class PersonInArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySketch:
+    """An article body's MinHash signature, its size in shingles and its LSH band keys."""
+
+    signature: bytes  # news.stories.NUM_PERM little-endian uint32
+    shingles: int
+    bands: tuple[int, ...]  # signed 64-bit keys, one per band; empty for a text too short
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleAnalysis:
-    """What reading an article yields: its summary, keywords and the people in it."""
+    """What reading an article yields: its summary, keywords, the people in it, its sketch."""
 
     summary: str = ""
     keywords: tuple[str, ...] = ()
     people: tuple[PersonInArticle, ...] = ()
+    sketch: StorySketch | None = None  # news.stories: computed with the rest, off the loop
 
 
 @dataclass(frozen=True, slots=True)

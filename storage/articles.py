@@ -15,8 +15,8 @@ from news.models import (
     ParsedArticle,
     SourceStatus,
     StoreOutcome,
+    StorySketch,
 )
-from news.stories import StorySketch
 from news.stories import sketch as story_sketch
 from storage import rows
 from storage.database import Database, Transaction
@@ -147,7 +147,8 @@ class ArticleQueries(StorePart):
         headline and time, with story_id naming the story's first copy, outside search,
         people's pages and every list. Only a first copy is indexed and analysed.
         """
-        sketch = story_sketch(article.body)
+        # The crawler's analysis brings the sketch, made in its worker process; else made here.
+        sketch = analysis.sketch if analysis and analysis.sketch else story_sketch(article.body)
         async with self.db.transaction() as tx:
             known = await tx.fetchval(
                 "SELECT article_id FROM article_urls WHERE url_key = ?", (url_key,)

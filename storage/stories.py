@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from news.models import Article, Headline, Outlet
-from news.stories import StorySketch, is_same_story, jaccard
+from news.models import Article, Headline, Outlet, StorySketch
+from news.stories import is_same_story, jaccard
 from news.stories import sketch as story_sketch
 from storage import rows
 from storage.articles import DELETE_MENTIONS, IDS_AT_ONCE, ArticleQueries

@@ -15,6 +15,7 @@ from news.models import (
     Headline,
     ParsedArticle,
     PeriodCount,
+    StorySketch,
 )
 from news.nlp.fold import search_form
 from storage import rows
@@ -182,6 +183,15 @@ class PostgresStore(Store):
     async def _unindex_article(self, tx: Transaction, article_id: int) -> None:
         """Delete the article's articles_search row."""
         await tx.execute("DELETE FROM articles_search WHERE id = ?", (article_id,))
+
+    async def _keep_sketch(self, tx: Transaction, article_id: int, sketch: StorySketch) -> None:
+        """Store the sketch and its band keys in one statement (one round trip, not two)."""
+        await tx.execute(
+            "WITH k AS (INSERT INTO story_sketches (article_id, shingles, signature) "
+            "VALUES (?1, ?2, ?3)) INSERT INTO story_bands (band, article_id) "
+            "SELECT b, ?1 FROM unnest(?4::bigint[]) AS b",
+            (article_id, sketch.shingles, sketch.signature, list(sketch.bands)),
+        )
 
     async def _lock_bands(self, tx: Transaction, bands: Sequence[int]) -> None:
         """Lock the band keys for the transaction: copies stored at once meet, one waits."""
