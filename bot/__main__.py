@@ -34,6 +34,10 @@ def configure_logging(settings: Settings) -> None:
     # matplotlib and Pillow narrate font and image loading at DEBUG; nothing of the bot's.
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
     logging.getLogger("PIL").setLevel(logging.WARNING)
+    # The generic profile asks trafilatura, readability and htmldate about every page; they log
+    # ERROR for a page they cannot read (an XML-wrapped forum post), which it reads on its own.
+    for library in ("trafilatura", "readability", "htmldate"):
+        logging.getLogger(library).setLevel(logging.CRITICAL)
     redactor = RedactingFilter(settings.token.reveal(), settings.webhook_secret.reveal())
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
