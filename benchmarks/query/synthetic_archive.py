@@ -58,7 +58,7 @@ YEARS = 8
 # Stories reprinted by other outlets: one in REPRINTED_ONE_IN gets 1 to 4 reprints, each a row
 # of its own (another source, URL and headline, a little later) with story_id set, outside
 # search and mentions as Store.add_article leaves a reprint. The articles count stays the
-# number of stories; the rows are about 10% more.
+# number of stories; there are about 60% more rows (2.5 reprints per reprinted story).
 REPRINTED_ONE_IN = 4
 REPRINT_OUTLETS = (
     ("lnd", "北国网"),
