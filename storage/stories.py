@@ -115,8 +115,8 @@ class StoryQueries(ArticleQueries):
         if not items:
             return items
         found = await self._copies([i.id for i in items])
-        if len(found) == len(items):
-            return items  # no reprints: one row per item
+        if all(row["id"] == row["story"] for row in found):
+            return items  # no reprints: the items' own rows alone
         copies: dict[int, list[Outlet]] = {}
         for row in found:
             copies.setdefault(row["story"], []).append(_outlet(row))
