@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "stories")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "stories")
 
 
 def default_corpus() -> Path:
@@ -23,6 +23,7 @@ def run_bench(
     subscribers: int | None = None,
     articles: int | None = None,
     mentions: int | None = None,
+    rows: int | None = None,
 ) -> int:
     """Run one benchmark and print its table."""
     # Each benchmark is imported only when run: the bot's CLI loads this module for its help.
@@ -60,6 +61,10 @@ def run_bench(
         return bench_scale.run(
             sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
         )
+    if name == "metrics":
+        from benchmarks import metrics as bench_metrics
+
+        return bench_metrics.run(sys.stdout, rows or bench_metrics.DEFAULT_ROWS, db)
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -83,7 +88,10 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="query: time on this postgresql:// database; scale, stories: the server's admin URL",
+        help=(
+            "query: time on this postgresql:// database; "
+            "scale, metrics, stories: the server's admin URL"
+        ),
     )
     bench.add_argument(
         "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
@@ -97,6 +105,9 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
     )
+    bench.add_argument(
+        "--rows", type=_positive, default=None, help="metrics: delivery ledger rows (3650000)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         args.subscribers,
         args.articles,
         args.mentions,
+        args.rows,
     )
 
 

@@ -73,7 +73,9 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
     ingest = sub.add_parser("ingest", help="crawl the news sources now")
-    ingest.add_argument("--source", metavar="NAME", help="only this source from sources.toml")
+    ingest.add_argument(
+        "--source", metavar="NAME", help="only this source of the catalogue (or NEWSBOT_SOURCES)"
+    )
     ingest.add_argument("--once", action="store_true", help="one pass, then exit")
     parse = sub.add_parser("parse", help="print the article extracted from a file or URL as JSON")
     parse.add_argument("target", metavar="FILE_OR_URL")
@@ -84,6 +86,9 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    sub.add_parser(
+        "health", help="ask the running bot's /healthz (NEWSBOT_HTTP_LISTEN); exit 1 if unhealthy"
+    )
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
@@ -126,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command == "health":
+            from bot import health_cli
+
+            return health_cli.run(settings, sys.stdout)
         if args.command == "copy-db":
             from bot import copy_cli
 

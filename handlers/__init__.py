@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    TypeHandler,
+)
 
 from handlers.admin import cmd_status
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
@@ -13,6 +19,7 @@ from handlers.context import BotData, Context
 from handlers.error_handler import on_error
 from handlers.inline import on_inline_query
 from handlers.latest import cb_latest_page, cmd_latest
+from handlers.metrics import timed
 from handlers.search import cb_search_page, cmd_search
 from handlers.speakers import cb_speaker_page, cmd_speaker, cmd_speakers
 from handlers.start import cmd_help, cmd_start
@@ -36,6 +43,9 @@ AnyApplication = Application[Any, Any, Any, Any, BotData, Any]
 
 def register(app: AnyApplication) -> None:
     """Add every handler to the application, in the order they must be tried."""
+    # Group -1: every update counted by command or kind (newsbot_updates_total) before any
+    # handler runs.
+    app.add_handler(TypeHandler(object, count_update), group=-1)
     # Group 0: user commands.
     app.add_handler(CommandHandler("start", cmd_start), group=0)
     app.add_handler(CommandHandler("help", cmd_help), group=0)
@@ -73,6 +83,16 @@ def register(app: AnyApplication) -> None:
     app.add_handler(InlineQueryHandler(on_inline_query), group=0)
     # Errors: log with the update, apologise once, keep running.
     app.add_error_handler(on_error)
+    # Every handler above timed under its callback's name (newsbot_handler_seconds).
+    for group, group_handlers in app.handlers.items():
+        if group >= 0:
+            for handler in group_handlers:
+                handler.callback = timed(handler.callback)
+
+
+async def count_update(update: object, context: Context) -> None:
+    """Count an update in this bot's metrics; the handlers of group 0 then answer it."""
+    context.bot_data.metrics.count_update(update)
 
 
 async def cb_unknown(update: Update, context: Context) -> None:

@@ -69,7 +69,7 @@ class Article:
     body: str
     fetched_at: datetime  # aware, UTC
     content_hash: str
-    source_name: str = ""  # the sources.toml source that found it
+    source_name: str = ""  # the catalogue source that found it
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
@@ -113,6 +113,16 @@ class SourceStatus:
     consecutive_failures: int
     error_count: int
     article_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRun:
+    """When a source's crawl last succeeded and failed: what health checks and metrics read."""
+
+    name: str
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    consecutive_failures: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +225,13 @@ class CrawlReport:
     duplicate: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Pages asked of the site (list pages, articles, continuation pages; a 304 counts).
+    fetches: int = 0
+
+    @property
+    def run_failed(self) -> bool:
+        """Return whether the run failed as a whole: errors, and nothing listed or stored."""
+        return bool(self.errors) and self.listed == 0 and self.new == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from news.models import (
     Headline,
     Link,
     ParsedArticle,
+    SourceRun,
     SourceStatus,
     StoreOutcome,
     StorySketch,
@@ -86,6 +87,13 @@ class ArticleQueries(StorePart):
             f"FROM sources s ORDER BY s.name {self.db.dialect.bytewise}"
         )
         return [rows.source_status(r) for r in found]
+
+    async def source_runs(self) -> list[SourceRun]:
+        """Return when each source last succeeded and failed (no counts: cheap enough to poll)."""
+        found = await self.db.fetch(
+            "SELECT name, last_success_at, last_error_at, consecutive_failures FROM sources"
+        )
+        return [rows.source_run(r) for r in found]
 
     async def source_names(self) -> list[str]:
         """Return the names of every recorded source."""

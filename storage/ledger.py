@@ -21,6 +21,9 @@ _INSERT_DIGEST = (
     "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, created_at, "
     "updated_at) VALUES (?, 'digest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
+# The states a row leaves again; a row in any other (sent, failed, skipped) is settled for good.
+OPEN_STATUSES = ("pending", "sending")
+OPEN_STATES = "('pending', 'sending')"
 
 
 class Ledger:
@@ -251,6 +254,29 @@ class Ledger:
             (chat_id, kind, key),
         )
         return str(status) if status is not None else None
+
+    async def open_delivery_counts(self) -> tuple[dict[str, int], int | None, int]:
+        """Return the open rows (pending, sending) by state, the oldest one's id, the newest id."""
+        found = await self.db.fetch(
+            "SELECT status, count(*) AS n, min(id) AS oldest FROM deliveries "
+            f"WHERE status IN {OPEN_STATES} GROUP BY status"
+        )
+        newest = await self.db.fetchval("SELECT max(id) FROM deliveries")
+        oldest = min((int(r["oldest"]) for r in found), default=None)
+        return {r["status"]: int(r["n"]) for r in found}, oldest, int(newest or 0)
+
+    async def settled_delivery_counts(self, after_id: int, upto_id: int) -> dict[str, int]:
+        """Return the settled rows (sent, failed, skipped) with ids in (after_id, upto_id] by state.
+
+        A range of the primary key: a caller that keeps the counts below a mark reads only the
+        rows after it, not a year of digests at every scrape.
+        """
+        found = await self.db.fetch(
+            "SELECT status, count(*) AS n FROM deliveries WHERE id > ? AND id <= ? "
+            f"AND status NOT IN {OPEN_STATES} GROUP BY status",
+            (after_id, upto_id),
+        )
+        return {r["status"]: int(r["n"]) for r in found}
 
     async def delivery_counts(self) -> dict[str, int]:
         """Return how many ledger rows are in each status."""

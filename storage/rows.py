@@ -15,6 +15,7 @@ from news.models import (
     Headline,
     Link,
     Person,
+    SourceRun,
     SourceStatus,
     Subscription,
 )
@@ -142,6 +143,11 @@ def chat(row: Row) -> Chat:
 def source_status(row: Row) -> SourceStatus:
     """Build a SourceStatus from a sources row and an `article_count` column."""
     return build(SourceStatus, row)
+
+
+def source_run(row: Row) -> SourceRun:
+    """Build a SourceRun from a sources row."""
+    return build(SourceRun, row)
 
 
 def subscription(row: Row) -> Subscription:

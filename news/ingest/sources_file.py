@@ -15,7 +15,8 @@ from selectolax.lexbor import LexborHTMLParser
 from news.ingest.dated import check_template, dated_list_url, is_dated_list
 from news.models import KINDS, REGIONS, SELECTOR_FIELDS, Selectors, SourceConfig
 
-NAME_RE = re.compile(r"^[a-z0-9-]+$")
+# At most 40 characters: /settings puts a source's name into 64-byte callback data.
+NAME_RE = re.compile(r"^[a-z0-9-]{1,40}$")
 REQUIRED = ("name", "title", "profile", "lists")
 KNOWN_KEYS = frozenset(
     {*REQUIRED, "interval_minutes", "max_pages", "region", "kind", "selectors", "encoding"}
@@ -57,7 +58,7 @@ def parse_sources(text: str, origin: str, profiles: Iterable[str]) -> tuple[Sour
                 raise SourcesError(f"{origin}: {label}: missing key `{key}`")
         name = table["name"]
         if not isinstance(name, str) or not NAME_RE.match(name):
-            raise SourcesError(f"{origin}: {label}: name must match [a-z0-9-]+")
+            raise SourcesError(f"{origin}: {label}: name must match [a-z0-9-]{{1,40}}")
         if name in seen:
             raise SourcesError(f"{origin}: {label}: duplicate name")
         seen.add(name)

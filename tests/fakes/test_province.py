@@ -175,3 +175,16 @@ async def test_catalogue_urls_rewrite_to_loopback(province: Province) -> None:
     url = "https://www.shenyang.gov.cn/zwgk/zwdt/zwyw/"
     assert province.rewrite(url) == province.base_url("trs") + "/zwgk/zwdt/zwyw/"
     assert province.rewrite("https://elsewhere.cn/x") == "https://elsewhere.cn/x"
+
+
+async def test_a_crawl_takes_an_epaper_holiday_quietly(store: SqliteStore) -> None:
+    today = paper_today()
+    async with Province(articles=70, end=today, holidays=frozenset({today})) as province:
+        source = sources(province)["lnrb-epaper"]
+        report = await crawl(store, source)
+        assert report.errors == [] and report.new == 2  # yesterday's issue only
+    gone = frozenset({today, today - timedelta(days=1)})
+    async with Province(articles=70, end=today - timedelta(days=5), holidays=gone) as province:
+        report = await crawl(store, sources(province)["lnrb-epaper"])
+        assert report.new == 0
+        assert [e.split(": ", 1)[1] for e in report.errors] == ["no issue on the last 2 days"]

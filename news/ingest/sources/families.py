@@ -244,7 +244,9 @@ def parse_article(
     blocks = [block for node in body for block in node_blocks(node)]
     paragraphs = body_paragraphs(blocks)
     if not has_article_text(paragraphs):
-        raise ParseError(f"no article text (video, image or empty page) on {url}")
+        # The selector matched something else (a sidebar's .content): the generic reader says
+        # whether the page holds an article at all, and why not.
+        return generic.parse_article(html, url)
     title = _first_value(root, selectors.title)
     if not title:
         title = generic.strip_site_suffix(_first_value(root, "title"))

@@ -23,7 +23,7 @@ from readability import Document
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from news.ingest.errors import ParseError
-from news.ingest.sources import agreement, nen
+from news.ingest.sources import agreement, listing, nen
 from news.ingest.sources.boilerplate import (
     Block,
     LocalTime,
@@ -39,7 +39,7 @@ from news.ingest.sources.boilerplate import (
     node_blocks,
     normalize_space,
 )
-from news.ingest.urls import date_from_url, is_article_url
+from news.ingest.urls import date_from_url
 from news.models import ListPage, ParsedArticle
 
 logger = logging.getLogger(__name__)
@@ -831,15 +831,6 @@ def parse_article(html: str, url: str, *, fetched_at: datetime | None = None) ->
     )
 
 
-def _looks_like_article(url: str) -> bool:
-    """Tell whether a link of an unknown site points at an article: a nen-like or dated URL."""
-    return is_article_url(url) or date_from_url(url) is not None
-
-
 def parse_list(html: str, url: str) -> ListPage:
-    """Parse a list page of any site: links that look like dated articles, in page order."""
-    root = LexborHTMLParser(html).root
-    if root is None:
-        return ListPage(entries=())
-    entries = nen.list_entries(root, url, _looks_like_article, min_title=_MIN_TITLE)
-    return ListPage(entries=entries, next_pages=nen.next_list_pages(root, url))
+    """Parse a list page of any site (news.ingest.sources.listing reads every family's)."""
+    return listing.parse_list(html, url)

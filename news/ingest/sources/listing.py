@@ -139,12 +139,14 @@ def list_entries(
             if target is None or not _maybe_article(target):
                 continue
             key = url_key(target)
-            if key in entries or key == url_key(url) or not same_site(target, url):
-                continue  # links to other sites are their sites' news, not this list's
+            if key in entries or key == url_key(url):
+                continue
             title = nen.entry_title(anchor)
             strong = is_article_link(target)
             if len(title) < _MIN_TITLE or (not strong and not _headline_like(title)):
                 continue  # image links, "更多", and long-id links that read as no headline
+            if not same_site(target, url) and not (strong and _headline_like(title)):
+                continue  # another site's service links (市长信箱): only its headlines count
             entries[key] = ListEntry(
                 url=normalize_url(target),
                 title=title,
@@ -231,13 +233,15 @@ def _same_series(url: str, target: str) -> tuple[PagePart, PagePart] | None:
             here = PagePart(there.series, _TOP, descending=True)
         else:
             here = _first_page_of_query(url)
-            if _query_page(target):
-                here = PagePart(here.series, 1)
-    if here.series != there.series and _query_page(target) and not _query_page(url):
+    if _query_page(target) and not _query_page(url):
         # moreinfo.html is page 1 of moreinfo.html?categoryNum=…&pageIndex=N (Epoint): a
-        # page-number parameter counts from 1, and the first page is written without it.
+        # page-number parameter counts from 1, and the first page is written without it (and
+        # sometimes without the category, which the pager's links then carry).
         parts = urlsplit(url)
-        if there.series.split("?", 1)[0] == f"{parts.netloc.lower()}{parts.path}":
+        bare = f"{parts.netloc.lower()}{parts.path}"
+        if there.series == _first_page_of_query(url).series or (
+            not parts.query and there.series.split("?", 1)[0] == bare
+        ):
             here = PagePart(there.series, 1)
     return (here, there) if here.series == there.series else None
 

@@ -200,3 +200,15 @@ def test_page_the_selectors_miss_falls_back_to_the_generic_reader() -> None:
         html, "https://www.jz.gov.cn/info/1012/2.htm"
     )
     assert article.title.startswith("本溪市召开第1次")
+
+
+def test_every_province_fixture_names_its_evidence() -> None:
+    """Fixtures are built from the catalogue's descriptions: each page says which ones."""
+    pages = sorted(PROVINCE.rglob("*.html"))
+    assert len(pages) >= 25
+    for page in pages:
+        if page.name == "syd_home_2018-03-20.excerpt.html":
+            continue  # the one real page (SOURCES.md §3), kept verbatim
+        head = page.read_bytes()[:600].decode("utf-8", errors="replace")
+        assert head.startswith("<!-- "), page
+        assert "SOURCES.md" in head.split("-->", 1)[0], page

@@ -59,13 +59,16 @@ def test_entries_by_url_shape_and_link_text_dated_from_row_or_url() -> None:
         "<span>2021-01-13</span></li>"
         "<li><a href='/zwyw/202101/t20210112_1.html'>短</a></li>"
         "<li><a href='/zwyw/202101/t20210111_2.html' title='全称标题比链接文字更长的新闻'>全称标题…</a></li>"
-        "<li><a href='http://other.example.com/2021/01/10/123456.shtml'>别的网站的一条新闻标题很长</a></li>"
+        "<li><a href='http://lnd.com.cn/system/2021/01/10/123456.shtml'>另一网站的一条新闻标题</a></li>"
+        "<li><a href='http://www.shenyang.gov.cn/hdzm/system/2013/02/05/010057607.shtml'>市长信箱</a></li>"
         "</ul>"
     )
     page = parse_list(html, "https://www.jz.gov.cn/zwyw.htm")
+    # Another site's headline counts; its service links (市长信箱) do not.
     assert [(e.url.rsplit("/", 1)[1], e.title) for e in page.entries] == [
         ("75518.htm", "锦州市召开重点项目推进会议部署工作"),
         ("t20210111_2.html", "全称标题比链接文字更长的新闻"),
+        ("123456.shtml", "另一网站的一条新闻标题"),
     ]
     assert page.entries[0].published_at == datetime(2021, 1, 12, 16, 0, tzinfo=UTC)
     assert page.entries[1].published_at == datetime(2021, 1, 10, 16, 0, tzinfo=UTC)
@@ -116,6 +119,20 @@ def test_trs_create_page_html_builds_index_n() -> None:
             "http://x.com/l/node_02.html",
         ),
         ("http://x.com/l/node_03.html", ["node_01.html", "node_02.html", "node_03.html"], None),
+        (
+            "http://x.gov.cn/ywdt/001001/moreinfo.html?categoryNum=001001",
+            [
+                "moreinfo.html?categoryNum=001001&pageIndex=1",
+                "moreinfo.html?categoryNum=001001&pageIndex=2",
+                "moreinfo.html?categoryNum=009&pageIndex=1",
+            ],
+            "http://x.gov.cn/ywdt/001001/moreinfo.html?categoryNum=001001&pageIndex=2",
+        ),
+        (
+            "http://x.gov.cn/list.jsp?cat=5",
+            ["list.jsp?cat=5&page=1", "list.jsp?cat=5&page=2"],
+            "http://x.gov.cn/list.jsp?cat=5&page=2",
+        ),
         (
             "http://x.gov.cn/ywdt/001001/moreinfo.html",
             [
