@@ -8,7 +8,17 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "export", "backfill")
+BENCHMARKS = (
+    "parse",
+    "speakers",
+    "query",
+    "digest",
+    "scale",
+    "metrics",
+    "export",
+    "backfill",
+    "stories",
+)
 
 
 def default_corpus() -> Path:
@@ -46,6 +56,11 @@ def run_bench(
             db=db,
             memory_phase=bench_memory.memory_phase,
         )
+    if name == "stories":
+        from benchmarks import stories as bench_stories
+
+        sizes = (articles,) if articles else bench_stories.DEFAULT_SIZES
+        return bench_stories.run(sys.stdout, sizes, db)
     if name == "digest":
         from benchmarks import digest as bench_digest
         from benchmarks.scale import DEFAULT_ADMIN_URL
@@ -100,8 +115,8 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         metavar="URL",
         default=None,
         help=(
-            "query: time on this postgresql:// database; scale, metrics, backfill and digest: "
-            "the server's admin URL (digest's tick run makes its own database there)"
+            "query: time on this postgresql:// database; scale, metrics, backfill, stories and "
+            "digest: the server's admin URL (digest's tick run makes its own database there)"
         ),
     )
     bench.add_argument(
@@ -114,7 +129,10 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--articles",
         type=_positive,
         default=None,
-        help="query, export: archive size (100000); backfill: the province's articles (20000)",
+        help=(
+            "query, export: archive size (100000); backfill: the province's articles (20000); "
+            "stories: one archive size (100000 and 1000000)"
+        ),
     )
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query, export: leader mentions (1000000)"

@@ -124,6 +124,13 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     export.add_argument("--query", metavar="WORDS", help="articles holding every word")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    group = sub.add_parser(
+        "group-stories",
+        help="group an archive stored before stories into stories (once, with a progress bar)",
+    )
+    group.add_argument(
+        "--batch", type=int, default=500, help="articles a transaction (default 500)"
+    )
     # The tools' commands (demo, chat, bench), declared by their packages as entry points.
     for name, command in (installed_commands() if commands is None else commands).items():
         tool = sub.add_parser(name, help=command.help)
@@ -182,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import export_cli
 
             return asyncio.run(export_cli.run(settings, args, sys.stderr))
+        if args.command == "group-stories":
+            from bot import stories_cli
+
+            return asyncio.run(stories_cli.group_stories(settings, args.batch, sys.stdout))
         tool: Command | None = getattr(args, "tool", None)
         if tool is not None:
             if tool.quiet and "NEWSBOT_LOG_LEVEL" not in os.environ:

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.regions import PROVINCE
-from handlers.render import esc, format_date, link, shorten, split_html
+from handlers.render import also_in, esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
 from news.models import Article, Chat, Delivery, DueSchedule, Subscription
@@ -431,7 +431,7 @@ class Deliverer:
         for channel, items in groups.items():
             for index, article in enumerate(items):
                 block = _digest_item(
-                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz, lang
                 )
                 if index == 0:
                     block = f"\n<b>【{esc(channel)}】</b>\n" + block
@@ -450,7 +450,7 @@ class Deliverer:
         for article in articles:
             blocks.append(
                 _digest_item(
-                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz, lang
                 )
             )
         return split_html(blocks)
@@ -487,8 +487,10 @@ class Deliverer:
         return self.source_titles.get(article.source_name, article.source_name or "新闻")
 
 
-def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneInfo) -> str:
-    """Render one item of a digest or alert: linked title, date, id, summary line, speakers."""
+def _digest_item(
+    article: Article, summary: str, speakers: list[str], tz: ZoneInfo, lang: str = "zh"
+) -> str:
+    """Render one item of a digest or alert: linked title, date, id, summary, speakers, outlets."""
     lines = [
         "• "
         + link(article.url, shorten(article.title, 80))
@@ -499,6 +501,8 @@ def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneIn
         lines.append("  " + esc(shorten(summary, SUMMARY_LINE_CHARS)))
     if speakers:
         lines.append("  🎤 " + esc("、".join(speakers)))
+    if article.also:
+        lines.append("  " + esc(also_in(article.also, lang)))
     return "\n".join(lines)
 
 

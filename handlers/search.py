@@ -19,7 +19,7 @@ from handlers.keyboards import (
     parse_callback,
     summary_buttons,
 )
-from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
+from handlers.render import also_in, check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.nlp.fold import search_form
@@ -132,6 +132,7 @@ async def send_search_page(
             + link(article.url, shorten(article.title, 80))
             + f" <code>#{article.id}</code>\n"
             + highlight(article.body, parsed.words, SNIPPET_CHARS)
+            + ("\n" + esc(also_in(article.also, lang)) if article.also else "")
         )
     order = "r" if by_relevance else "d"
     rows = summary_buttons(lang, [h.article.id for h in hits], start=first)

@@ -154,6 +154,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_none": "（这篇文章暂无摘要）",
         "spoke_label": "讲话",
         "source_label": "来源",
+        "also_in": "也见于：{names}",
+        "also_more": "{names} 等 {n} 家",
+        "outlets": "刊发媒体（{n}）",
         "read_more": "阅读全文：/article {id}",
         "related": "相关新闻",
         "search_usage": (
@@ -376,6 +379,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "summary_none": "(no summary for this article yet)",
         "spoke_label": "Spoke",
         "source_label": "Source",
+        "also_in": "Also in: {names}",
+        "also_more": "{names} and {more} more",
+        "outlets": "Published by ({n})",
         "read_more": "Read it all: /article {id}",
         "related": "Related",
         "search_usage": (

@@ -73,6 +73,7 @@ class Article:
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Headline:
     title: str
     published_at: datetime  # aware, UTC
     source: str
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,19 @@ class StoreOutcome:
 
     article_id: int
     created: bool
-    reason: str = ""  # for a duplicate: "url" or "fingerprint"
+    reason: str = ""  # for a duplicate: "url"; for a reprint: "fingerprint" or "similar"
+    story_id: int | None = None  # a reprint's story: the id of its first copy
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """One copy of a story: where it appeared (the source's title), its link and headline."""
+
+    article_id: int
+    name: str
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
 
 
 REGIONS = (
@@ -265,12 +279,22 @@ class PersonInArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySketch:
+    """An article body's MinHash signature, its size in shingles and its LSH band keys."""
+
+    signature: bytes  # news.stories.NUM_PERM little-endian uint32
+    shingles: int
+    bands: tuple[int, ...]  # signed 64-bit keys, one per band; empty for a text too short
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleAnalysis:
-    """What reading an article yields: its summary, keywords and the people in it."""
+    """What reading an article yields: its summary, keywords, the people in it, its sketch."""
 
     summary: str = ""
     keywords: tuple[str, ...] = ()
     people: tuple[PersonInArticle, ...] = ()
+    sketch: StorySketch | None = None  # news.stories: computed with the rest, off the loop
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,7 +265,7 @@ class Ledger:
             )
             for r in await tx.fetch(
                 "SELECT id, published_at, title, body FROM articles "
-                "WHERE id > ? AND id <= ? AND published_at >= ?",
+                "WHERE id > ? AND id <= ? AND published_at >= ? AND story_id IS NULL",
                 (start, end, fresh),
             )
         ]

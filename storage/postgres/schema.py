@@ -134,6 +134,50 @@ PERSON_COUNTS = """
         REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION mentions_removed();
 """
 
+# What SQLite's STORIES migration adds: stories across outlets, the count of first copies (the
+# count triggers see only rows without a story, and a row grouped later moves the count).
+STORIES = """
+    ALTER TABLE articles ADD COLUMN story_id BIGINT REFERENCES articles(id) ON DELETE SET NULL;
+    CREATE INDEX articles_stories_by_date ON articles (published_at DESC, id DESC)
+        WHERE story_id IS NULL;
+    CREATE INDEX articles_by_story ON articles (story_id) WHERE story_id IS NOT NULL;
+    CREATE TABLE story_sketches (
+        article_id  BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        shingles    INTEGER NOT NULL,
+        signature   BYTEA NOT NULL
+    );
+    CREATE TABLE story_bands (
+        band        BIGINT NOT NULL,
+        article_id  BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, article_id)
+    );
+    CREATE INDEX story_bands_by_article ON story_bands (article_id);
+    CREATE OR REPLACE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added WHERE story_id IS NULL)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed WHERE story_id IS NULL)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_grouped() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (CASE WHEN new.story_id IS NULL THEN 1 ELSE -1 END)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_grouped AFTER UPDATE OF story_id ON articles FOR EACH ROW
+        WHEN ((old.story_id IS NULL) <> (new.story_id IS NULL))
+        EXECUTE FUNCTION articles_grouped();
+"""
+
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
 # What `newsbot backfill` adds: one cursor row per source, written after each list page (or
@@ -481,6 +525,8 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
+        # 13: stories across outlets (see STORIES above).
+        13: STORIES,
     }
 )
 

@@ -232,6 +232,42 @@ BACKFILL = """
 """
 
 
+# Stories across outlets: a reprint is an articles row of its own (its URL, source, headline and
+# time) whose story_id names its story's first copy; a first copy has none. Lists read the
+# first copies by date (a partial index), and a story's outlets by story_id. Each article's
+# MinHash signature (news.stories) and its LSH band keys are kept here, so that every process
+# storing articles looks up the same bands. /latest's count counts stories.
+STORIES = """
+    ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id) ON DELETE SET NULL;
+    CREATE INDEX articles_stories_by_date ON articles (published_at DESC, id DESC)
+        WHERE story_id IS NULL;
+    CREATE INDEX articles_by_story ON articles (story_id) WHERE story_id IS NOT NULL;
+    CREATE TABLE story_sketches (
+        article_id  INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        shingles    INTEGER NOT NULL,
+        signature   BLOB NOT NULL
+    );
+    CREATE TABLE story_bands (
+        band        INTEGER NOT NULL,
+        article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, article_id)
+    );
+    CREATE INDEX story_bands_by_article ON story_bands (article_id);
+    DROP TRIGGER article_count_insert;
+    DROP TRIGGER article_count_delete;
+    CREATE TRIGGER article_count_insert AFTER INSERT ON articles WHEN new.story_id IS NULL BEGIN
+        UPDATE article_count SET n = n + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER article_count_delete AFTER DELETE ON articles WHEN old.story_id IS NULL BEGIN
+        UPDATE article_count SET n = n - 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER article_count_story AFTER UPDATE OF story_id ON articles
+    WHEN (old.story_id IS NULL) <> (new.story_id IS NULL) BEGIN
+        UPDATE article_count SET n = n + (CASE WHEN new.story_id IS NULL THEN 1 ELSE -1 END)
+        WHERE id = 1;
+    END;
+"""
+
 MIGRATIONS = migrations(
     {
         # 1: foundation: sources, articles, chats.
@@ -472,6 +508,8 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
+        # 14: stories across outlets (see STORIES above).
+        14: STORIES,
     }
 )
 
