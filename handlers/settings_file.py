@@ -399,7 +399,7 @@ async def cb_settings_import(update: Update, context: Context) -> None:
     if ref is None:
         await ensure_chat(update, context)
     thread = None if ref else thread_of(update)
-    plan = await plan_import(target.chat_id, settings, context)
+    plan = await plan_import(target.chat_id, settings, context, target.is_channel)
     await apply_settings(target.chat_id, plan, thread, context)
     await query.answer()
     done = text(lang, "settings_import_done", summary=summary_line(lang, settings, plan.skipped))
@@ -418,13 +418,16 @@ class ImportPlan:
     skipped: tuple[str, ...]
 
 
-async def plan_import(chat_id: int, settings: ChatSettings, context: Context) -> ImportPlan:
+async def plan_import(
+    chat_id: int, settings: ChatSettings, context: Context, every_source: bool = False
+) -> ImportPlan:
     """Resolve sources, people and watches before anything is written (nothing half-applied)."""
     store = context.bot_data.store
     sources = {s.name for s in context.bot_data.sources}
     skipped: list[str] = []
     channels: tuple[str, ...] = ()
-    if settings.digest is not None:
+    # A channel's digest takes every source (its card has no source picker to undo a choice).
+    if settings.digest is not None and not every_source:
         channels = tuple(c for c in settings.digest["channels"] if c in sources)
         skipped += [c for c in settings.digest["channels"] if c not in sources]
     people: list[int] = []

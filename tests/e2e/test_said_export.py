@@ -362,22 +362,26 @@ async def test_a_version_1_file_still_imports(settings_bot, bot_api) -> None:
 async def test_a_channels_settings_export_and_import_with_the_admin_checks(
     settings_bot, bot_api
 ) -> None:
-    for command in (f"/subscribe {NAME} 08:00 18:00", f"/watch {NAME} 沈阳", "/keyword 振兴"):
+    commands = (f"/subscribe {NAME} 08:00 18:00", f"/watch {NAME} 沈阳", "/keyword 振兴")
+    for command in (*commands, "/subscribe 07:00"):
         bot_api.push_text(USER, command)
-    await bot_api.wait_for_messages(USER, 3)
+    await bot_api.wait_for_messages(USER, 4)
     # The channel's card offers the export button with the channel in it.
     channel = await export_file(bot_api, USER, NAME, USER)
     assert channel["digest"]["times"] == ["08:00", "18:00"]
     assert channel["watches"] == [{"kind": "region", "target": "沈阳"}]
     assert channel["keywords"] == []  # /keyword went to the private chat, not the channel
     # The user's own settings into the channel: the confirmation offers it by name.
-    mine = json.dumps(await export_file(bot_api, USER, "", USER), ensure_ascii=False).encode()
+    own = await export_file(bot_api, USER, "", USER)
+    own["digest"]["channels"] = ["dalian-news"]  # a channel's digest takes every source
+    mine = json.dumps(own, ensure_ascii=False).encode()
     confirm, done = await import_file(bot_api, USER, mine, 1, USER)
     assert [b["text"] for b in buttons(confirm)] == ["确认导入", "导入到频道 @lnnews_test"]
     assert buttons(confirm)[1]["callback_data"] == f"simp:{CHANNEL}"
     assert done.startswith(f"频道 {NAME} 已导入")
     after = await export_file(bot_api, USER, NAME, USER)
-    assert after["keywords"] == ["振兴"] and after["digest"] is None
+    assert after["keywords"] == ["振兴"] and after["digest"]["times"] == ["07:00"]
+    assert after["digest"]["channels"] == [] and after["watches"] == channel["watches"]
     # No longer an administrator: the channel's buttons are refused, nothing changes.
     bot_api.set_chat_member(CHANNEL, USER, "member")
     edits = len(bot_api.edits_to(USER))
