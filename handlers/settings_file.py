@@ -17,7 +17,7 @@ from handlers.regions import CITIES
 from handlers.render import check_callback_data, esc
 from handlers.replies import answer_stale, lang_of_update, reply_text
 from handlers.subscriptions import DIGEST_ORDERS, MAX_WATCHES, button_target
-from handlers.targets import ensure_chat, thread_of
+from handlers.targets import Target, ensure_chat, thread_of
 from handlers.texts import text
 from news.models import REGIONS
 from news.nlp.keyword_rules import KeywordRuleError, parse_rule
@@ -284,14 +284,16 @@ async def cb_settings_export(update: Update, context: Context) -> None:
     lang = lang_of_update(update)
     query = update.callback_query
     message = update.effective_message
+    chat = update.effective_chat
     ours, ref = _chat_ref(update, EXPORT_DATA)
-    if query is None or message is None or not ours:
+    if query is None or message is None or chat is None or not ours:
         await answer_stale(update, text(lang, "stale"))
         return
-    # The same check as the card's other buttons: a channel's managing admin only.
-    target = await button_target(update, context, ref)
+    # Anyone in a chat may read its settings (the card shows them); a channel's only as the
+    # card's other buttons allow, to a managing administrator.
+    target = await button_target(update, context, ref) if ref else Target(chat.id)
     if target is None:
-        await answer_stale(update, text(lang, "not_allowed" if ref else "group_admins_only"))
+        await answer_stale(update, text(lang, "not_allowed"))
         return
     await query.answer()
     data = await export_settings(target.chat_id, context)
@@ -403,6 +405,9 @@ async def cb_settings_import(update: Update, context: Context) -> None:
     await apply_settings(target.chat_id, plan, thread, context)
     await query.answer()
     done = text(lang, "settings_import_done", summary=summary_line(lang, settings, plan.skipped))
+    if plan.over_cap:
+        names = "、".join(plan.over_cap)
+        done += text(lang, "settings_import_over_cap", max=MAX_WATCHES, names=names)
     where = text(lang, "channel_subject", channel=target.label) if target.is_channel else ""
     await query.edit_message_text(esc(where + done), parse_mode="HTML")
 
@@ -415,7 +420,8 @@ class ImportPlan:
     channels: tuple[str, ...]
     people: tuple[int, ...]
     watches: tuple[tuple[str, str], ...]
-    skipped: tuple[str, ...]
+    skipped: tuple[str, ...]  # unknown to this bot
+    over_cap: tuple[str, ...] = ()  # watches past MAX_WATCHES
 
 
 async def plan_import(
@@ -439,15 +445,22 @@ async def plan_import(
             people.append(person.id)
     have = {(w.kind, w.target) for w in await store.subscriptions.watches(chat_id)}
     watches: list[tuple[str, str]] = []
+    over_cap: list[str] = []
     for kind, target in settings.watches:
-        known = target in REGIONS if kind == "region" else target in sources
-        # The /watch cap holds here too: what would pass it is skipped and named.
-        if not known or (len(have | set(watches)) >= MAX_WATCHES and (kind, target) not in have):
+        if not (target in REGIONS if kind == "region" else target in sources):
             skipped.append(target)
+        elif (kind, target) not in have and len(have | set(watches)) >= MAX_WATCHES:
+            over_cap.append(target)  # the /watch cap holds here too
         else:
             watches.append((kind, target))
-    unknown = tuple(dict.fromkeys(skipped))
-    return ImportPlan(settings, channels, tuple(people), tuple(watches), unknown)
+    return ImportPlan(
+        settings,
+        channels,
+        tuple(people),
+        tuple(watches),
+        tuple(dict.fromkeys(skipped)),
+        tuple(over_cap),
+    )
 
 
 async def apply_settings(
