@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "export")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "export", "backfill")
 
 
 def default_corpus() -> Path:
@@ -70,6 +70,12 @@ def run_bench(
             articles or bench_query.DEFAULT_ARTICLES,
             mentions or bench_query.DEFAULT_MENTIONS,
         )
+    if name == "backfill":
+        from benchmarks import backfill as bench_backfill
+
+        return bench_backfill.run(
+            sys.stdout, articles or bench_backfill.DEFAULT_ARTICLES, pg_admin=db
+        )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
 
@@ -94,8 +100,8 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         metavar="URL",
         default=None,
         help=(
-            "query: time on this postgresql:// database; scale, metrics and digest: the "
-            "server's admin URL (digest's tick run makes its own database there)"
+            "query: time on this postgresql:// database; scale, metrics, backfill and digest: "
+            "the server's admin URL (digest's tick run makes its own database there)"
         ),
     )
     bench.add_argument(
@@ -105,7 +111,10 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         help="scale, digest: digests due at once in the delivery runs (10000)",
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query, export: archive size (100000)"
+        "--articles",
+        type=_positive,
+        default=None,
+        help="query, export: archive size (100000); backfill: the province's articles (20000)",
     )
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query, export: leader mentions (1000000)"

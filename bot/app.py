@@ -7,6 +7,7 @@ import contextlib
 import functools
 import gc
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +15,13 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers
-from bot.config import Settings, load_sources
+from bot.config import ConfigError, Settings, load_sources
 from bot.web import build_web_app, start_web
 from bot.webhook import WebhookServer, webhook_route
 from handlers.chart_cache import DEFAULT_TTL_SECONDS, ChartCache
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer, process_owner
-from handlers.jobs import schedule_delivery, schedule_ingestion
+from handlers.jobs import reschedule_ingestion, schedule_delivery, schedule_ingestion
 from handlers.link import TelegramLink, WatchedRequest
 from handlers.metrics import CountingRateLimiter, Metrics
 from handlers.regions import source_regions
@@ -188,6 +189,11 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                     error_callback=link.on_poll_error,
                 )
             await app.start()
+            loop = asyncio.get_running_loop()
+            # SIGHUP re-reads the sources file (an operator's edit, no restart).
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: loop.create_task(reload_sources(app, settings))
+            )
             freeze_startup_heap()
             if ready is not None:
                 ready.set()
@@ -204,10 +210,32 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                 await app.updater.stop()
             await app.stop()
         finally:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             if server is not None:
                 await server.stop()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
+
+
+async def reload_sources(app: BotApplication, settings: Settings) -> bool:
+    """Re-read the sources file and reschedule the crawls; a broken file changes nothing."""
+    running = len(app.bot_data.sources)
+    try:
+        sources = await asyncio.to_thread(load_sources, settings)
+    except ConfigError as exc:
+        logger.error("sources not reloaded (the %d sources keep running): %s", running, exc)
+        return False
+    added, changed, removed = reschedule_ingestion(app, sources)
+    if app.bot_data.deliverer is not None:
+        app.bot_data.deliverer.source_titles = {s.name: s.title for s in sources}
+    logger.info(
+        "sources reloaded: %d sources; added %s; changed %s; removed %s",
+        len(sources),
+        ", ".join(added) or "none",
+        ", ".join(changed) or "none",
+        ", ".join(removed) or "none",
+    )
+    return True
 
 
 async def _start_webhook(app: BotApplication, settings: Settings) -> WebhookServer:

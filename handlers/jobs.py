@@ -63,19 +63,52 @@ async def _hold_crawl_lease(context: Context, source: SourceConfig) -> bool:
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     """Schedule one repeating crawl per configured source, at its own interval."""
+    for index, source in enumerate(app.bot_data.sources):
+        _schedule_crawl(app, source, FIRST_CRAWL_DELAY + index)
+
+
+def reschedule_ingestion(
+    app: Application[Any, Any, Any, Any, BotData, Any], sources: tuple[SourceConfig, ...]
+) -> tuple[list[str], list[str], list[str]]:
+    """Switch the crawls to a new list of sources; return the names added, changed, removed.
+
+    A source that did not change keeps its job and its timing; a changed one is rescheduled
+    (a crawl of it under way finishes first: the job queue runs one at a time).
+    """
+    queue = _queue(app)
+    old = {s.name: s for s in app.bot_data.sources}
+    new = {s.name: s for s in sources}
+    added = [n for n in new if n not in old]
+    changed = [n for n in new if n in old and new[n] != old[n]]
+    removed = [n for n in old if n not in new]
+    for name in changed + removed:
+        for job in queue.get_jobs_by_name(f"ingest:{name}"):
+            job.schedule_removal()
+    for index, name in enumerate(added + changed):
+        _schedule_crawl(app, new[name], FIRST_CRAWL_DELAY + index)
+    app.bot_data.sources = sources
+    return added, changed, removed
+
+
+def _schedule_crawl(
+    app: Application[Any, Any, Any, Any, BotData, Any], source: SourceConfig, first: float
+) -> None:
+    _queue(app).run_repeating(
+        job_ingest,
+        interval=source.interval_minutes * 60,
+        first=first,
+        name=f"ingest:{source.name}",
+        data=source,
+        # One crawl of a source at a time; a late run is run once, not piled up.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+    )
+
+
+def _queue(app: Application[Any, Any, Any, Any, BotData, Any]) -> JobQueue[Any]:
     queue: JobQueue[Any] | None = app.job_queue
     if queue is None:
         raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
-    for index, source in enumerate(app.bot_data.sources):
-        queue.run_repeating(
-            job_ingest,
-            interval=source.interval_minutes * 60,
-            first=FIRST_CRAWL_DELAY + index,
-            name=f"ingest:{source.name}",
-            data=source,
-            # One crawl of a source at a time; a late run is run once, not piled up.
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
-        )
+    return queue
 
 
 # Digests are due on the minute; a tick every 20 s sends what is due, and lets a standby

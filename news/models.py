@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +206,32 @@ class SourceConfig:
     kind: str = "网站"  # one of KINDS
     selectors: Selectors = field(default_factory=Selectors)
     encoding: str = ""  # the pages' charset when neither header nor meta says it right
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillCursor:
+    """Where one source's walk back in time stands (`newsbot backfill`), as stored.
+
+    Dates are days on the papers' calendar (Asia/Shanghai). The walk reads list `list_index`
+    of the source from `page_url` (None: the list's first page) or, for a dated list, from
+    `day` back to `since`; everything before that point is stored.
+    """
+
+    source: str
+    since: date
+    until: date
+    started_at: datetime
+    updated_at: datetime
+    list_index: int = 0
+    page_url: str | None = None
+    page_no: int = 0
+    day: date | None = None
+    reached: date | None = None  # the oldest publication day met so far
+    pages: int = 0
+    articles: int = 0  # stored by the walk
+    failed: int = 0  # articles skipped for good (gone, not an article)
+    done: bool = False
+    error: str = ""  # why the last run stopped short, one line
 
 
 @dataclass(slots=True)

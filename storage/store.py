@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from news.models import BackfillCursor
+from storage.backfill import BackfillCursors
 from storage.chats import ChatQueries
 from storage.database import Database
 from storage.exports import ExportQueries
@@ -12,11 +14,12 @@ from storage.subscribers import Subscriptions
 
 
 class Store(SearchQueries, ExportQueries, ChatQueries):
-    """Sources, articles, people, search and chats (as methods); pushes as three parts.
+    """Sources, articles, people, search and chats (as methods); the rest as four parts.
 
-    `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once) and
-    `leases` (who sends, who crawls) are built once, over the same adapter. A backend
-    (storage.sqlite, storage.postgres) subclasses this for what its dialect does differently.
+    `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once),
+    `leases` (who sends, who crawls, who backfills a source) and `backfill` (each source's
+    walk back in time) are built once, over the same adapter. A backend (storage.sqlite,
+    storage.postgres) subclasses this for what its dialect does differently.
     """
 
     ledger_type: type[Ledger] = Ledger
@@ -26,6 +29,7 @@ class Store(SearchQueries, ExportQueries, ChatQueries):
         self.subscriptions = Subscriptions(db, self)
         self.ledger = self.ledger_type(db)
         self.leases = Leases(db)
+        self.backfill = BackfillCursors(db)
 
     @property
     def path(self) -> str:
@@ -41,6 +45,10 @@ class Store(SearchQueries, ExportQueries, ChatQueries):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    async def backfill_progress(self) -> list[BackfillCursor]:
+        """Return each backfilled source's progress: range, day reached, pages, articles, done."""
+        return await self.backfill.progress()
 
     async def schema_version(self) -> int:
         """Return the number of migrations applied to this database."""
