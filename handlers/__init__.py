@@ -104,8 +104,8 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(cb_said_page, pattern=r"^sd:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_said_ask, pattern=r"^sda:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_export, pattern=r"^exp:"), group=0)
-    app.add_handler(CallbackQueryHandler(cb_settings_export, pattern=r"^sexp$"), group=0)
-    app.add_handler(CallbackQueryHandler(cb_settings_import, pattern=r"^simp$"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_export, pattern=r"^sexp(:-?\d+)?$"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_import, pattern=r"^simp(:-?\d+)?$"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
     # Group 0: a reply to /speaker's 🔎 prompt (the words to find in that person's speeches).
     app.add_handler(

@@ -321,7 +321,7 @@ async def cmd_settings(update: Update, context: Context) -> None:
         await send_settings(update, context, target)
 
 
-async def _button_target(update: Update, context: Context, chat_ref: str | None) -> Target | None:
+async def button_target(update: Update, context: Context, chat_ref: str | None) -> Target | None:
     """Return the chat a settings button changes, if the user pressing it may change it."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -354,7 +354,7 @@ async def cb_settings(update: Update, context: Context) -> None:
     if args is None:
         await answer_stale(update, text(lang, "stale"))
         return
-    target = await _button_target(update, context, args[2] if len(args) == 3 else None)
+    target = await button_target(update, context, args[2] if len(args) == 3 else None)
     if target is None:
         await answer_stale(
             update, text(lang, "not_allowed" if len(args) == 3 else "group_admins_only")
