@@ -473,32 +473,14 @@ MIGRATIONS = migrations(
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
-        # 10: /said searches what one person said: a row per speech (storage.said: its key
-        # sorts by publication time), the person's speeches newest first by key, and the
-        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
-        # under a GIN index, so that a word and a person are one index lookup. The Python
-        # step fills it.
-        10: """
-        CREATE TABLE statements (
-            id            BIGINT PRIMARY KEY,
-            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-            published_at  TEXT NOT NULL,
-            text          TEXT NOT NULL,
-            terms         BIGINT[] NOT NULL DEFAULT '{}',
-            UNIQUE (article_id, person_id)
-        );
-        CREATE INDEX statements_by_person ON statements (person_id, id);
-        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
-        """,
-        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # 10: backfill — where each source's walk back in time stands (`newsbot backfill`
         # resumes from it), and when the alert cursor last moved (older news never alerts).
-        11: BACKFILL,
-        # 12: channels, several digests a day and every reader's clock: digest times are a
+        10: BACKFILL,
+        # 11: channels, several digests a day and every reader's clock: digest times are a
         # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
         # sending, keywords matched in the body too, the digest's order and the chat's own
         # city; watches of a source or a region; who manages each channel from a private chat.
-        12: """
+        11: """
         ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
         ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
@@ -525,8 +507,26 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
-        # 13: stories across outlets (see STORIES above).
-        13: STORIES,
+        # 12: stories across outlets (see STORIES above).
+        12: STORIES,
+        # 13: /said searches what one person said: a row per speech (storage.said: its key
+        # sorts by publication time), the person's speeches newest first by key, and the
+        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
+        # under a GIN index, so that a word and a person are one index lookup. The Python
+        # step fills it.
+        13: """
+        CREATE TABLE statements (
+            id            BIGINT PRIMARY KEY,
+            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            published_at  TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            terms         BIGINT[] NOT NULL DEFAULT '{}',
+            UNIQUE (article_id, person_id)
+        );
+        CREATE INDEX statements_by_person ON statements (person_id, id);
+        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
+        """,
     }
 )
 
@@ -638,7 +638,7 @@ STEPS: dict[int, MigrationStep] = {
     4: refold_search,
     6: regram_search,
     9: key_search,
-    10: fill_statements,
+    13: fill_statements,
 }
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

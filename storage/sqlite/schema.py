@@ -471,17 +471,14 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
-        # 11: /said: every speech's folded text, keyed by date, and its bigram index (see
-        # STATEMENTS above).
-        11: STATEMENTS,
-        # 12: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
         # resumes from it), and when the alert cursor last moved (older news never alerts).
-        12: BACKFILL,
-        # 13: channels, several digests a day and every reader's clock: digest times are a
+        11: BACKFILL,
+        # 12: channels, several digests a day and every reader's clock: digest times are a
         # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
         # sending, keywords matched in the body too, the digest's order and the chat's own
         # city; watches of a source or a region; who manages each channel from a private chat.
-        13: """
+        12: """
         ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
         ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
@@ -508,8 +505,11 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
-        # 14: stories across outlets (see STORIES above).
-        14: STORIES,
+        # 13: stories across outlets (see STORIES above).
+        13: STORIES,
+        # 14: /said: every speech's folded text, keyed by date, and its bigram index (see
+        # STATEMENTS above).
+        14: STATEMENTS,
     }
 )
 
@@ -572,7 +572,7 @@ STEPS: dict[int, MigrationStep] = {
     3: fill_grams,
     7: reindex_folded,
     8: fill_folded_grams,
-    11: fill_statements,
+    14: fill_statements,
 }
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version
