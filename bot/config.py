@@ -88,6 +88,9 @@ class Settings:
         return redact_target(self.db)
 
     feeds_listen: tuple[str, int] | None = None  # host, port of the Atom feed listener
+    # What one user may ask: requests a minute (0: no limit) and how many at once.
+    user_rate: float = 20.0
+    user_burst: int = 10
 
     @property
     def bot_base_url(self) -> str:
@@ -178,6 +181,27 @@ def _parse_feeds_listen(value: str) -> tuple[str, int] | None:
             "unset for no feed server)"
         )
     return host, int(port_text)
+
+
+def _parse_user_rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 6000:
+        raise ConfigError(
+            f"NEWSBOT_USER_RATE: {value!r} is not a number of requests a minute from 0 (no limit) "
+            "to 6000 (default 20)"
+        )
+    return rate
+
+
+def _parse_user_burst(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 1000:
+        raise ConfigError(
+            f"NEWSBOT_USER_BURST: {value!r} is not a whole number from 1 to 1000 (default 10)"
+        )
+    return int(value)
 
 
 def _parse_log_level(value: str) -> str:
@@ -291,6 +315,8 @@ def load_settings(
         webhook_listen=_parse_listen(get("NEWSBOT_WEBHOOK_LISTEN", "127.0.0.1:8080")),
         webhook_secret=_parse_secret(get("NEWSBOT_WEBHOOK_SECRET", "").strip(), webhook_url),
         feeds_listen=_parse_feeds_listen(get("NEWSBOT_FEEDS_LISTEN", "")),
+        user_rate=_parse_user_rate(get("NEWSBOT_USER_RATE", "20").strip()),
+        user_burst=_parse_user_burst(get("NEWSBOT_USER_BURST", "10").strip()),
     )
 
 

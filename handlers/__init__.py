@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    TypeHandler,
+)
 
 from handlers.admin import cmd_status
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
@@ -30,12 +36,15 @@ from handlers.subscriptions import (
 )
 from handlers.summary import cb_summary, cmd_article, cmd_summary
 from handlers.texts import COMMANDS
+from handlers.user_limit import check_user_limit
 
 AnyApplication = Application[Any, Any, Any, Any, BotData, Any]
 
 
 def register(app: AnyApplication) -> None:
     """Add every handler to the application, in the order they must be tried."""
+    # Group -1: the per-user limit, before any handler does any work; past it, nothing runs.
+    app.add_handler(TypeHandler(Update, check_user_limit), group=-1)
     # Group 0: user commands.
     app.add_handler(CommandHandler("start", cmd_start), group=0)
     app.add_handler(CommandHandler("help", cmd_help), group=0)

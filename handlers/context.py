@@ -11,6 +11,8 @@ from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
+from handlers.limits import UserLimits
+from handlers.pacing import Pacer
 from news.chart_worker import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
@@ -40,6 +42,10 @@ class BotData:
     renderer: ChartRenderer = field(default_factory=ChartRenderer)  # closed at stop
     analysis: AnalysisWorker = field(default_factory=AnalysisWorker)  # closed at stop
     web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
+    # How much each user may ask (NEWSBOT_USER_RATE / NEWSBOT_USER_BURST), counted here.
+    user_limits: UserLimits = field(default_factory=UserLimits)
+    # The rate limiter every Bot API call goes through; its counters are the send metrics.
+    pacer: Pacer | None = None
 
     @property
     def store(self) -> Store:

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, Update
 from handlers.context import Context
 from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
+from handlers.limits import MAX_SAVED_SEARCHES
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.nlp.fold import search_form
@@ -152,7 +153,9 @@ async def cmd_search(update: Update, context: Context) -> None:
             update, esc(text(lang, "search_usage", max=MAX_WORDS, chars=MAX_QUERY_CHARS))
         )
         return
-    query_id = await context.bot_data.store.save_search_query(chat.id, raw)
+    query_id = await context.bot_data.store.save_search_query(
+        chat.id, raw, keep=MAX_SAVED_SEARCHES
+    )
     await send_search_page(update, context, query_id, raw, 0, by_relevance=False)
 
 
@@ -173,7 +176,7 @@ async def cb_search_page(update: Update, context: Context) -> None:
         return
     query_id, page = int(args[0]), int(args[1])
     raw = await context.bot_data.store.search_query(chat.id, query_id)
-    if raw is None:  # another chat's query, or a forged id
-        await answer_stale(update, text(lang, "stale"))
+    if raw is None:  # older than the chat's last MAX_SAVED_SEARCHES, another chat's, forged
+        await answer_stale(update, text(lang, "search_expired", cap=MAX_SAVED_SEARCHES))
         return
     await send_search_page(update, context, query_id, raw, page, by_relevance=args[2] == "r")

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from handlers.admin import is_admin
 from handlers.context import Context
 from handlers.keyboards import parse_callback
+from handlers.limits import MAX_FOLLOWS, MAX_KEYWORDS
 from handlers.render import check_callback_data, esc, format_date
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
 from handlers.speakers import resolve, suggestions
@@ -292,7 +293,12 @@ async def _change_follow(update: Update, context: Context, *, follow: bool) -> N
         return
     subscriptions = context.bot_data.store.subscriptions
     if follow:
-        changed = await subscriptions.follow(chat.id, person.id, thread_of(update))
+        changed = await subscriptions.follow(
+            chat.id, person.id, thread_of(update), cap=MAX_FOLLOWS
+        )
+        if changed is None:
+            await reply_text(update, esc(text(lang, "follow_cap", cap=MAX_FOLLOWS)))
+            return
         key = "followed" if changed else "already_followed"
     else:
         changed = await subscriptions.unfollow(chat.id, person.id)
@@ -327,8 +333,11 @@ async def cmd_keyword(update: Update, context: Context) -> None:
     chat = await ensure_chat(update, context)
     if chat is None or await refuse_non_admin(update, context):
         return
-    await context.bot_data.store.subscriptions.follow_keyword(chat.id, word, thread_of(update))
-    await reply_text(update, esc(text(lang, "keyword_added", word=word)))
+    added = await context.bot_data.store.subscriptions.follow_keyword(
+        chat.id, word, thread_of(update), cap=MAX_KEYWORDS
+    )
+    key = "keyword_added" if added else "keyword_cap"
+    await reply_text(update, esc(text(lang, key, word=word, cap=MAX_KEYWORDS)))
 
 
 async def cmd_unkeyword(update: Update, context: Context) -> None:

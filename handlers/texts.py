@@ -198,6 +198,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "trend_speakers_newest": "。最近 {cap} 篇中讲话最多：{names}",
         "inline_help_button": "用法：输入领导姓名或词语，如 易炼红、营商环境",
         "inline_bad_query": "无法搜索这个查询，点此查看用法",
+        # Limits per user and per chat.
+        "over_limit": "你发得太快了：每人每分钟最多 {per_minute} 个请求。请稍等一会儿再试。",
+        "follow_cap": "一个聊天最多关注 {cap} 位领导。请先用 /unfollow 取消一些（/following 查看）。",
+        "keyword_cap": "一个聊天最多关注 {cap} 个关键词。请先用 /unkeyword 取消一些（/following 查看）。",
+        "search_expired": "这个搜索已过期：每个聊天只保留最近 {cap} 次搜索。请重新发送 /search。",
     },
     "en": {
         "welcome": (
@@ -314,6 +319,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "trend_speakers_newest": ". Spoke most in the newest {cap}: {names}",
         "inline_help_button": "Type a leader's name or a word, e.g. 易炼红, 营商环境",
         "inline_bad_query": "This query cannot be searched; tap for help",
+        # Limits per user and per chat.
+        "over_limit": "You are sending too fast: at most {per_minute} requests a minute each. Please wait a moment.",
+        "follow_cap": "A chat may follow at most {cap} leaders. /unfollow some first (/following lists them).",
+        "keyword_cap": "A chat may follow at most {cap} words. /unkeyword some first (/following lists them).",
+        "search_expired": "This search has expired: a chat keeps its {cap} most recent searches. Please send /search again.",
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.budget import SendBudget
 from storage.chats import ChatQueries
 from storage.database import Database
 from storage.fulltext import SearchQueries
@@ -11,10 +12,11 @@ from storage.subscribers import Subscriptions
 
 
 class Store(SearchQueries, ChatQueries):
-    """Sources, articles, people, search and chats (as methods); pushes as three parts.
+    """Sources, articles, people, search and chats (as methods); pushes and pacing as parts.
 
-    `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once) and
-    `leases` (who sends, who crawls) are built once, over the same adapter. A backend
+    `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once),
+    `leases` (who sends, who crawls) and `send_budget` (Telegram's rate, shared by every
+    instance) are built once, over the same adapter. A backend
     (storage.sqlite, storage.postgres) subclasses this for what its dialect does differently.
     """
 
@@ -25,6 +27,7 @@ class Store(SearchQueries, ChatQueries):
         self.subscriptions = Subscriptions(db, self)
         self.ledger = self.ledger_type(db)
         self.leases = Leases(db)
+        self.send_budget = SendBudget(db)
 
     @property
     def path(self) -> str:

@@ -185,6 +185,22 @@ ARTICLE_COUNT = """
     END;
 """
 
+OPERATIONS = """
+CREATE TABLE send_budget (
+    name     TEXT PRIMARY KEY,
+    next_at  REAL NOT NULL
+);
+ALTER TABLE sources ADD COLUMN failure_told_at TEXT;
+CREATE TABLE broadcasts (
+    id            INTEGER PRIMARY KEY,
+    admin_id      INTEGER NOT NULL,
+    text          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    confirmed_at  TEXT,
+    recipients    INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 MIGRATIONS = migrations(
     {
         # 1: foundation: sources, articles, chats.
@@ -388,6 +404,9 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
+        # 11: operations: the send budget every instance books from, a source's failure told
+        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        11: OPERATIONS,
     }
 )
 
