@@ -13,7 +13,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from handlers.admin import cmd_status
+from handlers.admin import cb_broadcast, cmd_broadcast, cmd_stats, cmd_status
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
 from handlers.error_handler import on_error
@@ -69,6 +69,8 @@ def register(app: AnyApplication) -> None:
     # Group 0: admin commands (each checks NEWSBOT_ADMINS itself so others get a clear answer).
     app.add_handler(CommandHandler("status", cmd_status), group=0)
     app.add_handler(CommandHandler("digest_now", cmd_digest_now), group=0)
+    app.add_handler(CommandHandler("stats", cmd_stats), group=0)
+    app.add_handler(CommandHandler("broadcast", cmd_broadcast), group=0)
     # Group 0: buttons. callback_data is "<action>:<args>"; each action has one handler, and
     # a stale or forged press is answered by it, never left spinning.
     app.add_handler(CallbackQueryHandler(cb_summary, pattern=r"^sum:"), group=0)
@@ -77,6 +79,7 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_chart, pattern=r"^chart:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_settings, pattern=r"^set:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_broadcast, pattern=r"^bc:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
     # Group 0: inline mode (`@bot 易炼红` in any chat; switched on with @BotFather's /setinline).
     app.add_handler(InlineQueryHandler(on_inline_query), group=0)

@@ -189,9 +189,9 @@ class Deliverer:
         await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values()))
 
     async def _serve_chat(self, rows: list[Delivery], report: TickReport, now: datetime) -> None:
-        digests = [r for r in rows if r.kind == "digest"]
         alerts = [r for r in rows if r.kind == "alert"]
-        units: list[list[Delivery]] = [[d] for d in digests]
+        # Digests, admins' notices and broadcasts one by one, in the order they were queued.
+        units: list[list[Delivery]] = [[r] for r in rows if r.kind != "alert"]
         if alerts:
             units.append(alerts)  # several new articles at once: one batched message
         for unit in units:
@@ -324,6 +324,8 @@ class Deliverer:
     async def _compose(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
         first = unit[0]
+        if first.kind in ("notice", "broadcast"):
+            return await self._compose_message(first), None
         chat = await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"
         tz = _zone(chat.time_zone if chat else "", self.default_tz)
@@ -334,6 +336,14 @@ class Deliverer:
         articles = await self.store.articles_by_ids(ids)
         ordered = [articles[i] for i in ids if i in articles]
         return await self.render_alert(ordered, lang, tz), None
+
+    async def _compose_message(self, row: Delivery) -> list[str]:
+        """Return an admins' notice (its HTML is in the row) or a broadcast (in its own table)."""
+        payload: dict[str, Any] = json.loads(row.payload)
+        if "text" in payload:
+            return [str(payload["text"])]
+        html = await self.store.ledger.broadcast_text(int(payload["broadcast"]))
+        return [html] if html else []
 
     async def _compose_digest(
         self, row: Delivery, sub: Subscription | None, lang: str, tz: ZoneInfo

@@ -146,7 +146,7 @@ class SharedBudget:
 
 
 class Pacer(BaseRateLimiter[int]):
-    """PTB's rate limiter for this bot: per-chat schedules, a shared overall budget, patient 429s."""
+    """PTB's rate limiter here: per-chat schedules, a shared overall budget, patient 429s."""
 
     def __init__(
         self,

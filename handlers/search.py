@@ -12,8 +12,8 @@ from telegram import InlineKeyboardButton, Update
 
 from handlers.context import Context
 from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
-from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.limits import MAX_SAVED_SEARCHES
+from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.nlp.fold import search_form
@@ -153,9 +153,7 @@ async def cmd_search(update: Update, context: Context) -> None:
             update, esc(text(lang, "search_usage", max=MAX_WORDS, chars=MAX_QUERY_CHARS))
         )
         return
-    query_id = await context.bot_data.store.save_search_query(
-        chat.id, raw, keep=MAX_SAVED_SEARCHES
-    )
+    query_id = await context.bot_data.store.save_search_query(chat.id, raw, keep=MAX_SAVED_SEARCHES)
     await send_search_page(update, context, query_id, raw, 0, by_relevance=False)
 
 

@@ -293,9 +293,7 @@ async def _change_follow(update: Update, context: Context, *, follow: bool) -> N
         return
     subscriptions = context.bot_data.store.subscriptions
     if follow:
-        changed = await subscriptions.follow(
-            chat.id, person.id, thread_of(update), cap=MAX_FOLLOWS
-        )
+        changed = await subscriptions.follow(chat.id, person.id, thread_of(update), cap=MAX_FOLLOWS)
         if changed is None:
             await reply_text(update, esc(text(lang, "follow_cap", cap=MAX_FOLLOWS)))
             return

@@ -1,4 +1,4 @@
-"""check_user_limit: the handler run before every other, dropping what a user asks past the limit."""
+"""check_user_limit: the handler run before all others; it drops what a user asks past the limit."""
 
 from __future__ import annotations
 

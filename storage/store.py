@@ -8,6 +8,7 @@ from storage.database import Database
 from storage.fulltext import SearchQueries
 from storage.leases import Leases
 from storage.ledger import Ledger
+from storage.stats import Stats
 from storage.subscribers import Subscriptions
 
 
@@ -15,8 +16,8 @@ class Store(SearchQueries, ChatQueries):
     """Sources, articles, people, search and chats (as methods); pushes and pacing as parts.
 
     `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once),
-    `leases` (who sends, who crawls) and `send_budget` (Telegram's rate, shared by every
-    instance) are built once, over the same adapter. A backend
+    `leases` (who sends, who crawls), `send_budget` (Telegram's rate, shared by every
+    instance) and `stats` (an admin's counts) are built once, over the same adapter. A backend
     (storage.sqlite, storage.postgres) subclasses this for what its dialect does differently.
     """
 
@@ -28,6 +29,7 @@ class Store(SearchQueries, ChatQueries):
         self.ledger = self.ledger_type(db)
         self.leases = Leases(db)
         self.send_budget = SendBudget(db)
+        self.stats = Stats(db)
 
     @property
     def path(self) -> str:

@@ -96,6 +96,7 @@ class SqliteDialect(Dialect):
     bytewise = "COLLATE BINARY"
     skip_locked = ""
     for_update = ""
+    database_bytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
 
     def in_list(self, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
         """Return `column IN (?, ?, …)` and the values."""

@@ -82,8 +82,15 @@ async def test_caps_on_follows_and_keywords_say_the_cap(bot, bot_api, monkeypatc
     chat = 6300
     replies = []
     for n, command in enumerate(
-        ["/keyword 振兴", "/keyword 营商环境", "/keyword 沈阳", "/keyword 振兴",
-         "/follow 易炼红", "/follow 许昆林", "/follow 易炼红"]
+        [
+            "/keyword 振兴",
+            "/keyword 营商环境",
+            "/keyword 沈阳",
+            "/keyword 振兴",
+            "/follow 易炼红",
+            "/follow 许昆林",
+            "/follow 易炼红",
+        ]
     ):
         bot_api.push_text(chat, command)
         replies.append((await bot_api.wait_for_messages(chat, n + 1, timeout=10))[-1].plain_text)
