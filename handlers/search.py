@@ -57,6 +57,19 @@ def _date_bound(raw: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
     return chosen.replace(tzinfo=tz)
 
 
+def parse_range(token: str, tz: ZoneInfo) -> tuple[datetime | None, datetime | None] | None:
+    """Parse FROM..TO (2017..2019, 2023-01..2024-06, ..2020); None if the token is not one.
+
+    Raises ValueError for a token shaped like a range with a date that does not exist.
+    """
+    if ".." not in token or token == ".." or not re.fullmatch(r"[\d\-/.]*\.\.[\d\-/.]*", token):
+        return None
+    left, _, right = token.partition("..")
+    since = _date_bound(left, tz, end=False) if left else None
+    until = _date_bound(right, tz, end=True) if right else None
+    return since, until
+
+
 def parse_search(raw: str, tz: ZoneInfo) -> SearchQuery | None:
     """Parse the words and an optional FROM..TO range; None if the query is unusable."""
     raw = raw.strip()
@@ -66,13 +79,12 @@ def parse_search(raw: str, tz: ZoneInfo) -> SearchQuery | None:
     since = until = None
     words: list[str] = []
     for token in tokens:
-        if ".." in token and re.fullmatch(r"[\d\-/.]*\.\.[\d\-/.]*", token) and token != "..":
-            left, _, right = token.partition("..")
-            try:
-                since = _date_bound(left, tz, end=False) if left else None
-                until = _date_bound(right, tz, end=True) if right else None
-            except ValueError:
-                return None
+        try:
+            bounds = parse_range(token, tz)
+        except ValueError:
+            return None
+        if bounds is not None:
+            since, until = bounds
             continue
         words.append(token)
     if not words or len(words) > MAX_WORDS:
