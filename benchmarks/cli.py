@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "flood")
 
 
 def default_corpus() -> Path:
@@ -49,6 +49,10 @@ def run_bench(
         from benchmarks import digest as bench_digest
 
         return bench_digest.run(sys.stdout)
+    if name == "flood":
+        from benchmarks import flood as bench_flood
+
+        return bench_flood.run(sys.stdout)
     if name == "scale":
         from benchmarks import scale as bench_scale
 
