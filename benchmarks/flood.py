@@ -26,13 +26,16 @@ from fakes.archive import add_numbered_articles, seed_store
 from fakes.bot_api import FakeBotApi
 
 MIX_RATE = 20.0  # updates a second from the other chats
-MIX_CHATS = 50
+MIX_CHATS = 100  # 12 commands a minute each: within the per-user limit
 MIX_FIRST_CHAT = 40_001
 FLOOD_RATE = 100.0  # /search a second from the flooding chat
 FLOOD_CHAT = 49_999
 PHASE_SECONDS = 40.0
 ARCHIVE_EXTRA = 3000  # short numbered articles beside the leader texts
+# Commands of one reply each (a chat's n-th reply answers its n-th command).
 MIX = ("/latest", "/search 振兴", "/latest 5", "/search 营商环境", "/speakers", "/help")
+# Quiet and flooded phases alternate, so that what else the machine does falls on both.
+ROUNDS = 2
 # The flood may cost the other chats this much of their p99 at most.
 P99_TOLERANCE = 1.25
 
@@ -71,7 +74,7 @@ class Mix:
             self.api.push_text(chat, MIX[(n // MIX_CHATS) % len(MIX)])
 
     def latencies(self) -> tuple[list[float], int]:
-        """Match each push to the first reply after it in its chat; return ms and unanswered."""
+        """Match each chat's n-th push to its n-th reply (one each); return ms and unanswered."""
         replies: dict[int, list[float]] = defaultdict(list)
         for call in self.api.calls_to("sendMessage"):
             if call.status == 200:
@@ -80,13 +83,8 @@ class Mix:
         unanswered = 0
         for chat, pushes in self.pushed.items():
             answers = sorted(replies.get(chat, []))
-            for index, pushed in enumerate(pushes):
-                following = pushes[index + 1] if index + 1 < len(pushes) else float("inf")
-                first = next((t for t in answers if pushed <= t < following), None)
-                if first is None:
-                    unanswered += 1
-                else:
-                    found.append(1000 * (first - pushed))
+            unanswered += max(0, len(pushes) - len(answers))
+            found.extend(1000 * (a - p) for p, a in zip(pushes, answers, strict=False))
         return found, unanswered
 
 
@@ -122,7 +120,8 @@ async def run_phase(db: Path, scratch: Path, with_flood: bool, seconds: float) -
     try:
         sources = scratch / "sources.toml"
         sources.write_text("", encoding="utf-8")
-        async with running_bot(bench_settings(api, db, sources)):
+        # The limit as shipped (20 a minute, 10 at once): what the flood meets.
+        async with running_bot(bench_settings(api, db, sources, user_rate="20")):
             mix = Mix(api)
             # Warm the caches (and the chats' first replies) before the timed phase.
             for chat in range(MIX_FIRST_CHAT, MIX_FIRST_CHAT + MIX_CHATS):
@@ -158,27 +157,43 @@ def _row(name: str, phase: Phase) -> str:
     )
 
 
-def run(out: TextIO, seconds: float = PHASE_SECONDS) -> int:
-    """Measure the mix alone and beside the flood; print the table; 0 if the targets hold."""
+def pooled(phases: Sequence[Phase]) -> Phase:
+    """Return the phases' samples and counts together."""
+    return Phase(
+        latencies=tuple(t for p in phases for t in p.latencies),
+        unanswered=sum(p.unanswered for p in phases),
+        flood_pushed=sum(p.flood_pushed for p in phases),
+        flood_answers=sum(p.flood_answers for p in phases),
+        flood_polite=sum(p.flood_polite for p in phases),
+        flood_errors=sum(p.flood_errors for p in phases),
+        rate_limited=sum(p.rate_limited for p in phases),
+    )
+
+
+def run(out: TextIO, seconds: float = PHASE_SECONDS, rounds: int = ROUNDS) -> int:
+    """Measure the mix alone and beside the flood, in turn; print the table; 0 if targets hold."""
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-flood-") as tmp:
         scratch = Path(tmp)
         db = scratch / "flood.db"
 
-        async def measure() -> tuple[Phase, Phase]:
+        async def measure() -> list[tuple[Phase, Phase]]:
             await seed_store(db)
             await add_numbered_articles(
                 db, ARCHIVE_EXTRA, title="第{n}期 振兴简报", body="第{n}期：营商环境与全面振兴。"
             )
-            return (
-                await run_phase(db, scratch, False, seconds),
-                await run_phase(db, scratch, True, seconds),
-            )
+            return [
+                (
+                    await run_phase(db, scratch, False, seconds),
+                    await run_phase(db, scratch, True, seconds),
+                )
+                for _ in range(rounds)
+            ]
 
-        quiet, flooded = asyncio.run(measure())
+        measured = asyncio.run(measure())
     print(
         f"flood: {MIX_CHATS} chats at {MIX_RATE:.0f} updates/s for {seconds:.0f} s, then the "
-        f"same beside one chat sending {FLOOD_RATE:.0f} /search a second; fake Telegram with "
-        "its limits (30/s, ~1/s a chat)",
+        f"same beside one chat sending {FLOOD_RATE:.0f} /search a second ({rounds} rounds); "
+        "fake Telegram with its limits (30/s, ~1/s a chat)",
         file=out,
     )
     print("", file=out)
@@ -188,16 +203,22 @@ def run(out: TextIO, seconds: float = PHASE_SECONDS) -> int:
         file=out,
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", file=out)
-    print(_row("busy mix alone", quiet), file=out)
-    print(_row("busy mix + flood", flooded), file=out)
+    for number, (alone, flooded) in enumerate(measured, 1):
+        print(_row(f"{number}. busy mix alone", alone), file=out)
+        print(_row(f"{number}. busy mix + flood", flooded), file=out)
+    quiet = pooled([alone for alone, _ in measured])
+    loud = pooled([flooded for _, flooded in measured])
+    print(_row("all: alone", quiet), file=out)
+    print(_row("all: + flood", loud), file=out)
     p99_quiet = percentile(quiet.latencies, 99)
-    p99_flooded = percentile(flooded.latencies, 99)
+    p99_loud = percentile(loud.latencies, 99)
+    sent = len(loud.latencies) + loud.flood_answers + loud.flood_polite
     ok = (
-        flooded.unanswered == 0
-        and p99_flooded <= max(P99_TOLERANCE * p99_quiet, p99_quiet + 50)
-        and flooded.flood_errors == 0
-        and flooded.flood_polite >= 1
-        and flooded.rate_limited == 0
+        loud.unanswered == 0
+        and p99_loud <= max(P99_TOLERANCE * p99_quiet, p99_quiet + 50)
+        and loud.flood_errors == 0
+        and loud.flood_polite == rounds
+        and loud.rate_limited < 0.01 * sent
     )
     print("", file=out)
     print("targets met" if ok else "TARGETS MISSED", file=out)

@@ -31,9 +31,8 @@ CATCH_UP = timedelta(hours=3)
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_ITEMS = 15
 SUMMARY_LINE_CHARS = 70
-# Chats served at once: enough to keep up with the rate limiter's 28 messages/s, and few
-# enough that when a RetryAfter pauses every send, only a handful are released together (a
-# large crowd released at once trips the flood limit again, and again).
+# Chats served at once: enough to keep up with the send budget's 28 messages/s, and few
+# enough that the bot's replies to commands find free slots between the digests.
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
@@ -41,9 +40,10 @@ NOT_FOUND_LIMIT = 3
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
 LEASE = timedelta(seconds=30)
-# Telegram's ~30 messages a second are per bot, not per instance: one instance at a time
-# sends, holding this lease and renewing it while it does. A sender killed mid-delivery is
-# replaced within the lease plus one tick; a clean stop hands the lease over at once.
+# One instance at a time sends the ledger's rows, holding this lease and renewing it while it
+# does (every instance's sends, replies too, book Telegram's rate: handlers.pacing). A sender
+# killed mid-delivery is replaced within the lease plus one tick; a clean stop hands the lease
+# over at once.
 SENDER_LEASE = "sender"
 SENDER_LEASE_TIME = timedelta(seconds=30)
 SENDER_RENEW_EVERY = timedelta(seconds=10)

@@ -16,7 +16,7 @@ OTHERS = (6201, 6202, 6203)
 
 @pytest.fixture
 async def bot(make_settings, start_bot):
-    settings = make_settings()
+    settings = make_settings(NEWSBOT_USER_RATE="20", NEWSBOT_USER_BURST="10")
     await seed_store(settings.db, fetched_at=datetime.now(UTC) - timedelta(hours=1))
     return await start_bot(settings)
 
@@ -77,6 +77,7 @@ async def test_past_the_limit_buttons_are_answered_quietly_and_the_bucket_refill
 
 
 async def test_caps_on_follows_and_keywords_say_the_cap(bot, bot_api, monkeypatch) -> None:
+    # (Seven commands a second apart: within the limit of the `bot` fixture.)
     monkeypatch.setattr("handlers.subscriptions.MAX_KEYWORDS", 2)
     monkeypatch.setattr("handlers.subscriptions.MAX_FOLLOWS", 1)
     chat = 6300
@@ -102,3 +103,13 @@ async def test_caps_on_follows_and_keywords_say_the_cap(bot, bot_api, monkeypatc
     assert replies[4].startswith("✅ 已关注")
     assert replies[5].startswith("一个聊天最多关注 1 位领导")
     assert replies[6].startswith("已经在关注")
+
+
+async def test_admins_are_not_limited(make_settings, start_bot, bot_api) -> None:
+    from tests.e2e.conftest import ADMIN_ID
+
+    await start_bot(make_settings(NEWSBOT_USER_RATE="60", NEWSBOT_USER_BURST="1"))
+    for _ in range(4):
+        bot_api.push_text(ADMIN_ID, "/status", user_id=ADMIN_ID)
+    replies = await bot_api.wait_for_messages(ADMIN_ID, 4, timeout=15)
+    assert all(r.plain_text == "还没有配置任何新闻源。" for r in replies)
