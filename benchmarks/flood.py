@@ -60,15 +60,17 @@ class Mix:
         self.api = api
         self.pushed: dict[int, list[float]] = defaultdict(list)
 
-    async def run(self, seconds: float) -> None:
-        """Push MIX_RATE updates a second, in turn from MIX_CHATS chats, for `seconds`."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+    def run(self, seconds: float) -> None:
+        """Push MIX_RATE updates a second, in turn from MIX_CHATS chats, for `seconds`.
+
+        In a thread of its own: the pushes must not take the bot's event loop.
+        """
+        started = time.monotonic()
         for n in itertools.count():
             at = started + n / MIX_RATE
             if at - started >= seconds:
                 return
-            await asyncio.sleep(max(0.0, at - loop.time()))
+            time.sleep(max(0.0, at - time.monotonic()))
             chat = MIX_FIRST_CHAT + n % MIX_CHATS
             self.pushed[chat].append(time.time())
             self.api.push_text(chat, MIX[(n // MIX_CHATS) % len(MIX)])
@@ -88,15 +90,14 @@ class Mix:
         return found, unanswered
 
 
-async def flood(api: FakeBotApi, seconds: float) -> int:
-    """Push FLOOD_RATE /search a second from one chat for `seconds`; return how many."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+def flood(api: FakeBotApi, seconds: float) -> int:
+    """Push FLOOD_RATE /search a second from one chat for `seconds` (a thread); return how many."""
+    started = time.monotonic()
     for n in itertools.count():
         at = started + n / FLOOD_RATE
         if at - started >= seconds:
             return n
-        await asyncio.sleep(max(0.0, at - loop.time()))
+        time.sleep(max(0.0, at - time.monotonic()))
         api.push_text(FLOOD_CHAT, "/search 振兴")
     return 0
 
@@ -128,9 +129,9 @@ async def run_phase(db: Path, scratch: Path, with_flood: bool, seconds: float) -
                 api.push_text(chat, "/latest")
             await _settle(api)
             api.clear_records()
-            jobs = [mix.run(seconds)]
+            jobs = [asyncio.to_thread(mix.run, seconds)]
             if with_flood:
-                jobs.append(flood(api, seconds))
+                jobs.append(asyncio.to_thread(flood, api, seconds))
             done = await asyncio.gather(*jobs)
             await _settle(api)
         latencies, unanswered = mix.latencies()

@@ -87,22 +87,36 @@ class Schedule:
 
 
 class Budget(Protocol):
-    """The bot's overall send budget: books one send, says how long to wait for it."""
+    """The bot's overall send budget: waits until one more send may go."""
 
-    async def book(self) -> float:
-        """Book one send; return the seconds to wait before making it."""
+    async def acquire(self) -> None:
+        """Return when the next send may go out (counting it)."""
         ...
 
 
 class LocalBudget:
-    """The overall budget of a bot that runs alone (one process per SQLite file)."""
+    """The overall budget of one process: sends at least 1/rate apart, as they really go.
 
-    def __init__(self, rate: float = OVERALL_RATE, clock: Callable[[], float] = time.monotonic):
-        self._schedule = Schedule(1 / rate, clock=clock)
+    Waiters take turns and each measures the time after the previous one went: when the event
+    loop runs late, sends are delayed, never released in a bunch (which Telegram would count
+    in one second).
+    """
 
-    async def book(self) -> float:
-        """Book one send in this process's schedule."""
-        return self._schedule.book(BUDGET_NAME)
+    def __init__(
+        self, rate: float = OVERALL_RATE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1 / rate
+        self._clock = clock
+        self._next = 0.0
+        self._turn = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for this process's next slot."""
+        async with self._turn:
+            wait = self._next - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next = self._clock() + self.interval
 
 
 class SharedBudget:
@@ -110,8 +124,9 @@ class SharedBudget:
 
     A send books the next free slot of one row (one UPDATE … RETURNING, atomic on either
     backend), so three instances together send at the rate one would alone, whichever of
-    them has the most to send. If the database cannot take the booking, the send paces itself
-    on this process's schedule instead, said once in the log.
+    them has the most to send; this process's own spacing then keeps a late event loop from
+    releasing its sends in a bunch. If the database cannot take the booking, the send paces
+    itself on this process's spacing alone, said once in the log.
     """
 
     def __init__(
@@ -125,11 +140,11 @@ class SharedBudget:
         self.interval = 1 / rate
         self.counters = counters or SendCounters()
         self._clock = clock  # wall clock: every instance books on the same time line
-        self._fallback = LocalBudget(rate)
+        self._local = LocalBudget(rate)
         self._failing = False
 
-    async def book(self) -> float:
-        """Book one slot in the shared row; fall back to this process's schedule on an error."""
+    async def acquire(self) -> None:
+        """Book one slot in the shared row and wait for it, then for this process's spacing."""
         now = self._clock()
         try:
             slot = await self.store.send_budget.book(BUDGET_NAME, now, self.interval)
@@ -138,11 +153,15 @@ class SharedBudget:
             if not self._failing:
                 self._failing = True
                 logger.warning("shared send budget unavailable, pacing alone: %s", exc)
-            return await self._fallback.book()
-        if self._failing:
-            self._failing = False
-            logger.info("shared send budget available again")
-        return max(0.0, slot - now)
+        else:
+            if self._failing:
+                self._failing = False
+                logger.info("shared send budget available again")
+            wait = slot - now
+            if wait > 0:
+                self.counters.waited_seconds += wait
+                await asyncio.sleep(wait)
+        await self._local.acquire()
 
 
 class Pacer(BaseRateLimiter[int]):
@@ -193,7 +212,7 @@ class Pacer(BaseRateLimiter[int]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
             await self._wait(schedule.book(chat_id))
-            await self._wait(await self.budget.book())
+            await self.budget.acquire()
             self.counters.sends += 1
             try:
                 return await callback(*args, **kwargs)

@@ -89,3 +89,22 @@ async def test_the_pacer_gives_up_after_its_retries_and_leaves_unpaced_calls_alo
     with pytest.raises(RetryAfter):
         await pacer.process_request(answer, (), {}, "answerCallbackQuery", {}, None)
     assert answer.calls == 1
+
+
+async def test_a_late_event_loop_delays_the_budget_s_sends_but_never_bunches_them() -> None:
+    import asyncio
+    import time
+
+    budget = LocalBudget(rate=20)  # 50 ms apart
+    went: list[float] = []
+
+    async def send() -> None:
+        await budget.acquire()
+        went.append(time.monotonic())
+
+    tasks = [asyncio.create_task(send()) for _ in range(6)]
+    await asyncio.sleep(0)
+    time.sleep(0.2)  # the loop is held up: four slots' worth of time passes
+    await asyncio.gather(*tasks)
+    gaps = [b - a for a, b in zip(went, went[1:], strict=False)]
+    assert min(gaps) >= 0.045, gaps
