@@ -9,7 +9,7 @@ import pytest
 
 from fakes import SITE
 from fakes.archive import seed_store
-from fakes.news_site import Fault, FakeNewsSite
+from fakes.news_site import FakeNewsSite, Fault
 from storage import open_store
 from tests.e2e.conftest import ADMIN_ID
 
@@ -78,7 +78,7 @@ async def test_a_broadcast_is_confirmed_then_sent_once_to_every_subscriber_acros
     bot.stop.set()
     await asyncio.wait_for(bot.task, timeout=15)
     sent_before = sum(bool(bot_api.messages_to(c)) for c in SUBSCRIBERS)
-    assert 0 < sent_before
+    assert sent_before > 0
     await start_bot(settings)
     for chat in SUBSCRIBERS:
         await bot_api.wait_for_messages(chat, 1, timeout=20)
@@ -104,7 +104,9 @@ async def test_a_broadcast_cancelled_or_pressed_by_someone_else_sends_nothing(
     [[go, cancel]] = preview.reply_markup["inline_keyboard"]
     other = bot_api.push_callback(ADMIN_ID, preview.message_id, go["callback_data"], user_id=9)
     await bot_api.wait_for_calls("answerCallbackQuery", 1)
-    assert bot_api.callback_answers[other["callback_query"]["id"]]["text"] == "此命令仅限管理员使用。"
+    assert (
+        bot_api.callback_answers[other["callback_query"]["id"]]["text"] == "此命令仅限管理员使用。"
+    )
     bot_api.push_callback(ADMIN_ID, preview.message_id, cancel["callback_data"], user_id=ADMIN_ID)
     done = (await bot_api.wait_for_messages(ADMIN_ID, 3))[-1]
     assert done.plain_text == "已取消，没有发送。"
@@ -128,7 +130,9 @@ async def test_a_source_failing_three_runs_is_told_to_the_admins_once_and_its_re
         )
         await start_bot(make_settings(sources))
         [failing] = await bot_api.wait_for_messages(ADMIN_ID, 1, timeout=30)
-        assert failing.plain_text.startswith("⚠️ 新闻源 东北新闻网·国内（nen-news-guonei）已连续 3 次")
+        assert failing.plain_text.startswith(
+            "⚠️ 新闻源 东北新闻网·国内（nen-news-guonei）已连续 3 次"
+        )
         assert "404" in failing.plain_text
         await asyncio.sleep(4)  # more failed runs: told once, not once a run
         assert len(bot_api.messages_to(ADMIN_ID)) == 1
