@@ -34,6 +34,10 @@ def configure_logging(settings: Settings) -> None:
     # matplotlib and Pillow narrate font and image loading at DEBUG; nothing of the bot's.
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
     logging.getLogger("PIL").setLevel(logging.WARNING)
+    # The generic profile asks trafilatura, readability and htmldate about every page; they log
+    # ERROR for a page they cannot read (an XML-wrapped forum post), which it reads on its own.
+    for library in ("trafilatura", "readability", "htmldate"):
+        logging.getLogger(library).setLevel(logging.CRITICAL)
     redactor = RedactingFilter(settings.token.reveal(), settings.webhook_secret.reveal())
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
@@ -69,7 +73,9 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling)")
     ingest = sub.add_parser("ingest", help="crawl the news sources now")
-    ingest.add_argument("--source", metavar="NAME", help="only this source from sources.toml")
+    ingest.add_argument(
+        "--source", metavar="NAME", help="only this source of the catalogue (or NEWSBOT_SOURCES)"
+    )
     ingest.add_argument("--once", action="store_true", help="one pass, then exit")
     parse = sub.add_parser("parse", help="print the article extracted from a file or URL as JSON")
     parse.add_argument("target", metavar="FILE_OR_URL")

@@ -13,7 +13,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from news.ingest.sources import PROFILES
-from news.ingest.sources_file import SourcesError, parse_sources
+from news.ingest.sources_file import (
+    CATALOGUE_ORIGIN,
+    SourcesError,
+    catalogue_text,
+    parse_sources,
+)
 from news.models import SourceConfig
 from storage import StoreError, is_postgres_url, redact_target
 from storage.target import check_target, looks_like_url
@@ -60,7 +65,7 @@ class Settings:
     db: str = field(repr=False)
     tz: ZoneInfo
     admins: frozenset[int]
-    sources_path: Path
+    sources_path: Path | None  # None: the packaged catalogue
     log_level: str
     fetch_proxy: str | None
     catch_up_hours: float = 3.0
@@ -307,7 +312,7 @@ def load_settings(
         db=db,
         tz=_parse_tz(get("NEWSBOT_TZ", "Asia/Shanghai").strip()),
         admins=_parse_admins(get("NEWSBOT_ADMINS", "")),
-        sources_path=Path(get("NEWSBOT_SOURCES", "sources.toml")).expanduser(),
+        sources_path=_parse_sources_path(get("NEWSBOT_SOURCES", "")),
         log_level=_parse_log_level(get("NEWSBOT_LOG_LEVEL", "INFO")),
         fetch_proxy=proxy,
         catch_up_hours=_parse_hours(get("NEWSBOT_CATCH_UP_HOURS", "3")),
@@ -320,9 +325,25 @@ def load_settings(
     )
 
 
+def _parse_sources_path(value: str) -> Path | None:
+    """Read NEWSBOT_SOURCES: a file replacing the catalogue, or empty for the catalogue."""
+    value = value.strip()
+    return Path(value).expanduser() if value else None
+
+
+def sources_origin(settings: Settings) -> str:
+    """Say where the sources come from: the NEWSBOT_SOURCES file or the packaged catalogue."""
+    return str(settings.sources_path) if settings.sources_path else CATALOGUE_ORIGIN
+
+
 def load_sources(settings: Settings) -> tuple[SourceConfig, ...]:
-    """Read the sources file named by NEWSBOT_SOURCES, or raise ConfigError with one line."""
+    """Read NEWSBOT_SOURCES (or the packaged catalogue), or raise ConfigError with one line."""
     path = settings.sources_path
+    if path is None:
+        try:
+            return parse_sources(catalogue_text(), CATALOGUE_ORIGIN, PROFILES)
+        except SourcesError as exc:  # pragma: no cover - a test parses the catalogue
+            raise ConfigError(str(exc)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Settings, load_sources
+from bot.config import Settings, load_sources, sources_origin
 from news.ingest.crawl import Crawler, fetch_article
 from news.ingest.decode import decode_html
 from news.ingest.errors import IngestError
@@ -55,7 +55,7 @@ async def ingest(settings: Settings, source_name: str | None, once: bool, out: T
             print(f"newsbot ingest: no source named {source_name!r}", file=sys.stderr)
             return 2
     if not sources:
-        print(f"newsbot ingest: {settings.sources_path} lists no sources", file=sys.stderr)
+        print(f"newsbot ingest: {sources_origin(settings)} lists no sources", file=sys.stderr)
         return 2
     store = await open_store(settings.db)
     client = make_client(proxy=settings.fetch_proxy)

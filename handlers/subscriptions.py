@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from handlers import source_choice
 from handlers.admin import is_admin
 from handlers.context import Context
 from handlers.keyboards import parse_callback
@@ -147,7 +148,7 @@ def settings_text(lang: str, chat: Chat, sub: Subscription | None, titles: dict[
 
 
 def settings_keyboard(
-    sub: Subscription | None, chat: Chat, sources: list[tuple[str, str]]
+    lang: str, sub: Subscription | None, chat: Chat, sources: list[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """Return the buttons that change each setting."""
 
@@ -168,13 +169,8 @@ def settings_keyboard(
                 for i, z in enumerate(ZONE_PRESETS)
             ]
         )
-        chosen = set(sub.channels)
-        rows.append(
-            [
-                button(("✅" if not chosen or name in chosen else "▫️") + title[-6:], f"set:c:{i}")
-                for i, (name, title) in enumerate(sources[:6])
-            ]
-        )
+        if sources:
+            rows.append([button(text(lang, "sources_by_region"), "set:p:x")])
         rows.append([button("📭 " + ("✅" if sub.send_empty else "▫️"), "set:e:x")])
     rows.append(
         [
@@ -185,18 +181,29 @@ def settings_keyboard(
     return InlineKeyboardMarkup([r for r in rows if r])
 
 
-async def send_settings(update: Update, context: Context) -> None:
-    """Show (or refresh in place) the chat's settings card."""
+async def send_settings(
+    update: Update, context: Context, view: str = "card", region: int = 0
+) -> None:
+    """Show (or refresh in place) the chat's settings card, region picker or one region."""
     chat = await ensure_chat(update, context)
     if chat is None:
         return
     store = context.bot_data.store
     sub = await store.subscriptions.subscription(chat.id)
-    sources = [(s.name, s.title) for s in context.bot_data.sources]
-    titles = dict(sources)
+    configured = context.bot_data.sources
     lang = chat.language if update.callback_query else lang_of_update(update)
+    if view != "card" and sub is not None and sub.active:
+        if view == "picker":
+            body, keyboard = source_choice.picker_view(lang, sub.channels, configured)
+        else:
+            body, keyboard = source_choice.region_view(lang, sub.channels, configured, region)
+        await show_page(update, body, keyboard)
+        return
+    sources = [(s.name, s.title) for s in configured]
     await show_page(
-        update, settings_text(lang, chat, sub, titles), settings_keyboard(sub, chat, sources)
+        update,
+        settings_text(lang, chat, sub, dict(sources)),
+        settings_keyboard(lang, sub, chat, sources),
     )
 
 
@@ -246,18 +253,56 @@ async def cb_settings(update: Update, context: Context) -> None:
         await store.set_chat_time_zone(chat.id, zone_name)
     elif what == "e":
         await subscriptions.update_subscription(chat.id, send_empty=not sub.send_empty)
-    elif what == "c" and value.isdigit() and int(value) < len(context.bot_data.sources):
-        names = [s.name for s in context.bot_data.sources]
-        chosen = set(sub.channels) or set(names)
-        chosen ^= {names[int(value)]}
-        kept = tuple(n for n in names if n in chosen)
-        await subscriptions.update_subscription(
-            chat.id, channels=() if len(kept) == len(names) else kept
-        )
+    elif what in ("p", "r", "s", "R", "a", "b"):
+        await _choose_sources(update, context, sub, what, value)
+        return
     else:
         await answer_stale(update, text(lang, "stale"))
         return
     await send_settings(update, context)
+
+
+async def _choose_sources(
+    update: Update, context: Context, sub: Subscription, what: str, value: str
+) -> None:
+    """Handle the sources-by-region buttons of /settings (see handlers.source_choice)."""
+    chat = update.effective_chat
+    assert chat is not None
+    lang = lang_of_update(update)
+    sources = context.bot_data.sources
+    by_name = {s.name: s for s in sources}
+    if what == "b":
+        await send_settings(update, context)
+        return
+    if what == "p":
+        await send_settings(update, context, "picker")
+        return
+    if what == "a":
+        await context.bot_data.store.subscriptions.update_subscription(chat.id, channels=())
+        await send_settings(update, context, "picker")
+        return
+    if what == "s":
+        source = by_name.get(value)
+        if source is None:  # a source since removed from the sources file
+            await answer_stale(update, text(lang, "stale"))
+            return
+        names, region = [value], source_choice.REGIONS.index(source.region)
+    else:
+        index = source_choice.region_index(value)
+        if index is None:
+            await answer_stale(update, text(lang, "stale"))
+            return
+        region = index
+        names = [s.name for s in sources if s.region == source_choice.REGIONS[index]]
+        if what == "r" or not names:
+            await send_settings(update, context, "region", region)
+            return
+    channels = source_choice.toggled(sub.channels, sources, names)
+    if channels is None:
+        await answer_stale(update, text(lang, "keep_one_source"))
+        return
+    await context.bot_data.store.subscriptions.update_subscription(chat.id, channels=channels)
+    await send_settings(update, context, "region", region)
 
 
 async def _one_person(update: Update, context: Context, usage_key: str) -> Person | None:

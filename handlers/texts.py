@@ -175,6 +175,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "settings_body": "摘要时间：{time}（{tz}）\n下一次：{next}\n栏目：{channels}\n语言：{language}\n无新文章时：{empty}",
         "settings_none": "尚未订阅每日摘要（/subscribe 08:00）。语言：{language}",
         "all_channels": "全部",
+        "sources_by_region": "📍 按地区选择来源",
+        "regions_title": "<b>按地区选择来源</b>",
+        "regions_hint": "点地区，选择收进每日摘要的来源。✅ 全选 · ◐ 部分 · ▫️ 未选",
+        "region_title": "<b>{region}的来源</b>",
+        "region_hint": "点来源切换是否收进每日摘要（🏛 政府 · 📰 报纸 · 🌐 网站）。",
+        "region_empty": "这个地区没有配置来源。",
+        "all_sources_button": "全部来源",
+        "select_all": "全选",
+        "select_none": "全不选",
+        "back": "◀ 返回",
+        "keep_one_source": "至少要保留一个来源。",
         "empty_send": "也发送",
         "empty_skip": "不发送",
         "follow_usage": "用法：/follow 姓名，例如 /follow 易炼红",
@@ -321,6 +332,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "settings_body": "Digest time: {time} ({tz})\nNext: {next}\nChannels: {channels}\nLanguage: {language}\nWhen nothing is new: {empty}",
         "settings_none": "No daily digest yet (/subscribe 08:00). Language: {language}",
         "all_channels": "all",
+        "sources_by_region": "📍 Choose sources by region",
+        "regions_title": "<b>Sources by region</b>",
+        "regions_hint": "Tap a region to choose which of its sources go into the daily digest. ✅ all · ◐ some · ▫️ none",
+        "region_title": "<b>Sources of {region}</b>",
+        "region_hint": "Tap a source to put it in or take it out of the daily digest (🏛 government · 📰 paper · 🌐 news site).",
+        "region_empty": "No sources are configured for this region.",
+        "all_sources_button": "All sources",
+        "select_all": "All",
+        "select_none": "None",
+        "back": "◀ Back",
+        "keep_one_source": "Keep at least one source.",
         "empty_send": "send anyway",
         "empty_skip": "send nothing",
         "follow_usage": "Usage: /follow NAME, e.g. /follow 易炼红",
@@ -390,6 +412,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "search_expired": "This search has expired: a chat keeps its {cap} most recent searches. Please send /search again.",
     },
 }
+
+
+# Region names as English readers know them (the catalogue's regions are Chinese).
+REGION_NAMES_EN = {
+    "辽宁": "Liaoning",
+    "沈阳": "Shenyang",
+    "大连": "Dalian",
+    "鞍山": "Anshan",
+    "抚顺": "Fushun",
+    "本溪": "Benxi",
+    "丹东": "Dandong",
+    "锦州": "Jinzhou",
+    "营口": "Yingkou",
+    "阜新": "Fuxin",
+    "辽阳": "Liaoyang",
+    "盘锦": "Panjin",
+    "铁岭": "Tieling",
+    "朝阳": "Chaoyang",
+    "葫芦岛": "Huludao",
+}
+
+
+def region_name(lang: str, region: str) -> str:
+    """Return a region's name in the chat's language."""
+    return REGION_NAMES_EN.get(region, region) if lang == "en" else region
 
 
 def language_of(code: str | None) -> str:

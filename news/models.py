@@ -69,7 +69,7 @@ class Article:
     body: str
     fetched_at: datetime  # aware, UTC
     content_hash: str
-    source_name: str = ""  # the sources.toml source that found it
+    source_name: str = ""  # the catalogue source that found it
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
@@ -138,16 +138,73 @@ class StoreOutcome:
     reason: str = ""  # for a duplicate: "url" or "fingerprint"
 
 
+REGIONS = (
+    "辽宁",
+    "沈阳",
+    "大连",
+    "鞍山",
+    "抚顺",
+    "本溪",
+    "丹东",
+    "锦州",
+    "营口",
+    "阜新",
+    "辽阳",
+    "盘锦",
+    "铁岭",
+    "朝阳",
+    "葫芦岛",
+)  # the province, then its 14 cities in the official order
+KINDS = ("政府", "报纸", "网站")  # a government portal, a party paper (or its e-paper), a news site
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """CSS selectors a source may set over its family's defaults ("" = the family's own).
+
+    Each value may list alternatives separated by commas; the first that matches wins.
+    """
+
+    title: str = ""  # the headline
+    time: str = ""  # the element whose text holds the publication time
+    source: str = ""  # the element whose text holds 来源
+    body: str = ""  # the article text
+    links: str = ""  # the list page's container(s) of article links
+    next: str = ""  # the list page's next-page link
+
+    def merged_over(self, defaults: Selectors) -> Selectors:
+        """Return these selectors with every empty field taken from defaults."""
+        return Selectors(
+            title=self.title or defaults.title,
+            time=self.time or defaults.time,
+            source=self.source or defaults.source,
+            body=self.body or defaults.body,
+            links=self.links or defaults.links,
+            next=self.next or defaults.next,
+        )
+
+
+SELECTOR_FIELDS = ("title", "time", "source", "body", "links", "next")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
-    """One news source from sources.toml: where its lists are and how to read them."""
+    """One news source of the catalogue: where its lists are and how to read them.
+
+    A list URL may hold a date placeholder such as `{date:%Y%m/%d}` (an e-paper walked by day;
+    see news.ingest.dated).
+    """
 
     name: str
     title: str
-    profile: str
+    profile: str  # the CMS family (news.ingest.sources.PROFILES)
     lists: tuple[str, ...]
     interval_minutes: float = 15
     max_pages: int = 3
+    region: str = "辽宁"  # one of REGIONS
+    kind: str = "网站"  # one of KINDS
+    selectors: Selectors = field(default_factory=Selectors)
+    encoding: str = ""  # the pages' charset when neither header nor meta says it right
 
 
 @dataclass(slots=True)

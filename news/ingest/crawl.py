@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from news.ingest.dated import is_dated_list, recent_list_urls
 from news.ingest.decode import decode_html
-from news.ingest.errors import IngestError, ParseError
+from news.ingest.errors import FetchError, IngestError, ParseError
 from news.ingest.fetch import Fetcher, Validators
 from news.ingest.fingerprint import fingerprint
-from news.ingest.sources import Profile, get_profile
+from news.ingest.sources import Profile, profile_for
 from news.ingest.urls import url_key
 from news.models import (
     ArticleAnalysis,
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # Articles of one source fetched at once; the Fetcher's per-host limit still applies.
 ARTICLE_CONCURRENCY = 4
+# What _one_list_page answers for a dated list page that does not exist (no issue that day).
+_MISSING = "\x00missing"
 # Continuation pages (_01.shtml, _02.shtml …) followed for one article at most.
 MAX_CONTINUATION_PAGES = 20
 
@@ -82,7 +85,7 @@ class Crawler:
     async def crawl(self, source: SourceConfig) -> CrawlReport:
         """Crawl one source once and return its counts; never raises for a bad page."""
         report = CrawlReport(source=source.name)
-        profile = get_profile(source.profile)
+        profile = profile_for(source)
         await self.store.upsert_source(source.name, source.title, source.profile)
         validators: dict[str, tuple[str | None, str | None]] = {}
         try:
@@ -132,26 +135,44 @@ class Crawler:
         validators: dict[str, tuple[str | None, str | None]],
     ) -> list[ListEntry]:
         entries: dict[str, ListEntry] = {}
-        for list_url in source.lists:
-            page_url: str | None = list_url
-            seen_pages: set[str] = set()
-            for _page in range(source.max_pages):
-                if page_url is None or page_url in seen_pages:
-                    break
-                seen_pages.add(page_url)
-                page_url = await self._one_list_page(page_url, profile, entries, report, validators)
+        for template in source.lists:
+            days = recent_list_urls(template)
+            dated = is_dated_list(template)
+            missing = 0
+            for list_url in days:
+                page_url: str | None = list_url
+                seen_pages: set[str] = set()
+                for _page in range(source.max_pages):
+                    if page_url is None or page_url in seen_pages:
+                        break
+                    seen_pages.add(page_url)
+                    page_url = await self._one_list_page(
+                        page_url, source, profile, entries, report, validators, missing_ok=dated
+                    )
+                    if page_url is _MISSING:
+                        missing += 1
+                        break
+            if dated and missing == len(days):
+                # One day without an issue is a holiday; none in a row is a broken source.
+                report.errors.append(f"list {template}: no issue on the last {len(days)} days")
         report.listed = len(entries)
         return list(entries.values())
 
     async def _one_list_page(
         self,
         url: str,
+        source: SourceConfig,
         profile: Profile,
         entries: dict[str, ListEntry],
         report: CrawlReport,
         validators: dict[str, tuple[str | None, str | None]],
+        *,
+        missing_ok: bool = False,
     ) -> str | None:
-        """Read one list page into `entries`; return the next list page to follow, if any."""
+        """Read one list page into `entries`; return the next list page to follow, if any.
+
+        missing_ok: a 404 is a day without an issue (an e-paper's holiday), answered _MISSING.
+        """
         etag, last_modified = await self.store.list_validators(url)
         if etag or last_modified:
             self.fetcher.validators.setdefault(url, Validators(etag, last_modified))
@@ -160,9 +181,12 @@ class Crawler:
             if result is None:
                 logger.debug("list page unchanged: %s", url)
                 return None
-            text = decode_html(result.content, result.charset)
+            text = decode_html(result.content, source.encoding or result.charset)
             page = await asyncio.to_thread(profile.parse_list, text, result.url)
         except IngestError as exc:
+            if missing_ok and isinstance(exc, FetchError) and exc.status == 404:
+                logger.info("no issue at %s (a holiday, or not out yet)", url)
+                return _MISSING
             report.errors.append(f"list {url}: {exc}")
             return None
         validators[url] = (result.etag, result.last_modified)
@@ -207,7 +231,9 @@ class Crawler:
         self, source: SourceConfig, profile: Profile, entry: ListEntry, report: CrawlReport
     ) -> None:
         try:
-            article = await fetch_article(self.fetcher, entry.url, profile)
+            article = await fetch_article(
+                self.fetcher, entry.url, profile, encoding=source.encoding
+            )
             # Summary and speakers are CPU work (jieba): off the event loop.
             if self.analyser is not None:
                 analysis = await self.analyser(article.title, article.paragraphs)
@@ -231,24 +257,31 @@ class Crawler:
             report.duplicate += 1
 
 
-async def fetch_article(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
-    """Fetch, decode and parse one article, joining its continuation pages."""
-    article = await _fetch_and_parse(fetcher, url, profile)
+async def fetch_article(
+    fetcher: Fetcher, url: str, profile: Profile, *, encoding: str = ""
+) -> ParsedArticle:
+    """Fetch, decode and parse one article, joining its continuation pages.
+
+    encoding, when a source sets it, wins over what the server and the page declare.
+    """
+    article = await _fetch_and_parse(fetcher, url, profile, encoding)
     if not article.continuation_urls:
         return article
     more: list[ParsedArticle] = []
     for next_url in article.continuation_urls[:MAX_CONTINUATION_PAGES]:
         try:
-            more.append(await _fetch_and_parse(fetcher, next_url, profile))
+            more.append(await _fetch_and_parse(fetcher, next_url, profile, encoding))
         except IngestError as exc:
             # A missing page 2 must not leave a silently truncated article.
             raise ParseError(f"continuation page {next_url} failed: {exc}") from exc
     return profile.join_pages(article, more)
 
 
-async def _fetch_and_parse(fetcher: Fetcher, url: str, profile: Profile) -> ParsedArticle:
+async def _fetch_and_parse(
+    fetcher: Fetcher, url: str, profile: Profile, encoding: str = ""
+) -> ParsedArticle:
     result = await fetcher.fetch(url)
     if result is None:  # pragma: no cover - only conditional fetches answer None
         raise ParseError(f"{url}: empty answer")
-    text = decode_html(result.content, result.charset)
+    text = decode_html(result.content, encoding or result.charset)
     return await asyncio.to_thread(profile.parse_article, text, url)

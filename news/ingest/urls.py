@@ -62,6 +62,12 @@ _URL_DATES = (
     re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>\d{2})(?P<d>\d{2})/"),
     re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})/"),
     re.compile(r"/t(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})_"),
+    # Epoint: /govxxgk/ykszf/2026-04-27/<uuid>.html
+    re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})/"),
+    # ln.gov.cn's current CMS: /web/<section>/<YYYYMMDDhhmmss + 5 digits>/index.shtml
+    re.compile(r"/(?P<y>20\d{2})(?P<m>\d{2})(?P<d>\d{2})\d{11}(?:/|$)"),
+    # ln.cri.cn: /YYYYMMDD/<uuid>.html; 人民网 /n2/YYYY/MMDD/c…-….html is the /YYYY/MMDD/ form.
+    re.compile(r"/(?P<y>20\d{2})(?P<m>\d{2})(?P<d>\d{2})/[0-9a-f-]{8,}\.html$"),
 )
 
 

@@ -71,5 +71,33 @@ def test_run_on_a_small_corpus_prints_both_tables(fixtures: Path, tmp_path: Path
     assert "cwce_bynr-gov_500b350d" in text and "tuned" in text
     assert "tuned half: 1 article pages" in text
     assert "readability" in text and "trafilatura-precision" in text and "htmldate" in text
+    assert "blocks                 mean body F1" in text  # our own block run, alone
+    assert "pages below 0.8 (generic profile), with the reader that was right:\n  none" in text
+    assert "CPU time" in text
     assert "gne_shanxi_1.html" in text  # unlabelled pages stay in the first table
     assert "throughput on 1 nen article pages" in text
+
+
+def test_low_pages_name_the_reader_that_was_right() -> None:
+    page = bench_parse.Labelled("cwce_0000000a", "unseen", "", "", {}, {"generic": 0.5}, {})
+    page.how = "agreement"
+    page.readers = {"blocks": 0.4, "readability": 0.96, "trafilatura": 0.7}
+    good = bench_parse.Labelled("cwce_0000000b", "tuned", "", "", {}, {"generic": 0.99}, {})
+    out = io.StringIO()
+    bench_parse.print_low_pages([page, good], out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3  # the heading and one page
+    assert lines[2].startswith("  cwce_0000000a (unseen): generic 0.500 by agreement;")
+    assert lines[2].endswith("right: readability")
+
+
+def test_family_fixtures_table_reads_each_page_both_ways() -> None:
+    out = io.StringIO()
+    bench_parse.compare_families(bench_parse.FAMILY_DIR, out)
+    text = out.getvalue()
+    pages = bench_parse.load_family_pages(bench_parse.FAMILY_DIR)
+    assert pages and "family fixtures (province/)" in text
+    for page in pages:
+        assert f"\n{page.folder} " in text
+    assert f"  family   titles {len(pages)}/{len(pages)}" in text
+    assert "body F1 against the family profile's body, mean: generic" in text

@@ -14,7 +14,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.api_url == "https://api.telegram.org"
     assert settings.tz.key == "Asia/Shanghai"
     assert settings.admins == frozenset()
-    assert settings.sources_path == Path("sources.toml")
+    assert settings.sources_path is None  # the packaged catalogue
     assert settings.log_level == "INFO"
     assert settings.feeds_listen is None  # no feed server unless asked for
     assert not settings.token

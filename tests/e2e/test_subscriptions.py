@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fakes.archive import seed_store
+from news.ingest.sources_file import catalogue_text
 from storage import open_store
 from tests.e2e.conftest import ADMIN_ID
 
@@ -137,3 +139,72 @@ async def test_digest_now_for_admins(bot, bot_api) -> None:
     assert any(t.startswith("📰 东北新闻网 每日摘要") for t in texts)
     assert f"已为聊天 {ADMIN_ID} 生成摘要，账本状态：sent" in texts
     assert (await say(bot_api, ADMIN_ID, "/digest_now abc", 4, user_id=ADMIN_ID)).startswith("用法")
+
+
+@pytest.fixture
+async def bot_with_catalogue(make_settings, start_bot):
+    """The bot with the shipped catalogue's 26 sources, their hosts pointed at a closed port."""
+    sources = re.sub(r"https?://[^/\"]+", "http://127.0.0.1:9", catalogue_text())
+    settings = make_settings(sources)
+    return await start_bot(settings)
+
+
+async def _press(api, card, label: str, edits: int):
+    press = {b["text"]: b["callback_data"] for b in buttons(card)}
+    assert all(len(data.encode()) <= 64 for data in press.values())
+    api.push_callback(CHAT, card.message_id, press[label])
+    return (await api.wait_for_messages(CHAT, edits, kind="edit"))[-1]
+
+
+async def _subscription(bot):
+    store = await open_store(bot.settings.db)
+    try:
+        return await store.subscriptions.subscription(CHAT)
+    finally:
+        await store.close()
+
+
+async def test_settings_choose_sources_by_region(bot_with_catalogue, bot_api) -> None:
+    bot = bot_with_catalogue
+    await say(bot_api, CHAT, "/subscribe 08:00", 1)
+    bot_api.push_text(CHAT, "/settings")
+    card = (await bot_api.wait_for_messages(CHAT, 2))[-1]
+    assert "栏目：全部" in card.plain_text
+    picker = await _press(bot_api, card, "📍 按地区选择来源", 1)
+    assert "按地区选择来源" in picker.plain_text
+    labels = [b["text"] for b in buttons(picker)]
+    for region in ("辽宁", "沈阳", "大连", "鞍山", "抚顺", "本溪", "丹东", "锦州", "营口",
+                   "阜新", "辽阳", "盘锦", "铁岭", "朝阳", "葫芦岛"):  # fmt: skip
+        assert any(label.startswith("✅" + region + " ") for label in labels), region
+    dalian = await _press(bot_api, picker, "✅大连 2/2", 2)
+    assert "大连的来源" in dalian.plain_text
+    assert [b["text"] for b in buttons(dalian)] == [
+        "✅ 🏛 大连市人民政府·政务动态",
+        "✅ 📰 大连新闻网（大连日报）",
+        "全不选",
+        "◀ 返回",
+    ]
+    none = await _press(bot_api, dalian, "全不选", 3)
+    assert [b["text"] for b in buttons(none)][:3] == [
+        "▫️ 🏛 大连市人民政府·政务动态",
+        "▫️ 📰 大连新闻网（大连日报）",
+        "全选",
+    ]
+    sub = await _subscription(bot)
+    assert len(sub.channels) == 24 and "dlxww" not in sub.channels
+    one = await _press(bot_api, none, "▫️ 📰 大连新闻网（大连日报）", 4)
+    assert "✅ 📰 大连新闻网（大连日报）" in [b["text"] for b in buttons(one)]
+    sub = await _subscription(bot)
+    assert "dlxww" in sub.channels and "dalian-gov" not in sub.channels
+    back = await _press(bot_api, one, "◀ 返回", 5)
+    assert "◐大连 1/2" in [b["text"] for b in buttons(back)]
+    every = await _press(bot_api, back, "全部来源", 6)
+    assert "✅全部来源" in [b["text"] for b in buttons(every)]
+    assert (await _subscription(bot)).channels == ()
+    home = await _press(bot_api, every, "◀ 返回", 7)
+    assert "摘要时间：08:00" in home.plain_text
+    # Forged or stale presses get a short notice, never a change.
+    bot_api.push_callback(CHAT, card.message_id, "set:s:no-such-source", check_button=False)
+    bot_api.push_callback(CHAT, card.message_id, "set:r:99", check_button=False)
+    await bot_api.wait_for_calls("answerCallbackQuery", 9)
+    assert (await _subscription(bot)).channels == ()

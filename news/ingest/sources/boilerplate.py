@@ -95,6 +95,10 @@ _PAGER = re.compile(
     r"\s*[\]】)）]?\s*)+$"
 )
 
+# A short line naming the previous or next page is a pager however it is drawn
+# ("第1页/共1页 << 上一页 | 下一页 >>").
+_PAGER_WORDS = re.compile(r"上一页|下一页")
+
 # Box headings that the templates put inside or right under the article column; alone on a
 # line they are furniture ("相关新闻" above the related links of Enorth pages).
 _BOX_HEADING = re.compile(
@@ -178,6 +182,8 @@ def _furniture(text: str) -> bool:
     if len(text) <= _TOOLS_MAX_LEN and _TOOLS.match(text):
         return True
     if _PAGER.match(text) or _BOX_HEADING.match(text):
+        return True
+    if len(text) <= _TOOLS_MAX_LEN and _PAGER_WORDS.search(text):
         return True
     if len(text) <= _NEIGHBOURS_MAX_LEN and _NEIGHBOURS.match(text):
         return True

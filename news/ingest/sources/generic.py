@@ -1,11 +1,12 @@
 """Profile "generic": any regional news or government page without a profile of its own.
 
-The body comes first from our own reading of the page (node_blocks, then the densest run of
-prose blocks: see _content_window), which is fast and right on most Chinese news pages; when
-that run is thin, readability-lxml and trafilatura are asked as well and the candidate whose
-paragraphs read most like prose wins (see _score). Headline, time, 来源, reporter and editor
-come from the markup around that run, so dates in sidebars and related-news lists are never
-read. Used for 北国网 (lnd.com.cn), 沈阳网 (syd.com.cn) and whatever else a source names.
+The body is read by agreement (see agreement.py): our own reading of the page (node_blocks,
+then the densest run of prose blocks: see _content_window), readability-lxml and trafilatura
+(default and favor_precision) all read every page; the blocks two of them hold are the core,
+prose next to it joins, and a reader alone wins only on clear prose. read_body is that reading
+alone, for family profiles whose selectors find nothing. Headline, time, 来源, reporter and
+editor come from the markup around the body, so dates in sidebars and related-news lists are
+never read. Used for 北国网 (lnd.com.cn), 沈阳网 (syd.com.cn) and whatever else a source names.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from readability import Document
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from news.ingest.errors import ParseError
-from news.ingest.sources import nen
+from news.ingest.sources import agreement, listing, nen
 from news.ingest.sources.boilerplate import (
     Block,
     LocalTime,
-    body_paragraphs,
     clean_paragraphs,
     date_to_utc,
     editor_from_line,
@@ -39,7 +39,7 @@ from news.ingest.sources.boilerplate import (
     node_blocks,
     normalize_space,
 )
-from news.ingest.urls import date_from_url, is_article_url
+from news.ingest.urls import date_from_url
 from news.models import ListPage, ParsedArticle
 
 logger = logging.getLogger(__name__)
@@ -202,11 +202,7 @@ _PROSE_MAX_LINK_RATIO = 0.3
 _BOILERPLATE_COST = 15
 _LINK_COST = 10
 _SHORT_LINE_COST = 5
-# Our run is trusted alone when it holds this much prose and little else; below that the two
-# libraries are asked too (they cost 20-40 ms a page, our reading about 2 ms).
 _LONG_PROSE = 50
-_CONFIDENT_PROSE = 300
-_CONFIDENT_SHARE = 0.75
 
 
 def _block_score(block: Block) -> int:
@@ -287,54 +283,141 @@ def _drop_page_head(paragraphs: list[str], title: str) -> list[str]:
     return kept
 
 
-def _readability(html: str) -> list[str]:
-    """Return the body paragraphs readability-lxml finds."""
+def _readability(html: str) -> str:
+    """Return the text readability-lxml finds, one block a line ("" when it finds nothing)."""
     try:
         summary = Document(html).summary(html_partial=True)
     except Exception as exc:  # readability raises bare lxml/parser errors on broken markup
         logger.debug("readability failed: %s", exc)
-        return []
+        return ""
     root = LexborHTMLParser(summary).root
-    return body_paragraphs(node_blocks(root)) if root is not None else []
+    return "\n".join(block.text for block in node_blocks(root)) if root is not None else ""
 
 
-def _trafilatura(html: str) -> list[str]:
-    """Return the body paragraphs trafilatura finds.
+def _trafilatura(page: object, *, favor_precision: bool = False) -> str:
+    """Return the text trafilatura finds in a page (markup or its parsed tree), either mode.
 
-    Tables stay out: on the table-layout portals of the 2000s (chinaneast.xinhuanet.com in the
-    corpus) include_tables brings the side columns in.
+    Readers' comments stay out (by default trafilatura appends them to the text); its other
+    settings stay the library's own: without tables it finds nothing on table-layout pages,
+    and the side columns tables bring in find no second reader to agree with them.
     """
-    text = trafilatura.extract(
-        html,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-    )
-    return clean_paragraphs(text.splitlines()) if text else []
+    text = trafilatura.extract(page, favor_precision=favor_precision, include_comments=False)
+    return text or ""
 
 
-def _best_body(html: str, own: list[str], title: str) -> _Candidate:
-    """Keep our run when it is clearly prose; else let the libraries compete with it."""
-    own_score = _score(own)
-    prose = sum(len(text) for text in own if _is_prose(text))
-    total = sum(len(text) for text in own)
-    if prose >= _CONFIDENT_PROSE and prose >= _CONFIDENT_SHARE * total:
-        return _Candidate("blocks", own, own_score)
-    candidates = [
-        _Candidate("blocks", own, own_score),
-        *(
-            _Candidate(name, paragraphs, _score(paragraphs))
-            for name, paragraphs in (
-                ("readability", _drop_page_head(_readability(html), title)),
-                ("trafilatura", _drop_page_head(_trafilatura(html), title)),
-            )
-        ),
-    ]
-    best = max(candidates, key=lambda candidate: candidate.score)  # first wins ties
+def _reader_texts(html: str) -> dict[str, str]:
+    """Return what each library makes of the page, by reader name (the page as it came).
+
+    Trafilatura's two modes read one parse of the page (it copies the tree it is given).
+    """
+    tree = trafilatura.load_html(html)
+    page = html if tree is None else tree
+    return {
+        "readability": _readability(html),
+        "trafilatura": _trafilatura(page),
+        "trafilatura-precision": _trafilatura(page, favor_precision=True),
+    }
+
+
+def _best_body(candidates: list[_Candidate]) -> _Candidate:
+    """Return the candidate whose paragraphs read most like prose (the first on a tie)."""
+    best = max(candidates, key=lambda candidate: candidate.score)
     logger.debug("body scores: %s", {c.name: c.score for c in candidates})
     return best
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """The body the generic profile settled on, how, and what each library made of the page."""
+
+    paragraphs: list[str]
+    window: tuple[int, int]  # the page blocks the body spans: its head and tail fields sit around
+    how: str
+    texts: dict[str, str]  # what each library made of the page
+
+
+def _read(html: str, blocks: list[Block], own_window: tuple[int, int], title: str) -> _Body:
+    """Read the body by agreement of our block run and the libraries; see agreement.read."""
+    start, end = own_window
+    texts = _reader_texts(html)
+    held = {"blocks": [start <= i < end and not b.link_heavy for i, b in enumerate(blocks)]}
+    keys = agreement.block_keys(blocks)
+    held.update((name, agreement.holdings(keys, text)) for name, text in texts.items())
+    reading = agreement.read(blocks, held, _is_prose)
+    if reading is not None:
+        paragraphs = _drop_page_head(clean_paragraphs(reading.paragraphs), title)
+        if has_article_text(paragraphs):
+            window = _kept_window(blocks, reading.window, paragraphs)
+            return _Body(paragraphs, window, reading.how, texts)
+    # No two readers agree on any prose: the one whose text reads most like prose wins.
+    candidates = _candidates(blocks, own_window, texts, title)
+    best = _best_body([_Candidate(n, p, _score(p)) for n, p in candidates.items()])
+    return _Body(best.paragraphs, own_window, f"best:{best.name}", texts)
+
+
+def _candidates(
+    blocks: list[Block], own_window: tuple[int, int], texts: dict[str, str], title: str
+) -> dict[str, list[str]]:
+    """Return each reader's own body paragraphs, page head and furniture dropped."""
+    start, end = own_window
+    return {
+        "blocks": _drop_page_head(
+            clean_paragraphs(b.text for b in blocks[start:end] if not b.link_heavy), title
+        ),
+        **{
+            name: _drop_page_head(clean_paragraphs(text.splitlines()), title)
+            for name, text in texts.items()
+        },
+    }
+
+
+def _kept_window(
+    blocks: list[Block], window: tuple[int, int], paragraphs: list[str]
+) -> tuple[int, int]:
+    """Narrow a block span to its first and last kept paragraph.
+
+    The headline and dateline that the readers agree on are cut from the body, and the head
+    fields are looked for above the body's first paragraph, so the span must start there.
+    """
+    start, end = window
+    texts = [normalize_space(block.text) for block in blocks[start:end]]
+    first = next((i for i, text in enumerate(texts) if text == paragraphs[0]), 0)
+    last = next((i for i in range(len(texts) - 1, -1, -1) if texts[i] == paragraphs[-1]), None)
+    return start + first, end if last is None else start + last + 1
+
+
+def _page_reading(
+    html: str, url: str
+) -> tuple[LexborNode, dict[str, str], list[Block], str, _Body]:
+    """Parse a page and read its body: (root, metas, blocks, headline, body)."""
+    root = LexborHTMLParser(html).root
+    if root is None:
+        raise ParseError(f"empty document: {url}")
+    metas = _metas(root)
+    page = root.css_first("body") or root
+    blocks = node_blocks(page)
+    window = _content_window(blocks)
+    title = find_title(root, metas, blocks, window)
+    return root, metas, blocks, title, _read(html, blocks, window, title)
+
+
+def read_body(html: str, url: str) -> list[str]:
+    """Return the body paragraphs the agreement reader finds on a page; [] if no article text.
+
+    For profiles whose selectors found nothing on a page: the generic reading of its body.
+    """
+    try:
+        paragraphs = _page_reading(html, url)[4].paragraphs
+    except ParseError:
+        return []
+    return paragraphs if has_article_text(paragraphs) else []
+
+
+def body_candidates(html: str, url: str) -> tuple[str, dict[str, list[str]]]:
+    """Return how the body was decided and each reader's own paragraphs (for the benchmark)."""
+    _, _, blocks, title, body = _page_reading(html, url)
+    window = _content_window(blocks)
+    return body.how, _candidates(blocks, window, body.texts, title)
 
 
 # --- headline --------------------------------------------------------------------------------
@@ -540,7 +623,7 @@ def _tail_time(blocks: list[Block], window: tuple[int, int]) -> LocalTime | None
         found = find_local_time(block.text)
         if found is not None:
             return found
-    for block in blocks[start:end]:
+    for block in blocks[start : end + 2]:  # the sign-off closes the post, or follows it
         if len(block.text) <= _HEAD_LINE_MAX and _POSTED.search(block.text):
             found = find_local_time(block.text)
             if found is not None:
@@ -606,6 +689,14 @@ def _source(metas: dict[str, str], blocks: list[Block]) -> str:
         if match is not None and len(block.text) < 120:
             return _SOURCE_STOP.sub("", match.group("source")).strip()
     return ""
+
+
+def source_from_text(text: str) -> str:
+    """Return the 来源 named in a meta line ("发布时间：… 来源：沈阳日报"), or ""."""
+    match = _SOURCE.search(text)
+    if match is None:
+        return ""
+    return _SOURCE_STOP.sub("", match.group("source")).strip()
 
 
 def author_from_line(text: str) -> str:
@@ -713,18 +804,8 @@ def parse_article(html: str, url: str, *, fetched_at: datetime | None = None) ->
 
     fetched_at dates a page that prints no date anywhere (default: now).
     """
-    root = LexborHTMLParser(html).root
-    if root is None:
-        raise ParseError(f"empty document: {url}")
-    metas = _metas(root)
-    page = root.css_first("body") or root
-    blocks = node_blocks(page)
-    start, end = _content_window(blocks)
-    title = find_title(root, metas, blocks, (start, end))
-    own = _drop_page_head(
-        clean_paragraphs(b.text for b in blocks[start:end] if not b.link_heavy), title
-    )
-    body = _best_body(html, own, title)
+    root, metas, blocks, title, body = _page_reading(html, url)
+    start, end = body.window
     text = "\n".join(body.paragraphs)
     if not has_article_text(body.paragraphs):
         raise ParseError(f"not an article: {_refusal(root, blocks, text, title)}: {url}")
@@ -750,15 +831,6 @@ def parse_article(html: str, url: str, *, fetched_at: datetime | None = None) ->
     )
 
 
-def _looks_like_article(url: str) -> bool:
-    """Tell whether a link of an unknown site points at an article: a nen-like or dated URL."""
-    return is_article_url(url) or date_from_url(url) is not None
-
-
 def parse_list(html: str, url: str) -> ListPage:
-    """Parse a list page of any site: links that look like dated articles, in page order."""
-    root = LexborHTMLParser(html).root
-    if root is None:
-        return ListPage(entries=())
-    entries = nen.list_entries(root, url, _looks_like_article, min_title=_MIN_TITLE)
-    return ListPage(entries=entries, next_pages=nen.next_list_pages(root, url))
+    """Parse a list page of any site (news.ingest.sources.listing reads every family's)."""
+    return listing.parse_list(html, url)

@@ -63,7 +63,7 @@ _WEAK_TITLES = frozenset(
     {"查阅全文", "全文", "详细", "【详细】", "详情", "更多", "更多>>", "阅读全文", "查看全文",
      "阅读原文", "more", "more>>", ">>"}
 )  # fmt: skip
-_NEXT_TEXTS = frozenset({"下一页", "下页", "后页", "next", "»", "下一页>", "下一页>>"})
+NEXT_TEXTS = frozenset({"下一页", "下页", "后页", "next", "»", "下一页>", "下一页>>"})
 
 # Enorth list pagination: the list page loads count_page_list_<channel>.js, which knows the page
 # count; page N of the archive is /system/count//<ch7>/<12 digits>/<aaa>/<bbb>/c<ch19>_<N:09>.shtml
@@ -280,7 +280,7 @@ def _page_parts(url: str) -> tuple[str, int] | None:
     return None
 
 
-def _continuations(root: LexborNode, url: str) -> tuple[str, ...]:
+def continuations(root: LexborNode, url: str) -> tuple[str, ...]:
     """Return the absolute URLs of this article's later pages that the page links to."""
     here = _page_parts(url)
     if here is None:
@@ -342,7 +342,7 @@ def parse_article(html: str, url: str) -> ParsedArticle:
         reporter=reporter_from_paragraphs(paragraphs) or fields.reporter,
         channel=fields.channel,
         related=tuple(fields.related),
-        continuation_urls=_continuations(root, url),
+        continuation_urls=continuations(root, url),
     )
 
 
@@ -394,7 +394,7 @@ def _page_key(url: str) -> str:
 # --- list pages ----------------------------------------------------------------------------
 
 
-def _entry_title(anchor: LexborNode) -> str:
+def entry_title(anchor: LexborNode) -> str:
     """Return the best title of a list link: its text, or its title attribute when truncated."""
     text = _link_text(anchor)
     attr = normalize_space(anchor.attributes.get("title") or "")
@@ -405,7 +405,12 @@ def _entry_title(anchor: LexborNode) -> str:
     return text
 
 
-def _entry_time(anchor: LexborNode, target_key: str, base: str) -> LocalTime | None:
+def entry_time(
+    anchor: LexborNode,
+    target_key: str,
+    base: str,
+    is_article: Callable[[str], bool] = is_article_url,
+) -> LocalTime | None:
     """Read the date printed beside a list link, if its row holds no other article."""
     node = anchor.parent
     for _ in range(3):
@@ -419,7 +424,7 @@ def _entry_time(anchor: LexborNode, target_key: str, base: str) -> LocalTime | N
     if node is None:
         return None
     targets = (absolute_url(a.attributes.get("href"), base) for a in node.css("a[href]"))
-    keys = {url_key(target) for target in targets if target is not None and is_article_url(target)}
+    keys = {url_key(target) for target in targets if target is not None and is_article(target)}
     others = keys - {target_key}
     if others:
         return None
@@ -469,7 +474,7 @@ def next_list_pages(root: LexborNode, url: str) -> tuple[str, ...]:
                 # test server) keeps paging there.
                 pages.append(urljoin(url, urlsplit(src).path))
     for anchor in root.css("a[href]"):
-        if _link_text(anchor).lower() in _NEXT_TEXTS:
+        if _link_text(anchor).lower() in NEXT_TEXTS:
             target = absolute_url(anchor.attributes.get("href"), url)
             if target is not None and url_key(target) != here:
                 pages.append(target)
@@ -486,10 +491,10 @@ def list_entries(
         if target is None or not is_article(target):
             continue
         key = url_key(target)
-        title = _entry_title(anchor)
+        title = entry_title(anchor)
         if len(title) < min_title or key in entries:
             continue  # image links have no title; "查阅全文" repeats the headline link
-        when = _entry_time(anchor, key, url)
+        when = entry_time(anchor, key, url, is_article)
         if when is not None:
             published: datetime | None = local_to_utc(when.value)
         else:
