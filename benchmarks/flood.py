@@ -129,17 +129,16 @@ async def run_phase(db: Path, scratch: Path, with_flood: bool, seconds: float) -
                 api.push_text(chat, "/latest")
             await _settle(api)
             api.clear_records()
-            jobs = [asyncio.to_thread(mix.run, seconds)]
-            if with_flood:
-                jobs.append(asyncio.to_thread(flood, api, seconds))
-            done = await asyncio.gather(*jobs)
+            mixing = asyncio.to_thread(mix.run, seconds)
+            flooding = asyncio.to_thread(flood, api, seconds if with_flood else 0.0)
+            _, flood_pushed = await asyncio.gather(mixing, flooding)
             await _settle(api)
         latencies, unanswered = mix.latencies()
         flood_texts = [m.plain_text for m in api.messages_to(FLOOD_CHAT)]
         return Phase(
             latencies=tuple(latencies),
             unanswered=unanswered,
-            flood_pushed=int(done[1]) if with_flood else 0,
+            flood_pushed=flood_pushed,
             flood_answers=sum(t.startswith("搜索") for t in flood_texts),
             flood_polite=sum("你发得太快了" in t for t in flood_texts),
             flood_errors=sum("出了点问题" in t for t in flood_texts),
