@@ -38,8 +38,11 @@ GROUP_INTERVAL = 60 / 19.5
 # A 429 is retried (after the wait it names) this many times before the send fails.
 MAX_RETRIES = 8
 # Only these calls make a message (or change one) in a chat; reading calls (getChatMember)
-# and answers to queries (answerCallbackQuery, answerInlineQuery) are not paced.
+# and answers to queries (answerCallbackQuery, answerInlineQuery) are not paced. Edits (a
+# page turned in place) count against the bot's budget but not a chat's: Telegram's
+# one-a-second is about new messages.
 PACED_PREFIXES = ("send", "edit", "copy", "forward")
+CHAT_PACED_PREFIXES = ("send", "copy", "forward")
 # The name of the overall budget's row in the shared database.
 BUDGET_NAME = "telegram"
 
@@ -212,9 +215,11 @@ class Pacer(BaseRateLimiter[int]):
         if chat_id is None or not endpoint.startswith(PACED_PREFIXES):
             return await callback(*args, **kwargs)
         schedule = self._chat_schedule(chat_id)
+        per_chat = endpoint.startswith(CHAT_PACED_PREFIXES)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            await self._wait(schedule.book(chat_id))
+            if per_chat:
+                await self._wait(schedule.book(chat_id))
             await self.budget.acquire()
             self.counters.sends += 1
             try:

@@ -83,10 +83,12 @@ class ArticleQueries(StorePart):
         return bool(found)
 
     async def claim_source_recovery_notice(self, name: str) -> bool:
-        """Return True once when a source whose failure was told has completed a run again."""
+        """Return True once when a source whose failure was told has completed a run since."""
+        # A completed run, not a clean one: a run that stored articles but met one bad page
+        # counts as a failure again (consecutive_failures 1) and is still a recovery.
         found = await self.db.fetch(
             "UPDATE sources SET failure_told_at = NULL WHERE name = ? "
-            "AND consecutive_failures = 0 AND failure_told_at IS NOT NULL RETURNING name",
+            "AND failure_told_at IS NOT NULL AND last_success_at >= failure_told_at RETURNING name",
             (name,),
         )
         return bool(found)

@@ -51,7 +51,9 @@ async def test_a_source_failure_is_claimed_once_and_its_recovery_once(store) -> 
     await store.record_source_error("s", "404")
     assert not await store.claim_source_failure_notice("s", 3)
     assert not await store.claim_source_recovery_notice("s")
+    # A run that completed but met a bad page counts a failure again; it is still a recovery.
     await store.record_source_success("s")
+    await store.record_source_error("s", "one article 404")
     assert await store.claim_source_recovery_notice("s")
     assert not await store.claim_source_recovery_notice("s")
 
