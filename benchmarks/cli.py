@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "flood")
+BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "export", "flood")
 
 
 def default_corpus() -> Path:
@@ -23,6 +23,7 @@ def run_bench(
     subscribers: int | None = None,
     articles: int | None = None,
     mentions: int | None = None,
+    rows: int | None = None,
 ) -> int:
     """Run one benchmark and print its table."""
     # Each benchmark is imported only when run: the bot's CLI loads this module for its help.
@@ -47,8 +48,9 @@ def run_bench(
         )
     if name == "digest":
         from benchmarks import digest as bench_digest
+        from benchmarks.scale import DEFAULT_ADMIN_URL
 
-        return bench_digest.run(sys.stdout)
+        return bench_digest.run(sys.stdout, subscribers or 10_000, db or DEFAULT_ADMIN_URL)
     if name == "flood":
         from benchmarks import flood as bench_flood
 
@@ -58,6 +60,19 @@ def run_bench(
 
         return bench_scale.run(
             sys.stdout, subscribers or 10_000, db or bench_scale.DEFAULT_ADMIN_URL
+        )
+    if name == "metrics":
+        from benchmarks import metrics as bench_metrics
+
+        return bench_metrics.run(sys.stdout, rows or bench_metrics.DEFAULT_ROWS, db)
+    if name == "export":
+        from benchmarks import export as bench_export
+        from benchmarks import query as bench_query
+
+        return bench_export.run(
+            sys.stdout,
+            articles or bench_query.DEFAULT_ARTICLES,
+            mentions or bench_query.DEFAULT_MENTIONS,
         )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
@@ -82,16 +97,25 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="query: time on this postgresql:// database; scale: the server's admin URL",
+        help=(
+            "query: time on this postgresql:// database; scale, metrics and digest: the "
+            "server's admin URL (digest's tick run makes its own database there)"
+        ),
     )
     bench.add_argument(
-        "--subscribers", type=int, default=None, help="scale: digests due at once (10000)"
+        "--subscribers",
+        type=int,
+        default=None,
+        help="scale, digest: digests due at once in the delivery runs (10000)",
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query: archive size (100000)"
+        "--articles", type=_positive, default=None, help="query, export: archive size (100000)"
     )
     bench.add_argument(
-        "--mentions", type=_positive, default=None, help="query: leader mentions (1000000)"
+        "--mentions", type=_positive, default=None, help="query, export: leader mentions (1000000)"
+    )
+    bench.add_argument(
+        "--rows", type=_positive, default=None, help="metrics: delivery ledger rows (3650000)"
     )
 
 
@@ -104,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         args.subscribers,
         args.articles,
         args.mentions,
+        args.rows,
     )
 
 

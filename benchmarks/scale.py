@@ -105,7 +105,9 @@ async def prepare_store(target: str, subscribers: int) -> None:
     from storage import open_store
 
     now = datetime.now(UTC)
-    await seed_store(target, fetched_at=now - timedelta(hours=1))
+    await seed_store(
+        target, fetched_at=now - timedelta(hours=1), published_at=now - timedelta(hours=1)
+    )
     store = await open_store(target)
     try:
         due = now - timedelta(minutes=1)

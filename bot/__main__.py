@@ -86,9 +86,22 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     summarize = sub.add_parser("summarize", help="print the summary of a page or text file")
     summarize.add_argument("file", type=Path)
     summarize.add_argument("--max-chars", type=int, default=150)
+    sub.add_parser(
+        "health", help="ask the running bot's /healthz (NEWSBOT_HTTP_LISTEN); exit 1 if unhealthy"
+    )
     copy = sub.add_parser("copy-db", help="copy a whole store from SQLite to PostgreSQL")
     copy.add_argument("source", metavar="FROM", help="the SQLite file")
     copy.add_argument("target", metavar="TO", help="postgresql://user[:password]@host[:port]/db")
+    export = sub.add_parser(
+        "export", help="write the archive (or part of it) as CSV or JSON Lines, in id order"
+    )
+    export.add_argument("--since", metavar="YYYY-MM-DD", help="first day kept (local time)")
+    export.add_argument("--until", metavar="YYYY-MM-DD", help="last day kept (local time)")
+    export.add_argument("--source", metavar="NAME", help="a sources.toml name, or the 来源")
+    export.add_argument("--speaker", metavar="NAME", help="articles naming this person")
+    export.add_argument("--query", metavar="WORDS", help="articles holding every word")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
     # The tools' commands (demo, chat, bench), declared by their packages as entry points.
     for name, command in (installed_commands() if commands is None else commands).items():
         tool = sub.add_parser(name, help=command.help)
@@ -121,10 +134,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import summarize_cli
 
             return summarize_cli.run(args.file, sys.stdout, args.max_chars)
+        if args.command == "health":
+            from bot import health_cli
+
+            return health_cli.run(settings, sys.stdout)
         if args.command == "copy-db":
             from bot import copy_cli
 
             return asyncio.run(copy_cli.copy_db(args.source, args.target, sys.stdout))
+        if args.command == "export":
+            from bot import export_cli
+
+            return asyncio.run(export_cli.run(settings, args, sys.stderr))
         tool: Command | None = getattr(args, "tool", None)
         if tool is not None:
             if tool.quiet and "NEWSBOT_LOG_LEVEL" not in os.environ:

@@ -23,9 +23,12 @@ from handlers.delivery import Deliverer, process_owner
 from handlers.jobs import schedule_delivery, schedule_ingestion
 from handlers.limits import UserLimits
 from handlers.link import TelegramLink, WatchedRequest
+from handlers.metrics import CountingRateLimiter, Metrics
 from handlers.pacing import Pacer, SharedBudget
+from handlers.regions import source_regions
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
+from news.models import REGIONS
 from storage import is_postgres_url, open_store
 from storage.sqlite.lock import hold_bot_lock
 
@@ -42,13 +45,16 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
     token = settings.require_token()
     link = link or TelegramLink()
     pacer = Pacer()
+    # The counters exist before the Application: its requests and rate limiter count into them.
+    metrics = Metrics()
+    link.metrics = metrics
     app: BotApplication = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.bot_base_url)
         .base_file_url(f"{settings.api_url}/file/bot")
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(pacer)
+        .rate_limiter(CountingRateLimiter(pacer, metrics))
         .request(WatchedRequest(link, connection_pool_size=16, read_timeout=15, write_timeout=15))
         .get_updates_request(WatchedRequest(link, read_timeout=POLL_TIMEOUT + 10))
         .concurrent_updates(True)
@@ -56,6 +62,9 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
         .post_shutdown(post_shutdown)
         .build()
     )
+    app.bot_data.metrics = metrics
+    app.bot_data.link = link
+    app.bot_data.polling = not settings.webhook_url
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
     app.bot_data.pacer = pacer
@@ -94,11 +103,15 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
         default_tz=settings.tz,
         catch_up=timedelta(hours=settings.catch_up_hours),
         source_titles={s.name: s.title for s in app.bot_data.sources},
+        source_regions=source_regions(app.bot_data.sources),
+        regions=REGIONS,
     )
     schedule_ingestion(app)
     schedule_delivery(app)
-    if settings.feeds_listen is not None and not _feeds_on_webhook(settings):
-        host, port = settings.feeds_listen
+    if settings.http_listen is not None and not settings.webhook_url:
+        # Polling mode: the listener serves /healthz, /metrics and the feeds (webhook mode
+        # adds its route to the same application once the bot is started).
+        host, port = settings.http_listen
         app.bot_data.web_runner = await start_web(build_web_app(app.bot_data), host, port)
     await app.bot.set_my_commands(handlers.menu_commands("zh"))
     await app.bot.set_my_commands(handlers.menu_commands("en"), language_code="en")
@@ -191,18 +204,13 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                 await app.post_shutdown(app)
 
 
-def _feeds_on_webhook(settings: Settings) -> bool:
-    """Return whether the feeds are served by the webhook listener (same host:port)."""
-    return bool(settings.webhook_url) and settings.feeds_listen == settings.webhook_listen
-
-
 async def _start_webhook(app: BotApplication, settings: Settings) -> WebhookServer:
     """Listen for Telegram's POSTs, then register the webhook (with its secret) with Telegram."""
-    assert settings.webhook_url is not None
+    assert settings.webhook_url is not None and settings.http_listen is not None
     secret = settings.webhook_secret.reveal()
-    host, port = settings.webhook_listen
-    # In webhook mode one listener serves both when the feeds are asked for at its address.
-    web_app = build_web_app(app.bot_data, feeds=_feeds_on_webhook(settings))
+    host, port = settings.http_listen
+    # One listener: the webhook path beside /healthz, /metrics and the feeds.
+    web_app = build_web_app(app.bot_data)
     web_app.add_routes([webhook_route(app, settings.webhook_path, secret)])
     server = WebhookServer(web_app, host, port)
     await server.start()

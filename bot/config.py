@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,11 +69,13 @@ class Settings:
     log_level: str
     fetch_proxy: str | None
     catch_up_hours: float = 3.0
-    # Webhook mode (several instances behind a proxy): the public URL Telegram posts to, the
-    # address this instance listens on, and the secret Telegram sends back in a header.
+    # Webhook mode (several instances behind a proxy): the public URL Telegram posts to and the
+    # secret Telegram sends back in a header; updates arrive on http_listen.
     webhook_url: str | None = None
-    webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)
     webhook_secret: Secret = Secret("")
+    # The one HTTP listener (host, port): /healthz, /metrics, the Atom feeds and, in webhook
+    # mode, the webhook path. None: no listener (polling without NEWSBOT_HTTP_LISTEN).
+    http_listen: tuple[str, int] | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -92,7 +94,6 @@ class Settings:
         """Return NEWSBOT_DB as it may appear in a log or a message: without a password."""
         return redact_target(self.db)
 
-    feeds_listen: tuple[str, int] | None = None  # host, port of the Atom feed listener
     # What one user may ask: requests a minute (0: no limit) and how many at once.
     user_rate: float = 20.0
     user_burst: int = 10
@@ -174,20 +175,6 @@ def _parse_hours(value: str) -> float:
     return hours
 
 
-def _parse_feeds_listen(value: str) -> tuple[str, int] | None:
-    value = value.strip()
-    if not value:
-        return None
-    host, sep, port_text = value.rpartition(":")
-    host = host.strip("[]")  # [::1]:8080
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigError(
-            f"NEWSBOT_FEEDS_LISTEN: {value!r} is not host:port (e.g. 127.0.0.1:8080; "
-            "unset for no feed server)"
-        )
-    return host, int(port_text)
-
-
 def _parse_user_rate(value: str) -> float:
     try:
         rate = float(value)
@@ -233,13 +220,39 @@ def _parse_webhook_url(value: str) -> str | None:
     return value
 
 
-def _parse_listen(value: str) -> tuple[str, int]:
+# Older names of NEWSBOT_HTTP_LISTEN, still read when it is unset.
+LISTEN_ALIASES = ("NEWSBOT_WEBHOOK_LISTEN", "NEWSBOT_FEEDS_LISTEN")
+DEFAULT_WEBHOOK_LISTEN = ("127.0.0.1", 8080)
+
+
+def _parse_listen(name: str, value: str) -> tuple[str, int]:
     host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]")  # [::1]:8080
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(
-            f"NEWSBOT_WEBHOOK_LISTEN: {value!r} is not host:port (default 127.0.0.1:8080)"
+            f"{name}: {value!r} is not host:port (e.g. 127.0.0.1:8080, [::1]:8080, "
+            "0.0.0.0:8080 in a container)"
         )
-    return host.strip("[]"), int(port)
+    return host, int(port)
+
+
+def _http_listen(get: Callable[[str, str], str], webhook: bool) -> tuple[str, int] | None:
+    """Return the one listener's address: NEWSBOT_HTTP_LISTEN, else an older name, else none.
+
+    Webhook mode always listens (127.0.0.1:8080 unless told otherwise): updates arrive there.
+    """
+    value = get("NEWSBOT_HTTP_LISTEN", "").strip()
+    if value:
+        return _parse_listen("NEWSBOT_HTTP_LISTEN", value)
+    older = {n: _parse_listen(n, v) for n in LISTEN_ALIASES if (v := get(n, "").strip())}
+    if len(set(older.values())) > 1:
+        raise ConfigError(
+            "NEWSBOT_WEBHOOK_LISTEN and NEWSBOT_FEEDS_LISTEN name two addresses; one listener "
+            "serves the webhook, the feeds, /healthz and /metrics: set NEWSBOT_HTTP_LISTEN"
+        )
+    if older:
+        return next(iter(older.values()))
+    return DEFAULT_WEBHOOK_LISTEN if webhook else None
 
 
 def _parse_secret(value: str, url: str | None) -> Secret:
@@ -317,9 +330,8 @@ def load_settings(
         fetch_proxy=proxy,
         catch_up_hours=_parse_hours(get("NEWSBOT_CATCH_UP_HOURS", "3")),
         webhook_url=webhook_url,
-        webhook_listen=_parse_listen(get("NEWSBOT_WEBHOOK_LISTEN", "127.0.0.1:8080")),
         webhook_secret=_parse_secret(get("NEWSBOT_WEBHOOK_SECRET", "").strip(), webhook_url),
-        feeds_listen=_parse_feeds_listen(get("NEWSBOT_FEEDS_LISTEN", "")),
+        http_listen=_http_listen(get, webhook_url is not None),
         user_rate=_parse_user_rate(get("NEWSBOT_USER_RATE", "20").strip()),
         user_burst=_parse_user_burst(get("NEWSBOT_USER_BURST", "10").strip()),
     )

@@ -1,47 +1,52 @@
-"""The bot's HTTP listener (NEWSBOT_FEEDS_LISTEN): the Atom feeds, and whatever else it serves.
+"""The bot's one HTTP listener (NEWSBOT_HTTP_LISTEN): /healthz, /metrics, the Atom feeds.
 
-`build_web_app` returns one aiohttp application; the webhook listener can add its own route to
-the same application, so in webhook mode one port serves both.
+`build_web_app` returns one aiohttp application; in webhook mode the webhook route joins the
+same application, so one port serves everything in every mode.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 
 from aiohttp import web
 
+from bot.config import ConfigError
 from handlers.context import BotData
 from handlers.feeds import feed_routes
+from handlers.health import check_health, scrape
+from handlers.metrics import CONTENT_TYPE
 
 logger = logging.getLogger(__name__)
 
 
-# /healthz answers 503 when the store has not answered within this long.
-HEALTH_TIMEOUT = 2.0
 # Telegram's updates are small; a feed request has no body.
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def build_web_app(bot_data: BotData, *, feeds: bool = True) -> web.Application:
-    """Return the aiohttp application with /healthz and (unless told not to) the feed routes."""
+def build_web_app(bot_data: BotData) -> web.Application:
+    """Return the aiohttp application with /healthz, /metrics and the feed routes."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-    if feeds:
-        app.add_routes(feed_routes(bot_data))
+    app.add_routes(feed_routes(bot_data))
 
     async def healthz(request: web.Request) -> web.Response:
-        store = bot_data._store
-        if store is None:
-            return web.json_response({"ok": False, "store": "not open"}, status=503)
-        try:
-            articles = await asyncio.wait_for(store.count_articles(), HEALTH_TIMEOUT)
-        except Exception as exc:  # any failure of the store is "unhealthy", never a 500
-            logger.warning("healthz: the store does not answer: %s", exc)
-            return web.json_response({"ok": False, "store": "not answering"}, status=503)
-        return web.json_response({"ok": True, "store": "answering", "articles": articles})
+        health = await check_health(bot_data)
+        # Readable reasons (source names may be Chinese), not \u escapes.
+        return web.json_response(
+            health.as_json(), status=200 if health.ok else 503, dumps=_readable_json
+        )
 
-    app.add_routes([web.get("/healthz", healthz)])
+    async def metrics(request: web.Request) -> web.Response:
+        body = await scrape(bot_data)
+        # CONTENT_TYPE carries its own charset parameter: set as a raw header.
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics)])
     return app
+
+
+def _readable_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:
@@ -51,9 +56,14 @@ async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        await runner.cleanup()
+        raise ConfigError(
+            f"NEWSBOT_HTTP_LISTEN: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
     except BaseException:
         await runner.cleanup()
         raise
     addresses = ", ".join(f"{a[0]}:{a[1]}" for a in runner.addresses)
-    logger.info("feeds served on %s", addresses)
+    logger.info("/healthz, /metrics and the feeds served on %s", addresses)
     return runner

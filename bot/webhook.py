@@ -1,6 +1,6 @@
 """Webhook mode: the route Telegram POSTs updates to, and the listener of one instance.
 
-The route joins bot.web's application (/healthz, and the feeds when they share the address).
+The route joins bot.web's application: one listener serves it, /healthz, /metrics and the feeds.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class WebhookServer:
         except OSError as exc:
             await runner.cleanup()
             raise ConfigError(
-                f"NEWSBOT_WEBHOOK_LISTEN: cannot listen on {self._host}:{self._port}: "
+                f"NEWSBOT_HTTP_LISTEN: cannot listen on {self._host}:{self._port}: "
                 f"{exc.strerror or exc}"
             ) from None
         self._runner = runner

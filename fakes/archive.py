@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,12 +48,25 @@ def analysed_articles() -> tuple[tuple[str, ParsedArticle, ArticleAnalysis], ...
     return tuple(result)
 
 
-async def seed_store(target: Path | str, *, fetched_at: datetime | None = None) -> dict[str, int]:
-    """Store every leader text as an article; return their ids by file name."""
+async def seed_store(
+    target: Path | str,
+    *,
+    fetched_at: datetime | None = None,
+    published_at: datetime | None = None,
+) -> dict[str, int]:
+    """Store every leader text as an article; return their ids by file name.
+
+    With published_at the articles are today's news: published a minute apart up to it
+    (digests and alerts choose articles by publication time); otherwise a day apart in 2026-11.
+    """
     ids: dict[str, int] = {}
     store = await open_store(target)
     try:
-        for name, article, analysis in analysed_articles():
+        seeded = analysed_articles()
+        for n, (name, article, analysis) in enumerate(seeded):
+            if published_at is not None:
+                moment = published_at - timedelta(minutes=len(seeded) - 1 - n)
+                article = dataclasses.replace(article, published_at=moment)
             outcome = await store.add_article(
                 article,
                 url_key=article.url,

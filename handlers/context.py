@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,8 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
 from handlers.limits import UserLimits
+from handlers.link import TelegramLink
+from handlers.metrics import Metrics
 from handlers.pacing import Pacer
 from news.chart_worker import ChartRenderer
 from news.ingest.crawl import Crawler
@@ -41,7 +44,15 @@ class BotData:
     charts: ChartCache = field(default_factory=ChartCache)
     renderer: ChartRenderer = field(default_factory=ChartRenderer)  # closed at stop
     analysis: AnalysisWorker = field(default_factory=AnalysisWorker)  # closed at stop
-    web_runner: web.AppRunner | None = None  # the feed listener, when NEWSBOT_FEEDS_LISTEN is set
+    # The HTTP listener (/healthz, /metrics, feeds) in polling mode (NEWSBOT_HTTP_LISTEN).
+    web_runner: web.AppRunner | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    # Whether Telegram answers: told by every Bot API request; /healthz reads it.
+    link: TelegramLink = field(default_factory=TelegramLink)
+    # Long polling expects an answer every poll; webhook mode may call Telegram rarely.
+    polling: bool = False
+    # When this process started (UTC): a source is not late before three intervals after it.
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # How much each user may ask (NEWSBOT_USER_RATE / NEWSBOT_USER_BURST), counted here.
     user_limits: UserLimits = field(default_factory=UserLimits)
     # The rate limiter every Bot API call goes through; its counters are the send metrics.

@@ -18,11 +18,13 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from handlers.regions import PROVINCE
 from handlers.render import esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
-from news.models import Article, Delivery, Subscription
-from news.schedule import following_due, local_day, previous_due
+from news.models import Article, Chat, Delivery, DueSchedule, Subscription
+from news.nlp.offices import UNRANKED, office_rank
+from news.schedule import digest_key, in_quiet_hours, local_day, next_due_of, previous_due_of
 from storage import Store
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ SUMMARY_LINE_CHARS = 70
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
+# What Telegram answers a send to a channel where the bot may no longer post.
+CHANNEL_RIGHTS_LOST = ("need administrator rights", "not enough rights", "have no rights")
 # How long a claimed row is this process's alone. A unit is claimed right before it is sent,
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
@@ -76,6 +80,10 @@ class Deliverer:
     default_tz: ZoneInfo
     catch_up: timedelta = CATCH_UP
     source_titles: dict[str, str] = field(default_factory=dict)
+    # Each source's region (辽宁 or a city), for watches of a region and digests by region;
+    # `regions` lists the places in the order a digest by region shows them.
+    source_regions: dict[str, str] = field(default_factory=dict)
+    regions: tuple[str, ...] = ()
     stopping: bool = False
     owner: str = field(default_factory=process_owner)
     lease: timedelta = LEASE
@@ -95,15 +103,22 @@ class Deliverer:
     async def _tick(self, now: datetime) -> TickReport:
         report = TickReport()
         self._outage = False
-        await self.schedule_due(now, report)
-        while True:
-            queued = await self.store.ledger.enqueue_alerts()
-            report.alerts += queued
-            if queued == 0:
-                break
+        await self.queue_due(now, report)
         if await self._renew_sender_lease(force=True):
             await self.send_open(report, now)
         return report
+
+    async def queue_due(self, now: datetime, report: TickReport) -> None:
+        """Write every due digest and every new article's alerts into the ledger (no sends)."""
+        await self.schedule_due(now, report)
+        by_region: dict[str, list[str]] = defaultdict(list)
+        for source, region in self.source_regions.items():
+            by_region[region].append(source)
+        while True:
+            queued = await self.store.ledger.enqueue_alerts(regions=by_region)
+            report.alerts += queued
+            if queued == 0:
+                break
 
     async def _renew_sender_lease(self, *, force: bool = False) -> bool:
         """Take or renew the sender lease (at most every few seconds); False if another holds it."""
@@ -124,52 +139,62 @@ class Deliverer:
 
     async def schedule_due(self, now: datetime, report: TickReport) -> None:
         """Write a ledger row for every due digest (or a skip, past the catch-up window)."""
-        ledger = self.store.ledger
-        seen: set[int] = set()
+        # One pass a schedule (times, zone, weekdays, due instant): the chats sharing it are
+        # queued by one statement. A schedule queued moves on, so the loop ends.
         while True:
-            due = [
-                s
-                for s in await self.store.subscriptions.due_subscriptions(now)
-                if s.chat_id not in seen
-            ]
-            if not due:
+            schedules = await self.store.subscriptions.due_schedules(now)
+            if not schedules:
                 return
-            for sub in due:
-                seen.add(sub.chat_id)
-                tz = _zone(sub.time_zone, self.default_tz)
-                due_at = sub.next_due_at
-                latest = previous_due(now, sub.digest_time, tz)
-                if due_at < latest:
-                    # Down for more than a day: the days between are gone; today's may still
-                    # be within the catch-up window.
-                    logger.warning(
-                        "digests for chat %s from %s until %s skipped: the bot was down",
-                        sub.chat_id,
-                        local_day(due_at, tz),
-                        local_day(latest, tz),
-                    )
-                    report.skipped += 1
-                    due_at = latest
-                key = local_day(due_at, tz)
-                following = following_due(due_at, sub.digest_time, tz)
-                since = sub.since_at or (due_at - FIRST_DIGEST_WINDOW)
-                payload = {"since": since.isoformat(), "until": due_at.isoformat()}
-                late = now - due_at
-                status = "skipped" if late > self.catch_up else "pending"
-                created = await ledger.schedule_digest(
-                    sub, key=key, next_due_at=following, payload=payload, status=status
-                )
-                if status == "skipped":
-                    report.skipped += 1
-                    logger.warning(
-                        "digest for chat %s on %s skipped: %s late, past the %s catch-up window",
-                        sub.chat_id,
-                        key,
-                        late,
-                        self.catch_up,
-                    )
-                elif created:
-                    report.scheduled += 1
+            for schedule in schedules:
+                await self._queue_schedule(schedule, now, report)
+
+    async def _queue_schedule(
+        self, schedule: DueSchedule, now: datetime, report: TickReport
+    ) -> None:
+        """Queue the digests of one due schedule: its key, window and next time worked out once."""
+        tz = _zone(schedule.time_zone, self.default_tz)
+        times = schedule.times
+        due_at = schedule.next_due_at
+        latest = previous_due_of(now, times, tz, schedule.weekdays_only)
+        if due_at < latest:
+            # Down past the next digest time: the digests between are gone; the latest may
+            # still be within the catch-up window.
+            logger.warning(
+                "digests of %d chats from %s until %s skipped: the bot was down",
+                schedule.chats,
+                local_day(due_at, tz),
+                local_day(latest, tz),
+            )
+            report.skipped += schedule.chats
+            due_at = latest
+        key = digest_key(due_at, times, tz)
+        late = now - due_at
+        status = "skipped" if late > self.catch_up else "pending"
+        # A chat's first digest covers what came since the digest time before this one's
+        # (due_at may lie past its own time: the subscription was moved, or came late).
+        own_time = previous_due_of(due_at, times, tz, schedule.weekdays_only)
+        first_since = previous_due_of(
+            own_time - timedelta(seconds=1), times, tz, schedule.weekdays_only
+        )
+        queued = await self.store.ledger.schedule_due_digests(
+            schedule,
+            key=key,
+            next_due_at=next_due_of(due_at, times, tz, schedule.weekdays_only),
+            first_since=first_since,
+            until=due_at,
+            status=status,
+        )
+        if status == "skipped":
+            report.skipped += queued
+            logger.warning(
+                "digests of %d chats at %s skipped: %s late, past the %s catch-up window",
+                schedule.chats,
+                key,
+                late,
+                self.catch_up,
+            )
+        else:
+            report.scheduled += queued
 
     async def send_open(self, report: TickReport, now: datetime | None = None) -> None:
         """Send every pending (or interrupted) ledger row, chats in parallel, each chat in order."""
@@ -189,18 +214,27 @@ class Deliverer:
         await asyncio.gather(*(serve(chat_rows) for chat_rows in by_chat.values()))
 
     async def _serve_chat(self, rows: list[Delivery], report: TickReport, now: datetime) -> None:
-        alerts = [r for r in rows if r.kind == "alert"]
-        # Digests, admins' notices and broadcasts one by one, in the order they were queued.
+        chat = await self.store.get_chat(rows[0].chat_id)
         units: list[list[Delivery]] = [[r] for r in rows if r.kind != "alert"]
+        alerts = [r for r in rows if r.kind == "alert"]
+        if alerts and chat is not None and self._quiet(chat, now):
+            alerts = []  # held in the ledger: one message when the quiet hours end
         if alerts:
             units.append(alerts)  # several new articles at once: one batched message
         for unit in units:
             if self.stopping or self._outage or not await self._renew_sender_lease():
                 return
-            if not await self._send_unit(unit, report, now):
+            if not await self._send_unit(unit, report, now, chat):
                 return  # the chat is gone or throttled: its other rows wait
 
-    async def _send_unit(self, unit: list[Delivery], report: TickReport, now: datetime) -> bool:
+    def _quiet(self, chat: Chat, now: datetime) -> bool:
+        """Return whether a chat's quiet hours (in its own zone) hold alerts now."""
+        tz = _zone(chat.time_zone, self.default_tz)
+        return in_quiet_hours(now, chat.quiet_start, chat.quiet_end, tz)
+
+    async def _send_unit(
+        self, unit: list[Delivery], report: TickReport, now: datetime, chat: Chat | None = None
+    ) -> bool:
         """Send one digest or one batch of alerts; return whether to go on with this chat.
 
         `now` is the tick's time (what is due and what is too late); leases run on the clock.
@@ -231,7 +265,7 @@ class Deliverer:
             report.skipped += 1
             return True
         try:
-            messages, until = await self._messages_of(unit)
+            messages, until = await self._messages_of(unit, chat)
         except Exception as exc:  # a rendering bug must not block the rest of the ledger
             logger.exception("could not compose delivery %s", ids)
             await ledger.mark_deliveries(ids, "failed", f"compose: {exc}")
@@ -253,6 +287,7 @@ class Deliverer:
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                     message_thread_id=first.thread_id,
+                    disable_notification=bool(chat and chat.silent),
                 )
                 if len(messages) > 1:
                     await ledger.record_parts_sent(first.id, index + 1)
@@ -261,6 +296,15 @@ class Deliverer:
             await ledger.deactivate_chat(first.chat_id, str(exc))
             report.failed += len(unit)
             return False
+        except BadRequest as exc:  # before NetworkError: PTB makes it a subclass
+            if chat is not None and chat.type == "channel" and _rights_lost(exc):
+                # Demoted: the bot may not post there any more. Like a removal, the
+                # channel's pushes stop and whoever set them up is told.
+                logger.info("channel %s took the bot's right to post: %s", first.chat_id, exc)
+                await ledger.deactivate_chat(first.chat_id, str(exc))
+                report.failed += len(unit)
+                return False
+            return await self._bad_request(unit, exc, report)
         except ChatMigrated as exc:
             logger.info("chat %s moved to %s", first.chat_id, exc.new_chat_id)
             await ledger.release_deliveries(ids, self.owner, refund_attempt=True)
@@ -273,8 +317,6 @@ class Deliverer:
             )
             report.retry += len(unit)
             return False
-        except BadRequest as exc:  # before NetworkError: PTB makes it a subclass
-            return await self._bad_request(unit, exc, report)
         except (TimedOut, NetworkError) as exc:
             # Telegram out of reach (connection refused, timeout, 5xx): an outage, not this
             # message's failure. The rest of the tick waits; the next tick tries again.
@@ -312,26 +354,32 @@ class Deliverer:
         else:
             await ledger.mark_deliveries([d.id for d in unit], "sent")
 
-    async def _messages_of(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
+    async def _messages_of(
+        self, unit: list[Delivery], chat: Chat | None = None
+    ) -> tuple[list[str], datetime | None]:
         """Return a unit's messages (a digest's parts as first composed) and its window's end."""
         first = unit[0]
         if first.kind == "digest" and first.parts is not None:
             payload: dict[str, Any] = json.loads(first.payload)
             until = None if payload.get("manual") else datetime.fromisoformat(payload["until"])
             return list(json.loads(first.parts)), until
-        return await self._compose(unit)
+        return await self._compose(unit, chat)
 
-    async def _compose(self, unit: list[Delivery]) -> tuple[list[str], datetime | None]:
+    async def _compose(
+        self, unit: list[Delivery], chat: Chat | None = None
+    ) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
         first = unit[0]
         if first.kind in ("notice", "broadcast"):
             return await self._compose_message(first), None
-        chat = await self.store.get_chat(first.chat_id)
+        chat = chat or await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"
         tz = _zone(chat.time_zone if chat else "", self.default_tz)
-        sub = await self.store.subscriptions.subscription(first.chat_id)
+        if first.kind == "notice":
+            return [_notice(first, lang)], None
         if first.kind == "digest":
-            return await self._compose_digest(first, sub, lang, tz)
+            sub = await self.store.subscriptions.subscription(first.chat_id)
+            return await self._compose_digest(first, sub, chat, lang, tz)
         ids = [int(json.loads(d.payload)["article_id"]) for d in unit]
         articles = await self.store.articles_by_ids(ids)
         ordered = [articles[i] for i in ids if i in articles]
@@ -346,7 +394,7 @@ class Deliverer:
         return [html] if html else []
 
     async def _compose_digest(
-        self, row: Delivery, sub: Subscription | None, lang: str, tz: ZoneInfo
+        self, row: Delivery, sub: Subscription | None, chat: Chat | None, lang: str, tz: ZoneInfo
     ) -> tuple[list[str], datetime | None]:
         payload: dict[str, Any] = json.loads(row.payload)
         since = datetime.fromisoformat(payload["since"])
@@ -358,21 +406,37 @@ class Deliverer:
             return [], advance
         articles = await self.store.articles_by_ids(ids[:DIGEST_ITEMS])
         shown = [articles[i] for i in ids[:DIGEST_ITEMS] if i in articles]
-        day = until.astimezone(tz).strftime("%Y-%m-%d")
-        return await self.render_digest(shown, len(ids) - len(shown), day, lang, tz), advance
+        several = sub is not None and len(sub.times) > 1
+        day = until.astimezone(tz).strftime("%Y-%m-%d %H:%M" if several else "%Y-%m-%d")
+        order = chat.digest_order if chat else "channel"
+        city = chat.city if chat else ""
+        more = len(ids) - len(shown)
+        return await self.render_digest(shown, more, day, lang, tz, order, city), advance
 
     async def render_digest(
-        self, articles: list[Article], more: int, day: str, lang: str, tz: ZoneInfo
+        self,
+        articles: list[Article],
+        more: int,
+        day: str,
+        lang: str,
+        tz: ZoneInfo,
+        order: str = "channel",
+        city: str = "",
     ) -> list[str]:
-        """Render a digest: items grouped by channel, split at item boundaries."""
+        """Render a digest grouped by channel, region or leader, split at item boundaries."""
         header = text(lang, "digest_title", day=esc(day))
         if not articles:
             return split_html([header, esc(text(lang, "digest_empty"))])
         speakers = await self.store.speakers_of_articles(a.id for a in articles)
         summaries = await self.store.article_summaries(a.id for a in articles)
-        groups: dict[str, list[Article]] = defaultdict(list)
-        for article in articles:
-            groups[self._channel_of(article)].append(article)
+        if order == "region":
+            groups = self._by_region(articles, city)
+        elif order == "leader":
+            groups = await self._by_leader(articles, text(lang, "digest_no_leader"))
+        else:
+            groups = defaultdict(list)
+            for article in articles:
+                groups[self._channel_of(article)].append(article)
         blocks = [header]
         for channel, items in groups.items():
             for index, article in enumerate(items):
@@ -401,6 +465,32 @@ class Deliverer:
             )
         return split_html(blocks)
 
+    def _by_region(self, articles: list[Article], city: str) -> dict[str, list[Article]]:
+        """Group articles by their source's region: the chat's city, the province, the rest."""
+        rank = {region: i for i, region in enumerate(self.regions)}
+        groups: dict[str, list[Article]] = defaultdict(list)
+        for article in articles:
+            groups[self.source_regions.get(article.source_name, PROVINCE)].append(article)
+
+        def place(region: str) -> tuple[int, int]:
+            first = 0 if region == city else 1 if region == PROVINCE else 2
+            return first, rank.get(region, len(rank))
+
+        return {region: groups[region] for region in sorted(groups, key=place)}
+
+    async def _by_leader(self, articles: list[Article], nobody: str) -> dict[str, list[Article]]:
+        """Group articles under the highest-ranked person who spoke in each, highest first."""
+        offices = await self.store.speaker_offices(a.id for a in articles)
+        top: dict[int, tuple[int, str]] = {}
+        for article in articles:
+            ranked = sorted((office_rank(title), name) for name, title in offices[article.id])
+            top[article.id] = ranked[0] if ranked else (UNRANKED + 1, "")
+        ordered = sorted(articles, key=lambda a: top[a.id])
+        groups: dict[str, list[Article]] = defaultdict(list)
+        for article in ordered:
+            groups[top[article.id][1] or nobody].append(article)
+        return groups
+
     def _channel_of(self, article: Article) -> str:
         if article.channel:
             return article.channel.split(">")[-1].strip()
@@ -420,6 +510,19 @@ def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneIn
     if speakers:
         lines.append("  🎤 " + esc("、".join(speakers)))
     return "\n".join(lines)
+
+
+def _notice(row: Delivery, lang: str) -> str:
+    """Render a notice to a channel's manager: the channel stopped getting pushes."""
+    payload: dict[str, Any] = json.loads(row.payload)
+    channel = payload.get("title") or str(payload.get("channel", ""))
+    return esc(text(lang, "channel_stopped", channel=channel))
+
+
+def _rights_lost(exc: BadRequest) -> bool:
+    """Return whether Telegram refused a send because the bot may not post in the chat."""
+    message = str(exc).lower()
+    return any(words in message for words in CHANNEL_RIGHTS_LOST)
 
 
 def _digest_due(row: Delivery) -> datetime | None:

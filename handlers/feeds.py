@@ -14,7 +14,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -252,6 +252,37 @@ class FeedHandlers:
         )
         return await self._respond(request, feed)
 
+    async def said(self, request: web.Request) -> web.StreamResponse:
+        """Serve /feeds/said/NAME.atom?q=WORDS: that person's newest statements holding every
+        word (as /said), each entry's summary the statement."""
+        raw = request.match_info["name"]
+        person = await self._person(raw)
+        if person is None:
+            raise _plain_error(web.HTTPNotFound, f"nobody called {raw!r} is known")
+        words = request.query.get("q", "")
+        parsed = parse_search(words, self.bot_data.tz)
+        if parsed is None:
+            raise _plain_error(
+                web.HTTPBadRequest,
+                f"q must be 1-8 words, {MAX_QUERY_CHARS} characters at most, with an optional "
+                "date range such as 2018..2020",
+            )
+        found, _more = await self.bot_data.store.person_said(
+            person.id,
+            list(parsed.words),
+            since=parsed.since,
+            until=parsed.until,
+            limit=MAX_ENTRIES,
+        )
+        entries = await self._entries([s.article for s in found])
+        feed = Feed(
+            f"urn:newsbot:feed:said:{person.name}:{' '.join(words.split())}",
+            f"东北新闻网 · {person.name}说过“{shorten(words, 60)}”",
+            str(request.url),
+            tuple(replace(e, summary=s.statement) for e, s in zip(entries, found, strict=True)),
+        )
+        return await self._respond(request, feed)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -264,5 +295,6 @@ def feed_routes(bot_data: BotData) -> list[web.RouteDef]:
         ("/feeds/source/{name}.atom", handlers.source),
         ("/feeds/speaker/{name}.atom", handlers.speaker),
         ("/feeds/search.atom", handlers.search),
+        ("/feeds/said/{name}.atom", handlers.said),
     ]
     return [web.get(path, handler) for path, handler in routes]

@@ -49,6 +49,18 @@ def render_card(
     return "\n".join(lines)
 
 
+def parse_said_offset(raw: str) -> tuple[int, int | None] | None:
+    """Read an offset of `@bot NAME WORDS`: statements shown, then search results ("12.40")."""
+    said, dot, rest = raw.partition(".")
+    first = parse_offset(said) if said else None
+    if first is None:
+        return None
+    if not dot:
+        return first, None
+    second = parse_offset(rest) if rest else None
+    return (first, second) if second is not None else None
+
+
 def parse_offset(raw: str) -> int | None:
     """Read the offset Telegram hands back (ours: digits); None if it cannot be ours."""
     if not raw:
@@ -66,6 +78,58 @@ async def _person_named(parsed: SearchQuery, context: Context) -> Person | None:
     if not name:
         return None
     return await context.bot_data.store.person_by_name(name)
+
+
+async def _speaker_and_words(parsed: SearchQuery, context: Context) -> Person | None:
+    """Return the known person the first of several words names exactly (`易炼红 营商环境`)."""
+    if len(parsed.words) < 2:
+        return None
+    name = normalize_name(parsed.words[0])
+    return await context.bot_data.store.person_by_name(name) if name else None
+
+
+async def find_said_page(
+    person: Person, parsed: SearchQuery, raw_offset: str, context: Context
+) -> tuple[list[Article], str, dict[int, str]] | None:
+    """Return a page for `NAME WORDS`: what the person said with the words, then the search.
+
+    The offset is the statements shown, then (once they are all shown) "STATEMENTS.SEARCHED".
+    None for an offset that cannot be ours. The third part: each statement, by article.
+    """
+    offsets = parse_said_offset(raw_offset) if raw_offset else (0, None)
+    if offsets is None:
+        return None
+    said_shown, searched = offsets
+    store = context.bot_data.store
+    articles: list[Article] = []
+    said: dict[int, str] = {}
+    if searched is None:
+        found, more = await store.person_said(
+            person.id,
+            parsed.words[1:],
+            since=parsed.since,
+            until=parsed.until,
+            limit=PER_PAGE,
+            offset=said_shown,
+        )
+        articles = [s.article for s in found]
+        said = {s.article.id: s.statement for s in found}
+        said_shown += len(found)
+        if more:
+            return articles, str(said_shown), said
+        searched = 0
+    hits, total = await store.search_articles(
+        list(parsed.words),
+        since=parsed.since,
+        until=parsed.until,
+        limit=PER_PAGE - len(articles),
+        offset=searched,
+    )
+    shown = {a.id for a in articles}
+    articles += [h.article for h in hits if h.article.id not in shown]
+    searched += len(hits)
+    more = searched < min(total, MAX_OFFSET)
+    return articles, f"{said_shown}.{searched}" if more else "", said
 
 
 async def find_page(
@@ -116,14 +180,25 @@ async def on_inline_query(update: Update, context: Context) -> None:
         return
     lang = language_of(query.from_user.language_code if query.from_user else None)
     raw = query.query.strip()
-    offset = parse_offset(query.offset)
     parsed = parse_search(raw, context.bot_data.tz) if raw else None
+    person = await _speaker_and_words(parsed, context) if parsed is not None else None
+    page: tuple[list[Article], str, dict[int, str]] | None = None
+    if person is not None and parsed is not None:
+        # A leader's name and words: what that person said with them first (as /said).
+        page = await find_said_page(person, parsed, query.offset, context)
+        offset: int | None = 0 if page is not None else None
+    else:
+        offset = parse_offset(query.offset)
     if offset is None or (raw and parsed is None):
         # Too long, too many words, a bad date range, a forged offset: no results, a hint.
         hint = InlineQueryResultsButton(text(lang, "inline_bad_query"), start_parameter=HELP_START)
         await query.answer([], cache_time=CACHE_SECONDS, is_personal=False, button=hint)
         return
-    articles, next_offset = await find_page(parsed, offset, context)
+    said: dict[int, str] = {}
+    if page is not None:
+        articles, next_offset, said = page
+    else:
+        articles, next_offset = await find_page(parsed, offset, context)
     store = context.bot_data.store
     ids = [a.id for a in articles]
     summaries = await store.article_summaries(ids)
@@ -136,7 +211,10 @@ async def on_inline_query(update: Update, context: Context) -> None:
         when = format_date(article.published_at, tz)[:10]
         # Two lines in Telegram's list: date and source, then the one-line summary.
         description = " · ".join(p for p in (when, article.source) if p)
-        description += "\n" + shorten(summary or article.body, DESCRIPTION_CHARS)
+        # What the person said, for `NAME WORDS`; else the summary.
+        said_here = said.get(article.id)
+        quoted = f"“{said_here}”" if said_here else summary or article.body
+        description += "\n" + shorten(quoted, DESCRIPTION_CHARS)
         card = render_card(article, summary, names, context, lang)
         results.append(
             InlineQueryResultArticle(
@@ -152,7 +230,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
             )
         )
     button: InlineQueryResultsButton | None = None
-    if not raw and offset == 0:
+    if not raw and not query.offset:
         button = InlineQueryResultsButton(
             text(lang, "inline_help_button"), start_parameter=HELP_START
         )

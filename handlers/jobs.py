@@ -30,12 +30,14 @@ async def job_ingest(context: Context) -> None:
         return
     source = job.data
     troubles = context.bot_data.store_troubles
+    metrics = context.bot_data.metrics
     try:
         if not await _hold_crawl_lease(context, source):
             logger.debug("crawl of %s skipped: another instance crawls it", source.name)
             return
-        await crawler.crawl(source)
+        metrics.record_crawl(await crawler.crawl(source))
     except StoreUnavailable as exc:
+        metrics.record_crawl_crash(source.name)
         # A full disk is said once per source, not every run; nothing was half-stored, and
         # the next run stores what this one could not.
         if troubles.get(f"crawl {source.name}") is None:
@@ -44,6 +46,7 @@ async def job_ingest(context: Context) -> None:
         return
     except Exception:
         # One source's bug must not kill its schedule; the next run tries again.
+        metrics.record_crawl_crash(source.name)
         logger.exception("crawl of %s failed", source.name)
         await context.bot_data.store.record_source_error(source.name, "internal error, see log")
         await tell_admins_about_source(context, source)
@@ -142,6 +145,7 @@ async def job_deliver(context: Context) -> None:
         return
     if troubles.pop("delivery", None) is not None:
         logger.info("delivery resumed: the database is writable again")
+    context.bot_data.metrics.record_tick(report)
     if report.sent or report.failed or report.skipped or report.retry:
         logger.info(
             "delivery: scheduled %d, sent %d, empty %d, retry %d, failed %d, skipped %d",

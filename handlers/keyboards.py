@@ -71,3 +71,15 @@ def chart_row(lang: str, person_id: int) -> list[InlineKeyboardButton]:
     """Return the row with the 活动图 button that charts a person (handled by cb_chart)."""
     data = check_callback_data(f"chart:{person_id}")
     return [InlineKeyboardButton(text(lang, "chart_button"), callback_data=data)]
+
+
+def export_row(lang: str, data: str) -> list[InlineKeyboardButton]:
+    """Return the row with the 导出 button (handled by handlers.export)."""
+    label = text(lang, "export_button")
+    return [InlineKeyboardButton(label, callback_data=check_callback_data(data))]
+
+
+def said_ask_row(lang: str, person_id: int) -> list[InlineKeyboardButton]:
+    """Return the row with a /speaker page's 🔎 button, which asks for words (handlers.said)."""
+    data = check_callback_data(f"sda:{person_id}")
+    return [InlineKeyboardButton(text(lang, "said_ask_button"), callback_data=data)]

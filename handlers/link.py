@@ -11,6 +11,8 @@ from typing import Any
 from telegram.error import Conflict, NetworkError, TelegramError, TimedOut
 from telegram.request import HTTPXRequest, RequestData
 
+from handlers.metrics import Metrics
+
 logger = logging.getLogger(__name__)
 
 CONFLICT_HELP = (
@@ -28,6 +30,18 @@ class TelegramLink:
     down_since: float | None = None
     cause: str = ""
     in_conflict: bool = False
+    # When Telegram last answered (the clock's time); None before the first answer.
+    last_answer: float | None = None
+    # Where sends, 429s and failures are counted (the bot's; None in tools without metrics).
+    metrics: Metrics | None = None
+
+    def answer_age(self) -> float | None:
+        """Return the seconds since Telegram last answered, or None if it never has."""
+        return None if self.last_answer is None else self.clock() - self.last_answer
+
+    def down_for(self) -> float:
+        """Return the seconds Telegram has been out of reach (0 while it answers)."""
+        return 0.0 if self.down_since is None else self.clock() - self.down_since
 
     @property
     def reachable(self) -> bool:
@@ -36,6 +50,9 @@ class TelegramLink:
 
     def failed(self, cause: str) -> None:
         """Note a request that did not reach Telegram (refused, timed out, 5xx)."""
+        if self.metrics is not None:
+            self.metrics.telegram_failures.inc()
+            self.metrics.telegram_up.set(0)
         if self.down_since is None:
             self.down_since = self.clock()
             self.cause = cause
@@ -45,8 +62,12 @@ class TelegramLink:
                 cause,
             )
 
-    def reached(self) -> None:
-        """Note a request Telegram answered."""
+    def reached(self, method: str = "", code: int = 200) -> None:
+        """Note a request Telegram answered (with this HTTP code, to that method)."""
+        self.last_answer = self.clock()
+        if self.metrics is not None:
+            self.metrics.telegram_up.set(1)
+            self.metrics.record_answer(method, code)
         if self.down_since is not None:
             away = timedelta(seconds=round(self.clock() - self.down_since))
             self.down_since = None
@@ -104,7 +125,7 @@ class WatchedRequest(HTTPXRequest):
         if code >= 500:
             self.link.failed(f"HTTP {code}")
         else:
-            self.link.reached()
+            self.link.reached(url.rsplit("/", 1)[-1], code)
             if code == 200 and url.endswith("/getUpdates"):
                 self.link.polled()
         return code, payload

@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, Update
 
 from handlers.context import Context
-from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
+from handlers.keyboards import (
+    export_row,
+    markup,
+    page_count,
+    paging_row,
+    parse_callback,
+    summary_buttons,
+)
 from handlers.limits import MAX_SAVED_SEARCHES
 from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
@@ -148,7 +155,8 @@ async def send_search_page(
         [
             InlineKeyboardButton(
                 toggle_label, callback_data=check_callback_data(f"sq:{query_id}:0:{other}")
-            )
+            ),
+            *export_row(lang, f"exp:s:{query_id}"),
         ]
     )
     await show_page(update, "\n\n".join(lines), markup(rows))

@@ -12,10 +12,12 @@ from telegram import InlineKeyboardButton, Update
 from handlers.context import Context
 from handlers.keyboards import (
     chart_row,
+    export_row,
     markup,
     page_count,
     paging_row,
     parse_callback,
+    said_ask_row,
     summary_buttons,
 )
 from handlers.render import check_callback_data, esc, format_date, link, shorten
@@ -187,6 +189,9 @@ async def send_person_page(
             ]
         )
     rows.append(chart_row(lang, person.id))  # 活动图: its own row, handled by handlers.charts
+    # 🔎 (what they said about some words) and 导出 (this list as CSV and XLSX).
+    ask = said_ask_row(lang, person.id) if speeches else []
+    rows.append(ask + export_row(lang, f"exp:p:{person.id}:{mode}"))
     await show_page(update, "\n\n".join(lines), markup(rows))
 
 

@@ -96,6 +96,13 @@ class Chat:
     time_zone: str
     created_at: datetime
     blocked_at: datetime | None = None
+    title: str = ""  # a channel's @username or title, as the managing user is shown it
+    quiet_start: str = ""  # "HH:MM" local; alerts wait from start to end ("" = no quiet hours)
+    quiet_end: str = ""
+    silent: bool = False  # digests and alerts sent without sound (disable_notification)
+    keyword_body: bool = False  # followed words match title and body, not the title alone
+    digest_order: str = "channel"  # channel | region | leader
+    city: str = ""  # the chat's own city, first in a digest by region
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,16 @@ class BotStats:
     sources_failing: int
     articles: int
     database_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRun:
+    """When a source's crawl last succeeded and failed: what health checks and metrics read."""
+
+    name: str
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    consecutive_failures: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +234,13 @@ class CrawlReport:
     duplicate: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Pages asked of the site (list pages, articles, continuation pages; a 304 counts).
+    fetches: int = 0
+
+    @property
+    def run_failed(self) -> bool:
+        """Return whether the run failed as a whole: errors, and nothing listed or stored."""
+        return bool(self.errors) and self.listed == 0 and self.new == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,10 +306,10 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A chat's daily digest: when (local time and zone), what, and where (forum topic)."""
+    """A chat's digests: when (local times and zone, weekdays only), what, and where (topic)."""
 
     chat_id: int
-    digest_time: str  # "HH:MM", local
+    digest_time: str  # "HH:MM" local, or several: "08:00,18:00"
     time_zone: str
     next_due_at: datetime  # UTC
     since_at: datetime | None  # articles after this go into the next digest
@@ -294,6 +318,71 @@ class Subscription:
     channels: tuple[str, ...] = ()  # source names; empty means all
     thread_id: int | None = None
     language: str = "zh"
+    weekdays_only: bool = False
+
+    @property
+    def times(self) -> tuple[str, ...]:
+        """Return the digest times of the day ("08:00", "18:00"), earliest first."""
+        return tuple(t for t in self.digest_time.split(",") if t)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """Words an article must all hold, and words that leave it out, in search_form, lower case."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """Return the rule as stored and shown: the words, then each exclusion with a minus."""
+        return " ".join((*self.include, *("-" + w for w in self.exclude)))
+
+    @classmethod
+    def stored(cls, text: str) -> KeywordRule:
+        """Read a rule back from its stored text (a plain word, as older rows hold, is one too)."""
+        words = text.split()
+        return cls(
+            tuple(w for w in words if not w.startswith("-")),
+            tuple(w[1:] for w in words if w.startswith("-") and len(w) > 1),
+        )
+
+    def matches(self, title: str, body: str, *, in_body: bool) -> bool:
+        """Return whether an article fires the rule (both texts simplified, half-width, lower).
+
+        The words are looked for in the title, or in title and body with `in_body`; an
+        excluded word leaves the article out wherever it appears.
+        """
+        where = f"{title}\n{body}" if in_body else title
+        if not all(word in where for word in self.include):
+            return False
+        return not any(word in title or word in body for word in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A chat's watch: every new article of one source, or of every source of one region."""
+
+    chat_id: int
+    kind: str  # "source" or "region"
+    target: str  # a source's name, or a region (辽宁, 沈阳, 大连, …)
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueSchedule:
+    """Subscriptions due at one instant on one schedule (times, zone, weekdays): one batch."""
+
+    digest_time: str
+    time_zone: str
+    weekdays_only: bool
+    next_due_at: datetime
+    chats: int
+
+    @property
+    def times(self) -> tuple[str, ...]:
+        """Return the schedule's digest times of the day."""
+        return tuple(t for t in self.digest_time.split(",") if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +391,7 @@ class Delivery:
 
     id: int
     chat_id: int
-    kind: str  # "digest" or "alert"
+    kind: str  # "digest", "alert", or "notice" (a channel that stopped, told its manager)
     key: str  # digest: local date (or "manual-…"); alert: article id
     status: str  # pending, sending, sent, skipped, failed
     attempts: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from news.models import (
@@ -13,6 +13,7 @@ from news.models import (
     Headline,
     Link,
     ParsedArticle,
+    SourceRun,
     SourceStatus,
     StoreOutcome,
 )
@@ -23,6 +24,9 @@ from storage.rows import ARTICLE_COLUMNS, HEADLINE_COLUMNS, now, to_db_time
 NEWEST_FIRST = "FROM articles a ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
 LATEST_SQL = f"SELECT {HEADLINE_COLUMNS} {NEWEST_FIRST}"
 _ADD_URL = "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)"
+# How long before its window a digest still takes an article stored during the window: sites
+# post some articles hours after their date, and a date-only page says midnight.
+DIGEST_GRACE = timedelta(days=1)
 # Ids asked for at once: far below every SQLite build's cap on bound parameters.
 IDS_AT_ONCE = 500
 
@@ -102,6 +106,13 @@ class ArticleQueries(StorePart):
             f"FROM sources s ORDER BY s.name {self.db.dialect.bytewise}"
         )
         return [rows.source_status(r) for r in found]
+
+    async def source_runs(self) -> list[SourceRun]:
+        """Return when each source last succeeded and failed (no counts: cheap enough to poll)."""
+        found = await self.db.fetch(
+            "SELECT name, last_success_at, last_error_at, consecutive_failures FROM sources"
+        )
+        return [rows.source_run(r) for r in found]
 
     async def source_names(self) -> list[str]:
         """Return the names of every recorded source."""
@@ -312,9 +323,24 @@ class ArticleQueries(StorePart):
     async def articles_between(
         self, since: datetime, until: datetime, channels: Sequence[str] = (), limit: int = 200
     ) -> list[int]:
-        """Return ids of articles fetched in [since, until) (optionally of some sources)."""
-        params: list[Any] = [to_db_time(since), to_db_time(until)]
-        where = "fetched_at >= ? AND fetched_at < ?"
+        """Return ids of the articles a digest of [since, until) holds (optionally of some sources).
+
+        Chosen by publication time, so that a backfill's old articles never reach a digest:
+        those published in the window and stored before it ended, and those published up to
+        DIGEST_GRACE before it but stored only during it (a site that posts late; the digest
+        before could not have held them). Each article lands in one digest at most.
+        """
+        params: list[Any] = [
+            to_db_time(since - DIGEST_GRACE),
+            to_db_time(until),
+            to_db_time(until),
+            to_db_time(since),
+            to_db_time(since),
+        ]
+        where = (
+            "published_at >= ? AND published_at < ? AND fetched_at < ? "
+            "AND (published_at >= ? OR fetched_at >= ?)"
+        )
         if channels:
             among, among_params = self.db.dialect.in_list("source_name", list(channels), "text")
             where += f" AND {among}"

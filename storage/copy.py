@@ -31,6 +31,7 @@ from typing import Any
 
 from storage.errors import StoreError
 from storage.postgres import PostgresStore
+from storage.postgres.schema import fill_statements
 from storage.postgres.terms import SEARCH_COLUMNS, search_keys, search_record, search_text
 from storage.rows import now, to_db_time
 from storage.sqlite import SqliteStore
@@ -63,8 +64,9 @@ COPY_ORDER = (
     "deliveries",
     "alert_cursor",
 )
-# SQLite's FTS5 search indexes (and their shadow tables): derived data, rebuilt on the target.
-SQLITE_DERIVED = ("articles_fts", "articles_grams")
+# SQLite's FTS5 search indexes (and their shadow tables) and /said's statements: derived data,
+# rebuilt on the target (statements from the copied mentions, with PostgreSQL's own keys).
+SQLITE_DERIVED = ("articles_fts", "articles_grams", "statements")
 # Tables the target's triggers fill from the rows copied (a copy would count them twice).
 KEPT_BY_TRIGGERS = ("person_counts", "person_days", "article_count")
 # Columns the target numbers itself; after a copy each sequence must start past the copied ids.
@@ -136,6 +138,8 @@ async def copy_store(
                 f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
                 f"coalesce((SELECT max({column}) FROM {name}), 0) + 1, false)"
             )
+    async with target.db.transaction() as tx:
+        await fill_statements(tx)  # the copied speeches that have no statements row yet
     logger.info("copy-db: %d rows copied", report.total_copied)
     return report
 

@@ -112,6 +112,24 @@ class PeopleQueries(ArticleQueries):
             result[row["article_id"]].append(row["name"])
         return result
 
+    async def speaker_offices(self, article_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+        """Return, for each article id, who spoke in it with the title written there (or last)."""
+        wanted = list(dict.fromkeys(article_ids))
+        result: dict[int, list[tuple[str, str]]] = {i: [] for i in wanted}
+        if not wanted:
+            return result
+        dialect = self.db.dialect
+        among, params = dialect.in_list("m.article_id", wanted, "bigint")
+        found = await self.db.fetch(
+            "SELECT m.article_id, p.name, coalesce(nullif(m.title, ''), p.latest_title) AS title "
+            "FROM mentions m JOIN people p ON p.id = m.person_id "
+            f"WHERE {dialect.unindexed('m.role')} = 'spoke' AND {among}",
+            params,
+        )
+        for row in found:
+            result[row["article_id"]].append((row["name"], row["title"]))
+        return result
+
     async def top_speakers(self, since: datetime, limit: int = 10) -> list[tuple[Person, int]]:
         """Return who spoke in the most articles since a time, with the counts."""
         found = await self.db.fetch(

@@ -15,6 +15,7 @@ from news.models import (
     Headline,
     Link,
     Person,
+    SourceRun,
     SourceStatus,
     Subscription,
 )
@@ -31,10 +32,13 @@ ARTICLE_COLUMNS = (
     "a.content_hash, a.source_name, a.subtitle, a.reporter, a.channel"
 )
 PERSON_COLUMNS = "p.id, p.name, p.pinyin, p.latest_title, p.first_seen, p.last_seen"
-CHAT_COLUMNS = "id, type, language, time_zone, created_at, blocked_at"
+CHAT_COLUMNS = (
+    "id, type, language, time_zone, created_at, blocked_at, title, quiet_start, quiet_end, "
+    "silent, keyword_body, digest_order, city"
+)
 SUBSCRIPTION_COLUMNS = (
     "s.chat_id, s.digest_time, s.time_zone, s.next_due_at, s.since_at, s.active, s.send_empty, "
-    "s.channels, s.thread_id, coalesce(c.language, 'zh') AS language"
+    "s.channels, s.thread_id, coalesce(c.language, 'zh') AS language, s.weekdays_only"
 )
 DELIVERY_COLUMNS = "id, chat_id, kind, key, status, attempts, payload, thread_id, parts, parts_sent"
 
@@ -142,6 +146,11 @@ def chat(row: Row) -> Chat:
 def source_status(row: Row) -> SourceStatus:
     """Build a SourceStatus from a sources row and an `article_count` column."""
     return build(SourceStatus, row)
+
+
+def source_run(row: Row) -> SourceRun:
+    """Build a SourceRun from a sources row."""
+    return build(SourceRun, row)
 
 
 def subscription(row: Row) -> Subscription:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.budget import SendBudget
 from storage.chats import ChatQueries
 from storage.database import Database
+from storage.exports import ExportQueries
 from storage.fulltext import SearchQueries
 from storage.leases import Leases
 from storage.ledger import Ledger
@@ -12,7 +13,7 @@ from storage.stats import Stats
 from storage.subscribers import Subscriptions
 
 
-class Store(SearchQueries, ChatQueries):
+class Store(SearchQueries, ExportQueries, ChatQueries):
     """Sources, articles, people, search and chats (as methods); pushes and pacing as parts.
 
     `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once),

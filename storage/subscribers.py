@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from news.models import Person, Subscription
+from news.models import DueSchedule, Person, Subscription, Watch
 from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Database, Transaction
@@ -18,6 +18,7 @@ SUBSCRIPTION_SETTINGS: dict[str, type] = {
     "next_due_at": datetime,
     "send_empty": bool,
     "channels": tuple,
+    "weekdays_only": bool,
 }
 _UNFOLLOW_WORD = "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?"
 _COUNT_FOLLOWS = "SELECT count(*) FROM follows WHERE chat_id = ? AND active = 1"
@@ -59,14 +60,16 @@ class Subscriptions:
         time_zone: str,
         next_due_at: datetime,
         thread_id: int | None,
+        weekdays_only: bool = False,
     ) -> Subscription:
-        """Create or update a chat's daily digest and make it active."""
+        """Create or update a chat's digests ("08:00" or "08:00,18:00") and make them active."""
         await self.db.execute(
             "INSERT INTO subscriptions (chat_id, thread_id, digest_time, time_zone, next_due_at,"
-            " active, not_found, created_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?) "
+            " active, not_found, created_at, weekdays_only) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?) "
             "ON CONFLICT(chat_id) DO UPDATE SET thread_id = excluded.thread_id, "
             "digest_time = excluded.digest_time, time_zone = excluded.time_zone, "
-            "next_due_at = excluded.next_due_at, active = 1, not_found = 0",
+            "next_due_at = excluded.next_due_at, active = 1, not_found = 0, "
+            "weekdays_only = excluded.weekdays_only",
             (
                 chat_id,
                 thread_id,
@@ -74,6 +77,7 @@ class Subscriptions:
                 time_zone,
                 to_db_time(next_due_at),
                 to_db_time(now()),
+                int(weekdays_only),
             ),
         )
         found = await self.subscription(chat_id)
@@ -111,6 +115,21 @@ class Subscriptions:
             (to_db_time(now), limit),
         )
         return [rows.subscription(r) for r in found]
+
+    async def due_schedules(self, now: datetime, limit: int = 1000) -> list[DueSchedule]:
+        """Return the schedules of the active subscriptions due now, each with how many share it.
+
+        A tick queues each schedule's digests in one statement: 50,000 chats due at 08:00 in
+        one zone are one schedule, not 50,000 rows read into the process.
+        """
+        found = await self.db.fetch(
+            "SELECT digest_time, time_zone, weekdays_only, next_due_at, count(*) AS chats "
+            "FROM subscriptions WHERE active = 1 AND next_due_at <= ? "
+            "GROUP BY digest_time, time_zone, weekdays_only, next_due_at "
+            "ORDER BY next_due_at LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [rows.build(DueSchedule, r) for r in found]
 
     # --- follows -------------------------------------------------------------------------
 
@@ -153,8 +172,8 @@ class Subscriptions:
     async def follow_keyword(
         self, chat_id: int, keyword: str, thread_id: int | None, *, cap: int | None = None
     ) -> bool | None:
-        """Follow a word in new titles (in search_form, as titles are matched); True, or None
-        (nothing changed) when the chat already follows `cap` other words."""
+        """Follow a keyword rule ("营商环境 沈阳 -招聘", as news.nlp.keyword_rules writes it); True,
+        or None (nothing changed) when the chat already follows `cap` other rules."""
         word = search_form(keyword)
         if cap is not None:
             active = await self.db.fetchval(
@@ -174,6 +193,46 @@ class Subscriptions:
         """Stop following a word; False if it was not followed."""
         changed = await self.db.execute(_UNFOLLOW_WORD, (chat_id, search_form(keyword)))
         return changed > 0
+
+    # --- watches: every new article of a source or a region ------------------------------
+
+    async def watch(self, chat_id: int, kind: str, target: str, thread_id: int | None) -> bool:
+        """Watch a source or a region in a chat; False if it was already watched."""
+        active = await self.db.fetchval(
+            "SELECT active FROM watches WHERE chat_id = ? AND kind = ? AND target = ?",
+            (chat_id, kind, target),
+        )
+        await self.db.execute(
+            "INSERT INTO watches (chat_id, kind, target, thread_id, active, created_at) "
+            "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(chat_id, kind, target) DO UPDATE SET "
+            "active = 1, thread_id = excluded.thread_id",
+            (chat_id, kind, target, thread_id, to_db_time(now())),
+        )
+        return not active
+
+    async def unwatch(self, chat_id: int, kind: str, target: str) -> bool:
+        """Stop watching a source or a region; False if it was not watched."""
+        changed = await self.db.execute(
+            "DELETE FROM watches WHERE chat_id = ? AND kind = ? AND target = ?",
+            (chat_id, kind, target),
+        )
+        return changed > 0
+
+    async def count_watches(self, chat_id: int) -> int:
+        """Return how many sources and regions a chat watches (for the per-chat cap)."""
+        total = await self.db.fetchval(
+            "SELECT count(*) FROM watches WHERE chat_id = ? AND active = 1", (chat_id,)
+        )
+        return int(total or 0)
+
+    async def watches(self, chat_id: int) -> list[Watch]:
+        """Return a chat's active watches, regions first, then sources, by name."""
+        found = await self.db.fetch(
+            "SELECT chat_id, kind, target, thread_id FROM watches WHERE chat_id = ? "
+            f"AND active = 1 ORDER BY kind DESC, target {self.db.dialect.bytewise}",
+            (chat_id,),
+        )
+        return [rows.build(Watch, r) for r in found]
 
     async def followed_keywords(self, chat_id: int) -> list[str]:
         """Return the words a chat follows."""

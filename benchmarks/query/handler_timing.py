@@ -29,6 +29,7 @@ from handlers.charts import last_months, months_between, person_chart, trend_cha
 from handlers.context import CONTEXT_TYPES, Context
 from handlers.inline import on_inline_query
 from handlers.latest import cmd_latest
+from handlers.said import cmd_said
 from handlers.search import cmd_search
 from handlers.speakers import cmd_speaker, cmd_speakers
 from handlers.summary import cmd_summary
@@ -85,6 +86,11 @@ def bench_queries(summary_ids: Sequence[int]) -> list[tuple[str, list[str]]]:
         ("/speaker yilianhong", ["/speaker yilianhong"]),
         ("/speaker 沈阳市委书记", ["/speaker 沈阳市委书记"]),
         ("/speakers", ["/speakers"]),
+        # /said of the leader with the most speeches (a tenth of the archive's articles).
+        ("/said 易炼红 振兴 (common word)", ["/said 易炼红 振兴"]),
+        ("/said 易炼红 城市品质 (rare word)", ["/said 易炼红 城市品质"]),
+        ("/said 易炼红 一个不存在的词语 (no match)", ["/said 易炼红 一个不存在的词语"]),
+        ("/said 易炼红 营商环境 2020..2021", ["/said 易炼红 营商环境 2020..2021"]),
         ("/summary ID", [f"/summary {i}" for i in summary_ids]),
     ]
 
@@ -94,6 +100,7 @@ HANDLERS: dict[str, Handler] = {
     "search": cmd_search,
     "speaker": cmd_speaker,
     "speakers": cmd_speakers,
+    "said": cmd_said,
     "summary": cmd_summary,
 }
 
@@ -105,6 +112,7 @@ def inline_queries() -> list[tuple[str, str, str]]:
         ("inline @ 易炼红 (his speeches first)", "易炼红", ""),
         ("inline @ 营商环境", "营商环境", ""),
         ("inline @ 振兴, page 3", "振兴", "40"),
+        ("inline @ 易炼红 营商环境 (his statements first)", "易炼红 营商环境", ""),
     ]
 
 
@@ -121,6 +129,11 @@ def feed_paths() -> list[tuple[str, str, bool]]:
         (
             "GET /feeds/search.atom?q=营商环境",
             "/feeds/search.atom?q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83",
+            False,
+        ),
+        (
+            "GET /feeds/said/易炼红.atom?q=营商环境",
+            "/feeds/said/%E6%98%93%E7%82%BC%E7%BA%A2.atom?q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83",
             False,
         ),
     ]

@@ -38,9 +38,10 @@ from storage import open_store as open_store
 from storage import redact_target as redact_target
 from storage.people import single_titles as _single_titles
 from storage.rows import to_db_time
+from storage.said import said_form, statement_key
 from storage.sqlite import SqliteStore
 from storage.sqlite.database import split_sql as _split_sql
-from storage.sqlite.grams import index_grams
+from storage.sqlite.grams import ADD_SAID_GRAMS, index_grams, said_grams
 from storage.sqlite.schema import PERSON_COUNTS, SCHEMA_VERSION
 from storage.sqlite.search_keys import keys_in_date_order
 
@@ -48,7 +49,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEADERS_JSON = PROJECT_ROOT / "news" / "nlp" / "data" / "leaders.json"
 
 # Bump when the generated data changes shape, so cached databases are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 # `newsbot bench query` without --articles/--mentions; the targets are asked of 1,000,000
 # articles and 10,000,000 mentions too.
 DEFAULT_ARTICLES = 100_000
@@ -448,16 +449,17 @@ def _generate(path: Path, articles: int, mentions: int, show_progress: bool) -> 
         # mention indexes by person); the schema's own CREATE INDEX text is replayed after.
         deferred = con.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('articles', 'article_urls', 'mentions')"
+            "AND tbl_name IN ('articles', 'article_urls', 'mentions', 'statements')"
         ).fetchall()
         for name, _sql in deferred:
             con.execute(f'DROP INDEX "{name}"')
         # FTS5 writes a segment each time its pending terms pass `hashsize`: fewer, larger
         # segments mean less merging. Put back to the default below.
-        con.execute(
-            "INSERT INTO articles_grams (articles_grams, rank) VALUES ('hashsize', ?)",
-            (FTS_BUILD_HASHSIZE,),
-        )
+        for index in ("articles_grams", "statements_grams"):
+            con.execute(
+                f"INSERT INTO {index} ({index}, rank) VALUES ('hashsize', ?)",
+                (FTS_BUILD_HASHSIZE,),
+            )
         done = 0
         while True:
             message = batches.get()
@@ -483,10 +485,11 @@ def _generate(path: Path, articles: int, mentions: int, show_progress: bool) -> 
         )
         for _name, sql in deferred:
             con.execute(sql)
-        con.execute(
-            "INSERT INTO articles_grams (articles_grams, rank) VALUES ('hashsize', ?)",
-            (FTS_DEFAULT_HASHSIZE,),
-        )
+        for index in ("articles_grams", "statements_grams"):
+            con.execute(
+                f"INSERT INTO {index} ({index}, rank) VALUES ('hashsize', ?)",
+                (FTS_DEFAULT_HASHSIZE,),
+            )
         _count_people(con)
         con.execute("COMMIT")
         con.execute("PRAGMA journal_mode = WAL")
@@ -571,6 +574,7 @@ class _Built:
     url_key: str
     grams: str
     mentions: list[tuple[int, int, str, str, str, str]]
+    said: list[tuple[int, int, int, str, str, str]]
 
 
 def _insert(con: sqlite3.Connection, batch: list[_Built], keys: dict[int, int]) -> None:
@@ -594,6 +598,13 @@ def _insert(con: sqlite3.Connection, batch: list[_Built], keys: dict[int, int]) 
         "VALUES (?, ?, ?, ?, ?, ?)",
         [m for b in batch for m in b.mentions],
     )
+    # /said's rows and index entries, as StatementQueries writes them.
+    con.executemany(
+        "INSERT INTO statements (id, article_id, person_id, published_at, text) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [s[:5] for b in batch for s in b.said],
+    )
+    con.executemany(ADD_SAID_GRAMS, [(s[0], s[5]) for b in batch for s in b.said])
 
 
 def _timestamps(rng: random.Random, articles: int, days: int) -> list[tuple[float, float]]:
@@ -719,9 +730,12 @@ class _ArticleBuilder:
         if attendees:
             fixed.append("、".join(attendees) + "参加会议。")
         stand_in = main.name if main else "市领导"
+        voiced: list[str] = []
         for word in words:
             for _ in range(rng.choice((1, 1, 2)) if word == "振兴" else 1):
-                fixed.append(rng.choice(self._corpus.by_word[word]).replace("{P}", stand_in))
+                voiced.append(rng.choice(self._corpus.by_word[word]).replace("{P}", stand_in))
+        fixed.extend(voiced)
+        said_rows = self._said(article_id, moment, when, mention_rows, main, voiced)
         body = self._body(lead, fixed)
         title = self._title(main, city, topic, words)
         first = body.split("\n", 1)[0]
@@ -748,7 +762,40 @@ class _ArticleBuilder:
             summary,
             ",".join([*words, city]),
         )
-        return _Built(row, url.split("://", 1)[1], index_grams(title + "\n" + body), mention_rows)
+        return _Built(
+            row, url.split("://", 1)[1], index_grams(title + "\n" + body), mention_rows, said_rows
+        )
+
+    def _said(
+        self,
+        article_id: int,
+        moment: datetime,
+        when: str,
+        mention_rows: list[tuple[int, int, str, str, str, str]],
+        main: _Person | None,
+        voiced: list[str],
+    ) -> list[tuple[int, int, int, str, str, str]]:
+        """Return the article's statements rows and index entries, as the store writes them.
+
+        The main speaker's statement also holds the sentences carrying the searched words
+        (the body quotes them under that name), so /said finds common and rare words; no
+        random draw is added, so the rest of the archive is what it was.
+        """
+        said: list[tuple[int, int, int, str, str, str]] = []
+        used: set[int] = set()
+        for index, (_, person_id, role, title, statement, _at) in enumerate(mention_rows):
+            if role != "spoke":
+                continue
+            if main is not None and person_id == main.id and voiced:
+                statement = "\n".join([statement, *voiced])
+                mention_rows[index] = (article_id, person_id, role, title, statement, when)
+            key = statement_key(moment, article_id, person_id)
+            while key in used:
+                key += 1
+            used.add(key)
+            text = said_form(statement)
+            said.append((key, article_id, person_id, when, text, said_grams(person_id, text)))
+        return said
 
     def _cast(self, day: int, quota: int, yujing: bool) -> list[tuple[_Person, list[str]]]:
         """Choose the people of an article and their roles: `quota` mention rows in all."""

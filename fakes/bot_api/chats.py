@@ -18,6 +18,7 @@ class ChatsMixin(BotApiState):
             **super()._bot_api_methods(),
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
         }
 
     def add_chat(
@@ -53,9 +54,45 @@ class ChatsMixin(BotApiState):
     def set_chat_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
         """Configure getChatMember for (chat, user): creator, administrator, member, ... ."""
         member = self._member_dict(status, self._user_dict(user_id))
+        if status == "administrator" and self._chat(chat_id).type == "channel":
+            # A channel's administrators have the posting rights; a group's do not.
+            member.update(can_post_messages=True, can_edit_messages=True)
         member.update(fields)
         with self._lock:
             self._members[(chat_id, user_id)] = member
+
+    def add_channel(
+        self,
+        chat_id: int,
+        *,
+        username: str | None = None,
+        title: str | None = None,
+        admins: tuple[int, ...] = (),
+        bot_can_post: bool = True,
+    ) -> FakeChat:
+        """Register a channel with its administrators and the bot as one (posting or not).
+
+        Users not listed are plain subscribers ("member"); sends to the channel follow the
+        bot's membership (see set_bot_member, remove_bot, demote_bot).
+        """
+        chat = self.add_chat(chat_id, type="channel", title=title, username=username)
+        for user_id in admins:
+            self.set_chat_member(chat_id, user_id, "administrator")
+        self.set_chat_member(
+            chat_id, self.bot_user["id"], "administrator", can_post_messages=bot_can_post
+        )
+        self._channel_default_members.add(chat_id)
+        return chat
+
+    def member(self, chat_id: int, user_id: int) -> JSONDict:
+        """Return what getChatMember answers for (chat, user)."""
+        with self._lock:
+            member = self._members.get((chat_id, user_id))
+            fallback = chat_id in self._channel_default_members
+        if member is not None:
+            return copy.deepcopy(member)
+        status = "member" if fallback else self.default_member_status
+        return self._member_dict(status, self._user_dict(user_id))
 
     @staticmethod
     def _member_dict(status: str, user: JSONDict) -> JSONDict:
@@ -131,8 +168,10 @@ class ChatsMixin(BotApiState):
     async def _get_chat_member(self, params: JSONDict) -> JSONDict:
         chat_id = self._chat_id_param(params, for_sending=False)
         user_id = self._int_param(params, "user_id", "invalid user_id specified")
+        return self.member(chat_id, user_id)
+
+    async def _get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:
+        chat_id = self._chat_id_param(params, for_sending=False)
         with self._lock:
-            member = self._members.get((chat_id, user_id))
-        if member is not None:
-            return copy.deepcopy(member)
-        return self._member_dict(self.default_member_status, self._user_dict(user_id))
+            members = [m for (c, _u), m in self._members.items() if c == chat_id]
+        return [copy.deepcopy(m) for m in members if m["status"] in ("creator", "administrator")]

@@ -253,6 +253,107 @@ class ControlMixin(ChatsMixin):
             self._messages[(chat_id, message["message_id"])] = copy.deepcopy(message)
         return self.push_update({"message": message})
 
+    def push_document(
+        self,
+        chat_id: int,
+        content: bytes,
+        file_name: str,
+        *,
+        mime_type: str = "application/json",
+        user_id: int | None = None,
+        caption_text: str | None = None,
+        language_code: str | None = "zh-hans",
+        reply_to_message_id: int | None = None,
+    ) -> JSONDict:
+        """Queue a user's message carrying a file (the bot may then getFile and download it)."""
+        chat = self._chat(chat_id)
+        if user_id is None:
+            user_id = chat_id if chat.type == "private" else 10_000 + abs(chat_id) % 1_000_000
+        sender: JSONDict = {"id": user_id, "is_bot": False, "first_name": "测试用户"}
+        if language_code is not None:
+            sender["language_code"] = language_code
+        number = next(self._file_ids)
+        file_id = f"BQACAgFakeUser{number:08d}"
+        with self._lock:
+            self.files[file_id] = content
+        message: JSONDict = {
+            "message_id": self._allocate_message_id(chat_id),
+            "from": sender,
+            "chat": chat.to_dict(),
+            "date": int(time.time()),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"AgADFake{abs(hash(file_id)) % 10**10:010d}",
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(content),
+            },
+        }
+        if caption_text is not None:
+            message["caption"] = caption_text
+        if reply_to_message_id is not None:
+            replied = self.message(chat_id, reply_to_message_id)
+            if replied is None:
+                raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
+            message["reply_to_message"] = replied
+        with self._lock:
+            self._messages[(chat_id, message["message_id"])] = copy.deepcopy(message)
+        return self.push_update({"message": message})
+
+    def push_channel_post(self, chat_id: int, text: str) -> JSONDict:
+        """Queue a post in a channel (a ``channel_post`` update: no sender, the channel's chat)."""
+        chat = self._chat(chat_id)
+        post: JSONDict = {
+            "message_id": self._allocate_message_id(chat_id),
+            "sender_chat": chat.to_dict(),
+            "chat": chat.to_dict(),
+            "date": int(time.time()),
+            "text": text,
+        }
+        command = _BOT_COMMAND_IN_TEXT_RE.match(text)
+        if command:
+            post["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+            ]
+        with self._lock:
+            self._messages[(chat_id, post["message_id"])] = copy.deepcopy(post)
+        return self.push_update({"channel_post": post})
+
+    def set_bot_member(
+        self, chat_id: int, status: str, *, by_user: int | None = None, **fields: Any
+    ) -> JSONDict:
+        """Change the bot's own membership of a chat and queue the ``my_chat_member`` update.
+
+        Sends to a channel follow it: removed, they fail with 403; an administrator without
+        can_post_messages gets 400 ``need administrator rights in the channel chat``.
+        """
+        bot_id = self.bot_user["id"]
+        old = self.member(chat_id, bot_id)
+        self.set_chat_member(chat_id, bot_id, status, **fields)
+        new = self.member(chat_id, bot_id)
+        actor = by_user if by_user is not None else 10_000 + abs(chat_id) % 1_000_000
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": self._chat(chat_id).to_dict(),
+                    "from": self._user_dict(actor),
+                    "date": int(time.time()),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
+                }
+            }
+        )
+
+    def remove_bot(self, chat_id: int, *, by_user: int | None = None) -> JSONDict:
+        """Remove the bot from a chat (as an administrator would); return the update queued."""
+        return self.set_bot_member(chat_id, "left", by_user=by_user)
+
+    def demote_bot(self, chat_id: int, *, by_user: int | None = None) -> JSONDict:
+        """Take the bot's right to post in a channel away (it stays an administrator)."""
+        return self.set_bot_member(
+            chat_id, "administrator", by_user=by_user, can_post_messages=False
+        )
+
     def push_callback(
         self,
         chat_id: int,

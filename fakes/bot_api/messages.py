@@ -74,11 +74,28 @@ class MessagesMixin(BotApiState):
         if markup is not None and "inline_keyboard" in markup:
             # Telegram echoes only inline keyboards back in the Message object.
             message["reply_markup"] = markup
+        replied = self._replied_message(params, chat_id)
+        if replied is not None:
+            message["reply_to_message"] = replied
         with self._lock:
             key = (chat_id, message["message_id"])
             self._messages[key] = copy.deepcopy(message)
             self._bot_messages.add(key)
         return message
+
+    def _replied_message(self, params: JSONDict, chat_id: int) -> JSONDict | None:
+        """Return the message a send answers, as Telegram nests it (one level deep), or None."""
+        reply = params.get("reply_parameters")
+        target = reply.get("message_id") if isinstance(reply, dict) else None
+        if target is None:
+            target = params.get("reply_to_message_id")
+        with self._lock:
+            found = self._messages.get((chat_id, target)) if isinstance(target, int) else None
+        if found is None:
+            return None
+        nested = copy.deepcopy(found)
+        nested.pop("reply_to_message", None)
+        return nested
 
     def _reply_check(self, params: JSONDict, chat_id: int) -> None:
         """Refuse replies to messages that don't exist, unless allowed to send without."""

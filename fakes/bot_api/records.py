@@ -40,6 +40,7 @@ class SentMessage:
     params: JSONDict
     time: float
     photo: list[JSONDict] | None = None  # sendPhoto: the PhotoSize list; text is the caption
+    document: JSONDict | None = None  # sendDocument: the Document; text is the caption
 
     def to_dict(self) -> JSONDict:
         """Return a JSON-serialisable dict of this record."""

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from fakes.bot_api.bot_settings import BotSettingsMixin
 from fakes.bot_api.control import ControlMixin
+from fakes.bot_api.documents import DocumentsMixin
 from fakes.bot_api.inline import InlineMixin
-from fakes.bot_api.photos import PhotosMixin
 from fakes.bot_api.protocol import ApiError, JSONDict
 from fakes.bot_api.records import RecordedCall
 from fakes.bot_api.request_params import read_params, without_file_contents
@@ -27,8 +27,9 @@ logger = logging.getLogger("fakes.bot_api")
 
 
 # Each base serves one group of Bot API methods and adds them in _bot_api_methods; ControlMixin
-# brings ChatsMixin and PhotosMixin brings MessagesMixin, on whose look-ups they build.
-class FakeBotApi(ControlMixin, InlineMixin, PhotosMixin, UpdatesMixin, BotSettingsMixin):
+# brings ChatsMixin and DocumentsMixin brings PhotosMixin and MessagesMixin, on whose
+# look-ups they build.
+class FakeBotApi(ControlMixin, InlineMixin, DocumentsMixin, UpdatesMixin, BotSettingsMixin):
     """Serve a strict, recording fake of the Telegram Bot API over HTTP on 127.0.0.1."""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -56,6 +57,7 @@ class FakeBotApi(ControlMixin, InlineMixin, PhotosMixin, UpdatesMixin, BotSettin
             raise RuntimeError("FakeBotApi already started")
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/_fake/{action}", self._handle_control)
+        app.router.add_route("GET", "/file/bot{token}/{path:.*}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         # access_log=None: aiohttp's access log prints the request path, which holds the token.
         # handler_cancellation: a long poll whose client went away must not linger.
@@ -207,6 +209,15 @@ class FakeBotApi(ControlMixin, InlineMixin, PhotosMixin, UpdatesMixin, BotSettin
             )
         logger.debug("%s %s -> %s", request.method, method or "?", status)
         return web.json_response(body, status=status)
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """Serve a file by getFile's file_path, as Telegram's file server does."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        content = self.file_content(request.match_info["path"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     def _record(self, call: RecordedCall) -> None:
         with self._lock:

@@ -105,6 +105,8 @@ class BotApiState:
         self._not_found: set[int] = set()
         self._migrated: dict[int, int] = {}
         self._members: dict[tuple[int, int], JSONDict] = {}
+        # Channels set up with add_channel: a user not listed there is a plain subscriber.
+        self._channel_default_members: set[int] = set()
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self.webhook_url = ""
@@ -206,7 +208,22 @@ class BotApiState:
             if kind == "channel":
                 raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+        if for_sending:
+            self._check_channel_rights(chat_id)
         return chat_id
+
+    def _check_channel_rights(self, chat_id: int) -> None:
+        """Refuse a send to a channel where the bot was set up and may not post (any more)."""
+        with self._lock:
+            member = self._members.get((chat_id, self.bot_user["id"]))
+        if member is None or self._chat(chat_id).type != "channel":
+            return
+        if member["status"] in ("left", "kicked"):
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        if member["status"] == "creator":
+            return
+        if member["status"] != "administrator" or not member.get("can_post_messages"):
+            raise bad_request("need administrator rights in the channel chat")
 
     @staticmethod
     def _int_param(params: JSONDict, name: str, missing: str) -> int:

@@ -94,7 +94,7 @@ class Crawler:
         except IngestError as exc:  # pragma: no cover - every step catches its own errors
             report.errors.append(str(exc))
         await self._settle_validators(validators, keep=report.failed == 0)
-        if report.errors and report.listed == 0 and report.new == 0:
+        if report.run_failed:
             await self.store.record_source_error(source.name, report.errors[-1])
         else:
             await self.store.record_source_success(source.name)
@@ -177,6 +177,7 @@ class Crawler:
         if etag or last_modified:
             self.fetcher.validators.setdefault(url, Validators(etag, last_modified))
         try:
+            report.fetches += 1
             result = await self.fetcher.fetch(url, conditional=True)
             if result is None:
                 logger.debug("list page unchanged: %s", url)
@@ -232,7 +233,7 @@ class Crawler:
     ) -> None:
         try:
             article = await fetch_article(
-                self.fetcher, entry.url, profile, encoding=source.encoding
+                self.fetcher, entry.url, profile, encoding=source.encoding, report=report
             )
             # Summary and speakers are CPU work (jieba): off the event loop.
             if self.analyser is not None:
@@ -258,19 +259,25 @@ class Crawler:
 
 
 async def fetch_article(
-    fetcher: Fetcher, url: str, profile: Profile, *, encoding: str = ""
+    fetcher: Fetcher,
+    url: str,
+    profile: Profile,
+    *,
+    encoding: str = "",
+    report: CrawlReport | None = None,
 ) -> ParsedArticle:
     """Fetch, decode and parse one article, joining its continuation pages.
 
-    encoding, when a source sets it, wins over what the server and the page declare.
+    encoding, when a source sets it, wins over what the server and the page declare; each
+    page asked for is counted in report's fetches.
     """
-    article = await _fetch_and_parse(fetcher, url, profile, encoding)
+    article = await _fetch_and_parse(fetcher, url, profile, encoding, report)
     if not article.continuation_urls:
         return article
     more: list[ParsedArticle] = []
     for next_url in article.continuation_urls[:MAX_CONTINUATION_PAGES]:
         try:
-            more.append(await _fetch_and_parse(fetcher, next_url, profile, encoding))
+            more.append(await _fetch_and_parse(fetcher, next_url, profile, encoding, report))
         except IngestError as exc:
             # A missing page 2 must not leave a silently truncated article.
             raise ParseError(f"continuation page {next_url} failed: {exc}") from exc
@@ -278,8 +285,14 @@ async def fetch_article(
 
 
 async def _fetch_and_parse(
-    fetcher: Fetcher, url: str, profile: Profile, encoding: str = ""
+    fetcher: Fetcher,
+    url: str,
+    profile: Profile,
+    encoding: str = "",
+    report: CrawlReport | None = None,
 ) -> ParsedArticle:
+    if report is not None:
+        report.fetches += 1
     result = await fetcher.fetch(url)
     if result is None:  # pragma: no cover - only conditional fetches answer None
         raise ParseError(f"{url}: empty answer")

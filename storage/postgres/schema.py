@@ -20,7 +20,8 @@ import asyncpg
 
 from storage.database import MigrationStep, Schema, Transaction, migrations
 from storage.postgres.database import PostgresTransaction
-from storage.postgres.terms import index_terms, search_keys, search_text
+from storage.postgres.terms import index_terms, said_keys, search_keys, search_text
+from storage.said import article_id_chunks, speeches_to_fill
 from storage.subscribers import fold_followed_words
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,32 @@ PERSON_COUNTS = """
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
+# What `newsbot backfill` adds: one cursor row per source, written after each list page (or
+# e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
+# when the alert cursor last moved, so that articles published well before it (a backfill's)
+# never alert.
+BACKFILL = """
+    CREATE TABLE backfill_cursors (
+        source      TEXT PRIMARY KEY,
+        since       TEXT NOT NULL,
+        until       TEXT NOT NULL,
+        list_index  INTEGER NOT NULL DEFAULT 0,
+        page_url    TEXT,
+        page_no     INTEGER NOT NULL DEFAULT 0,
+        day         TEXT,
+        reached     TEXT,
+        pages       INTEGER NOT NULL DEFAULT 0,
+        articles    INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        error       TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    ALTER TABLE alert_cursor ADD COLUMN moved_at TEXT;
+"""
+
+
 MIGRATIONS = migrations(
     {
         # 1: everything SQLite reached in its migrations 1-5.
@@ -402,9 +429,61 @@ MIGRATIONS = migrations(
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
-        # 10: operations: the send budget every instance books from, a source's failure told
-        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        # 10: /said searches what one person said: a row per speech (storage.said: its key
+        # sorts by publication time), the person's speeches newest first by key, and the
+        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
+        # under a GIN index, so that a word and a person are one index lookup. The Python
+        # step fills it.
         10: """
+        CREATE TABLE statements (
+            id            BIGINT PRIMARY KEY,
+            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            published_at  TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            terms         BIGINT[] NOT NULL DEFAULT '{}',
+            UNIQUE (article_id, person_id)
+        );
+        CREATE INDEX statements_by_person ON statements (person_id, id);
+        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
+        """,
+        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # resumes from it), and when the alert cursor last moved (older news never alerts).
+        11: BACKFILL,
+        # 12: channels, several digests a day and every reader's clock: digest times are a
+        # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
+        # sending, keywords matched in the body too, the digest's order and the chat's own
+        # city; watches of a source or a region; who manages each channel from a private chat.
+        12: """
+        ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_end     TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN silent        INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN keyword_body  INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN digest_order  TEXT NOT NULL DEFAULT 'channel';
+        ALTER TABLE chats ADD COLUMN city          TEXT NOT NULL DEFAULT '';
+        CREATE TABLE watches (
+            chat_id     BIGINT NOT NULL,
+            kind        TEXT NOT NULL,
+            target      TEXT NOT NULL,
+            thread_id   BIGINT,
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, target)
+        );
+        CREATE INDEX watches_by_target ON watches (kind, target, active);
+        CREATE TABLE channel_managers (
+            channel_id  BIGINT NOT NULL,
+            user_id     BIGINT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (channel_id, user_id)
+        );
+        CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
+        """,
+        # 13: operations: the send budget every instance books from, a source's failure told
+        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        13: """
         CREATE TABLE send_budget (
             name     TEXT PRIMARY KEY,
             next_at  DOUBLE PRECISION NOT NULL
@@ -511,6 +590,26 @@ async def key_search(tx: Transaction) -> None:
 
 
 # The Python step that follows a migration's SQL, by the migration's number.
-STEPS: dict[int, MigrationStep] = {4: refold_search, 6: regram_search, 9: key_search}
+async def fill_statements(tx: Transaction) -> None:
+    """Write the statements rows, with their keys, of every speech that has none yet."""
+    for after, upto in await article_id_chunks(tx):
+        found = await speeches_to_fill(tx, after, upto)
+        # COPY: a row at a time took minutes for an archive's speeches. Keys are distinct
+        # within a chunk (speeches_to_fill); across chunks two would need articles 2**25 apart.
+        if not found:
+            continue
+        await tx.copy(
+            "statements",
+            ("id", "article_id", "person_id", "published_at", "text", "terms"),
+            [(*r, said_keys(r[2], r[4])) for r in found],
+        )
+
+
+STEPS: dict[int, MigrationStep] = {
+    4: refold_search,
+    6: regram_search,
+    9: key_search,
+    10: fill_statements,
+}
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

@@ -20,12 +20,19 @@ from news.nlp.fold import search_form
 from storage import rows
 from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
-from storage.ledger import Ledger
 from storage.people import period_case
 from storage.postgres.database import PostgresDatabase, pg
 from storage.postgres.schema import ARTICLES_CHANNEL, SCHEMA
-from storage.postgres.terms import like_pattern, month_key, term_key, word_terms, write_search_row
+from storage.postgres.terms import (
+    like_pattern,
+    month_key,
+    said_keys,
+    term_key,
+    word_terms,
+    write_search_row,
+)
 from storage.rows import HEADLINE_COLUMNS, to_db_time
+from storage.said import SaidRow
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -47,23 +54,10 @@ SEARCH_SETTINGS = (
 )
 
 
-class PostgresLedger(Ledger):
-    """The ledger on PostgreSQL: followed words are matched in the search row's first line."""
-
-    # The search row's first line is the title in search_form, case folded: a followed 振兴
-    # fires on a title that says 振興.
-    keyword_titles = (
-        "FROM articles a JOIN articles_search s ON s.id = a.id "
-        "JOIN keyword_follows k ON k.active = 1 "
-        "AND strpos(split_part(s.text, chr(10), 1), lower(k.keyword)) > 0"
-    )
-
-
 class PostgresStore(Store):
     """The store on a PostgreSQL database, one connection pool per process."""
 
     db: PostgresDatabase
-    ledger_type = PostgresLedger
     # article_urls keeps the order URLs were found in a `seq` column (SQLite has its rowid).
     url_order = "u.seq"
 
@@ -178,6 +172,44 @@ class PostgresStore(Store):
         await write_search_row(
             tx, article_id, to_db_time(article.published_at), article.title, article.body
         )
+
+    # --- /said: statements' term keys with the speaker's id -------------------------------
+
+    async def _index_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
+        """Set the statements' term keys (and their speaker's id) for the GIN index."""
+        await tx.executemany(
+            "UPDATE statements SET terms = ? WHERE id = ?",
+            [(said_keys(s.person_id, s.text), s.key) for s in said],
+        )
+
+    async def _unindex_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
+        """Nothing: a deleted row leaves the GIN index with it."""
+        del tx, said
+
+    async def _said_keys(
+        self, person_id: int, words: list[str], low: int | None, high: int | None, want: int
+    ) -> list[int]:
+        """Look the speaker's id and the words' terms up in the GIN index at once."""
+        keys = [person_id]
+        for word in words:
+            terms = word_terms(word)
+            if terms is None:
+                return []
+            keys.extend(term_key(t) for t in terms[0])
+        where = "terms @> ?::bigint[]"
+        params: list[Any] = [keys]
+        for bound, value in (("id >= ?", low), ("id < ?", high)):
+            if value is not None:
+                where += f" AND {bound}"
+                params.append(value)
+        # Terms of a long word may lie apart: every word is checked in the text.
+        for word in words:
+            where += " AND strpos(text, ?) > 0"
+            params.append(word)
+        found = await self.db.fetch(
+            f"SELECT id FROM statements WHERE {where} ORDER BY id DESC LIMIT ?", [*params, want]
+        )
+        return [r["id"] for r in found]
 
     # --- a person's pages ----------------------------------------------------------------
 

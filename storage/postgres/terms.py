@@ -167,3 +167,15 @@ async def write_search_row(
         "text = excluded.text, terms = excluded.terms",
         search_record(article_id, published_at, title, body),
     )
+
+
+def said_keys(person_id: int, text: str) -> list[int]:
+    """Return a statement's index keys (storage.said): its terms' and its speaker's id.
+
+    A person's id is small and positive, below every term's key (term_key), as a month's is
+    in articles_search; no statement row holds a month.
+    """
+    import numpy as np
+
+    keys: list[int] = np.append(term_keys(text), np.int64(person_id)).tolist()
+    return keys

@@ -53,3 +53,21 @@ def long_word_query(word: str) -> str | None:
         for i in range(len(run) - 1):
             terms[fts_phrase(run[i : i + 2])] = None
     return " AND ".join(terms)
+
+
+# A statement's entry in /said's bigram index, keyed by its statement key (storage.said).
+ADD_SAID_GRAMS = "INSERT INTO statements_grams (rowid, grams) VALUES (?, ?)"
+# Contentless FTS5 (before SQLite 3.43) forgets a row only when given the very tokens it holds.
+DELETE_SAID_GRAMS = (
+    "INSERT INTO statements_grams (statements_grams, rowid, grams) VALUES ('delete', ?, ?)"
+)
+
+
+def speaker_token(person_id: int) -> str:
+    """Return the token that marks a speaker's statements in the index (no bigram is as long)."""
+    return f"p{person_id}"
+
+
+def said_grams(person_id: int, text: str) -> str:
+    """Return a statement's index entry: its bigrams (index_grams) and its speaker's token."""
+    return index_grams(text) + " " + speaker_token(person_id)

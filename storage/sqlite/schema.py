@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from news.nlp.fold import search_form, stored_search_form
 from storage.database import MigrationStep, Schema, Transaction, migrations
+from storage.said import FILL_STATEMENT, article_id_chunks, speeches_to_fill
 from storage.sqlite import search_keys
-from storage.sqlite.grams import ADD_GRAMS, SET_SEARCH_KEY, index_grams
+from storage.sqlite.grams import ADD_GRAMS, ADD_SAID_GRAMS, SET_SEARCH_KEY, index_grams, said_grams
 from storage.subscribers import fold_followed_words
 
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
@@ -171,6 +172,26 @@ PERSON_COUNTS = f"""
 # articles, 12 ms cold), and any commit (a lease renewed, a search remembered) made /latest
 # count again on the event loop. Nothing replaces articles (REPLACE would pass the delete
 # trigger by); articles are inserted, and deleted only by hand.
+# /said searches what one person said: a row per speech (storage.said: its key sorts by
+# publication time), the person's speeches newest first by key, and a contentless bigram
+# index of the folded text (as articles_grams) holding a token for the speaker, so that a
+# word and a person are one FTS5 query read newest first. The Python step fills it.
+STATEMENTS = """
+    CREATE TABLE statements (
+        id            INTEGER PRIMARY KEY,
+        article_id    INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        published_at  TEXT NOT NULL,
+        text          TEXT NOT NULL,
+        UNIQUE (article_id, person_id)
+    );
+    CREATE INDEX statements_by_person ON statements (person_id, id);
+    CREATE VIRTUAL TABLE statements_grams USING fts5 (
+        grams, tokenize='unicode61 remove_diacritics 0', detail='none', prefix='1',
+        content='', columnsize=0
+    );
+"""
+
 ARTICLE_COUNT = """
     CREATE TABLE article_count (
         id  INTEGER PRIMARY KEY CHECK (id = 1),
@@ -200,6 +221,32 @@ CREATE TABLE broadcasts (
     recipients    INTEGER NOT NULL DEFAULT 0
 );
 """
+
+# What `newsbot backfill` adds: one cursor row per source, written after each list page (or
+# e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
+# when the alert cursor last moved, so that articles published well before it (a backfill's)
+# never alert.
+BACKFILL = """
+    CREATE TABLE backfill_cursors (
+        source      TEXT PRIMARY KEY,
+        since       TEXT NOT NULL,
+        until       TEXT NOT NULL,
+        list_index  INTEGER NOT NULL DEFAULT 0,
+        page_url    TEXT,
+        page_no     INTEGER NOT NULL DEFAULT 0,
+        day         TEXT,
+        reached     TEXT,
+        pages       INTEGER NOT NULL DEFAULT 0,
+        articles    INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        done        INTEGER NOT NULL DEFAULT 0,
+        error       TEXT NOT NULL DEFAULT '',
+        started_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    ALTER TABLE alert_cursor ADD COLUMN moved_at TEXT;
+"""
+
 
 MIGRATIONS = migrations(
     {
@@ -404,9 +451,46 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
-        # 11: operations: the send budget every instance books from, a source's failure told
+        # 11: /said: every speech's folded text, keyed by date, and its bigram index (see
+        # STATEMENTS above).
+        11: STATEMENTS,
+        # 12: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # resumes from it), and when the alert cursor last moved (older news never alerts).
+        12: BACKFILL,
+        # 13: channels, several digests a day and every reader's clock: digest times are a
+        # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
+        # sending, keywords matched in the body too, the digest's order and the chat's own
+        # city; watches of a source or a region; who manages each channel from a private chat.
+        13: """
+        ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN quiet_end     TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chats ADD COLUMN silent        INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN keyword_body  INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chats ADD COLUMN digest_order  TEXT NOT NULL DEFAULT 'channel';
+        ALTER TABLE chats ADD COLUMN city          TEXT NOT NULL DEFAULT '';
+        CREATE TABLE watches (
+            chat_id     INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            target      TEXT NOT NULL,
+            thread_id   INTEGER,
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (chat_id, kind, target)
+        );
+        CREATE INDEX watches_by_target ON watches (kind, target, active);
+        CREATE TABLE channel_managers (
+            channel_id  INTEGER NOT NULL,
+            user_id     INTEGER NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (channel_id, user_id)
+        );
+        CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
+        """,
+        # 14: operations: the send budget every instance books from, a source's failure told
         # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
-        11: OPERATIONS,
+        14: OPERATIONS,
     }
 )
 
@@ -457,6 +541,19 @@ async def fill_folded_grams(tx: Transaction) -> None:
 
 
 # The Python step that follows a migration's SQL, by the migration's number.
-STEPS: dict[int, MigrationStep] = {3: fill_grams, 7: reindex_folded, 8: fill_folded_grams}
+async def fill_statements(tx: Transaction) -> None:
+    """Write and index the statements rows of every speech stored before /said."""
+    for after, upto in await article_id_chunks(tx):
+        found = await speeches_to_fill(tx, after, upto)
+        await tx.executemany(FILL_STATEMENT, found)
+        await tx.executemany(ADD_SAID_GRAMS, [(r[0], said_grams(r[2], r[4])) for r in found])
+
+
+STEPS: dict[int, MigrationStep] = {
+    3: fill_grams,
+    7: reindex_folded,
+    8: fill_folded_grams,
+    11: fill_statements,
+}
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

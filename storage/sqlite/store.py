@@ -15,14 +15,19 @@ from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.people import period_case
 from storage.rows import to_db_time
+from storage.said import SaidRow
 from storage.sqlite import search_keys
 from storage.sqlite.database import SqliteDatabase
 from storage.sqlite.grams import (
     ADD_GRAMS,
+    ADD_SAID_GRAMS,
+    DELETE_SAID_GRAMS,
     SET_SEARCH_KEY,
     gram_query,
     index_grams,
     long_word_query,
+    said_grams,
+    speaker_token,
 )
 from storage.sqlite.schema import SCHEMA
 from storage.store import Store
@@ -170,6 +175,49 @@ class SqliteStore(Store):
             "GROUP BY m.article_id",
             [*(t for r in ranges for t in r), person_id],
         )
+
+    # --- /said: statements in the bigram index, with a speaker token ----------------------
+
+    async def _index_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
+        """Add the statements' bigrams and speaker tokens to statements_grams."""
+        await tx.executemany(
+            ADD_SAID_GRAMS, [(s.key, said_grams(s.person_id, s.text)) for s in said]
+        )
+
+    async def _unindex_statements(self, tx: Transaction, said: list[SaidRow]) -> None:
+        """Remove the statements from the contentless index, which needs their very tokens."""
+        await tx.executemany(
+            DELETE_SAID_GRAMS, [(s.key, said_grams(s.person_id, s.text)) for s in said]
+        )
+
+    async def _said_keys(
+        self, person_id: int, words: list[str], low: int | None, high: int | None, want: int
+    ) -> list[int]:
+        """Read the speaker's token and the words' bigrams in one FTS5 query, newest first."""
+        terms = [speaker_token(person_id)]
+        for word in words:
+            query = gram_query(word) if len(word) < 3 else long_word_query(word)
+            if query is None:
+                return []
+            terms.append(f"({query})")
+        where = "statements_grams MATCH ?"
+        params: list[Any] = [" AND ".join(terms)]
+        for bound, value in (("g.rowid >= ?", low), ("g.rowid < ?", high)):
+            if value is not None:
+                where += f" AND {bound}"
+                params.append(value)
+        # Each word checked in the text too: bigrams apart are not the word, and a one-letter
+        # word's prefix query also meets speaker tokens. CROSS JOIN: the index first, in key
+        # order, so the LIMIT stops the walk.
+        for word in words:
+            where += " AND instr(s.text, ?) > 0"
+            params.append(word)
+        found = await self.db.fetch(
+            "SELECT g.rowid AS id FROM statements_grams g CROSS JOIN statements s "
+            f"ON s.id = g.rowid WHERE {where} ORDER BY g.rowid DESC LIMIT ?",
+            [*params, want],
+        )
+        return [r["id"] for r in found]
 
     # --- search over the bigram index ----------------------------------------------------
 

@@ -179,7 +179,9 @@ def test_help_lists_the_bots_and_the_tools_commands(tmp_path: Path) -> None:
     listed = [line.split()[0] for line in commands.splitlines() if line[4] != " "]
     # The bot's own commands, then the tools' in order of name.
     assert listed == [
-        "run", "ingest", "parse", "speakers", "summarize", "copy-db", "bench", "chat", "demo",
+        "run", "ingest", "parse", "speakers", "summarize", "health", "copy-db", "export", "bench",
+        "chat",
+        "demo",
     ]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.admins == frozenset()
     assert settings.sources_path is None  # the packaged catalogue
     assert settings.log_level == "INFO"
-    assert settings.feeds_listen is None  # no feed server unless asked for
+    assert settings.http_listen is None  # polling listens only when asked to
     assert not settings.token
     assert (tmp_path / "d").is_dir()  # the database folder is created
 
@@ -53,9 +53,14 @@ def test_token_never_shows(tmp_path: Path) -> None:
         ({"NEWSBOT_API_URL": "telegram"}, "NEWSBOT_API_URL"),
         ({"NEWSBOT_LOG_LEVEL": "LOUD"}, "NEWSBOT_LOG_LEVEL"),
         ({"NEWSBOT_DB": "/proc/newsbot/x.db"}, "NEWSBOT_DB"),
+        ({"NEWSBOT_HTTP_LISTEN": "8080"}, "NEWSBOT_HTTP_LISTEN"),
+        ({"NEWSBOT_HTTP_LISTEN": "localhost:http"}, "NEWSBOT_HTTP_LISTEN"),
+        ({"NEWSBOT_HTTP_LISTEN": "127.0.0.1:70000"}, "NEWSBOT_HTTP_LISTEN"),
         ({"NEWSBOT_FEEDS_LISTEN": "8080"}, "NEWSBOT_FEEDS_LISTEN"),
-        ({"NEWSBOT_FEEDS_LISTEN": "localhost:http"}, "NEWSBOT_FEEDS_LISTEN"),
-        ({"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:70000"}, "NEWSBOT_FEEDS_LISTEN"),
+        (
+            {"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:8080", "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1:8081"},
+            "NEWSBOT_WEBHOOK_LISTEN and NEWSBOT_FEEDS_LISTEN name two addresses",
+        ),
         ({"NEWSBOT_USER_RATE": "fast"}, "NEWSBOT_USER_RATE"),
         ({"NEWSBOT_USER_RATE": "-1"}, "NEWSBOT_USER_RATE"),
         ({"NEWSBOT_USER_BURST": "0"}, "NEWSBOT_USER_BURST"),
@@ -86,12 +91,32 @@ def test_missing_token_explains_how(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "listen"),
-    [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("[::1]:8443", ("::1", 8443)), ("", None)],
+    ("env", "listen"),
+    [
+        ({"NEWSBOT_HTTP_LISTEN": "127.0.0.1:8080"}, ("127.0.0.1", 8080)),
+        ({"NEWSBOT_HTTP_LISTEN": "[::1]:8443"}, ("::1", 8443)),
+        ({"NEWSBOT_HTTP_LISTEN": "0.0.0.0:8080"}, ("0.0.0.0", 8080)),
+        ({"NEWSBOT_HTTP_LISTEN": ""}, None),
+        # The older names still work, alone or naming the same address.
+        ({"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:9000"}, ("127.0.0.1", 9000)),
+        (
+            {"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:9000", "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1:9000"},
+            ("127.0.0.1", 9000),
+        ),
+        ({"NEWSBOT_HTTP_LISTEN": "[::]:80", "NEWSBOT_FEEDS_LISTEN": "127.0.0.1:1"}, ("::", 80)),
+        # Webhook mode always listens: updates arrive there.
+        (
+            {
+                "NEWSBOT_WEBHOOK_URL": "https://bot.example.org/hook",
+                "NEWSBOT_WEBHOOK_SECRET": "s",
+            },
+            ("127.0.0.1", 8080),
+        ),
+    ],
 )
-def test_feeds_listen(tmp_path: Path, value: str, listen: tuple[str, int] | None) -> None:
-    env = {"NEWSBOT_DB": str(tmp_path / "a.db"), "NEWSBOT_FEEDS_LISTEN": value}
-    assert load_settings(env, dotenv=None).feeds_listen == listen
+def test_http_listen(tmp_path: Path, env: dict[str, str], listen: tuple[str, int] | None) -> None:
+    env = {"NEWSBOT_DB": str(tmp_path / "a.db"), **env}
+    assert load_settings(env, dotenv=None).http_listen == listen
 
 
 def test_a_postgres_url_is_taken_as_it_is_and_never_shown_with_its_password(

@@ -192,3 +192,22 @@ async def test_search_feed_and_bad_queries_get_400(feeds) -> None:
         assert bad.status_code == 400, q
     _none, empty = await read(client, "/feeds/search.atom", q="一个不存在的词语")
     assert empty.entries == []
+
+
+async def test_said_feed_lists_statements_with_the_words(feeds) -> None:
+    _bot, client = feeds
+    name = quote("易煉紅")
+    response, parsed = await read(client, f"/feeds/said/{name}.atom", q="城市品质")
+    [entry] = parsed.entries
+    assert "奋力拼搏" in entry.title and "城市品质" in entry.summary
+    again = await client.get(
+        f"/feeds/said/{name}.atom",
+        params={"q": "城市品质"},
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    _none, empty = await read(client, f"/feeds/said/{name}.atom", q="一个不存在的词语")
+    assert empty.entries == []
+    assert (await client.get(f"/feeds/said/{name}.atom")).status_code == 400
+    unknown = await client.get("/feeds/said/nobody.atom", params={"q": "振兴"})
+    assert unknown.status_code == 404

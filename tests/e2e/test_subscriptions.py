@@ -22,7 +22,11 @@ GROUP = -1001234
 async def bot(make_settings, start_bot):
     settings = make_settings()
     # Stored an hour ago: inside the next digest's 24-hour window.
-    await seed_store(settings.db, fetched_at=datetime.now(UTC) - timedelta(hours=1))
+    await seed_store(
+        settings.db,
+        fetched_at=datetime.now(UTC) - timedelta(hours=1),
+        published_at=datetime.now(UTC) - timedelta(hours=1),
+    )
     return await start_bot(settings)
 
 
@@ -67,24 +71,29 @@ async def test_settings_buttons_change_time_zone_language_and_empty(bot, bot_api
     card = (await bot_api.wait_for_messages(CHAT, 2))[-1]
     assert "摘要时间：08:00（Asia/Shanghai）" in card.plain_text
     press = {b["text"]: b["callback_data"] for b in buttons(card)}
+    # Time buttons are check boxes: 21:00 joins 08:00, then 08:00 leaves.
     bot_api.push_callback(CHAT, card.message_id, press["21:00"])
     [edit] = await bot_api.wait_for_messages(CHAT, 1, kind="edit")
-    assert "摘要时间：21:00" in edit.plain_text
+    assert "摘要时间：08:00、21:00" in edit.plain_text
     press = {b["text"]: b["callback_data"] for b in buttons(edit)}
-    bot_api.push_callback(CHAT, card.message_id, press["UTC"])
+    bot_api.push_callback(CHAT, card.message_id, press["✅08:00"])
     edits = await bot_api.wait_for_messages(CHAT, 2, kind="edit")
+    assert "摘要时间：21:00（" in edits[-1].plain_text
+    press = {b["text"]: b["callback_data"] for b in buttons(edits[-1])}
+    bot_api.push_callback(CHAT, card.message_id, press["UTC"])
+    edits = await bot_api.wait_for_messages(CHAT, 3, kind="edit")
     assert "（UTC）" in edits[-1].plain_text
     press = {b["text"]: b["callback_data"] for b in buttons(edits[-1])}
     bot_api.push_callback(CHAT, card.message_id, press["📭 ▫️"])
-    edits = await bot_api.wait_for_messages(CHAT, 3, kind="edit")
+    edits = await bot_api.wait_for_messages(CHAT, 4, kind="edit")
     assert "无新文章时：也发送" in edits[-1].plain_text
     press = {b["text"]: b["callback_data"] for b in buttons(edits[-1])}
     bot_api.push_callback(CHAT, card.message_id, press["English"])
-    edits = await bot_api.wait_for_messages(CHAT, 4, kind="edit")
+    edits = await bot_api.wait_for_messages(CHAT, 5, kind="edit")
     assert "Language: English" in edits[-1].plain_text
     bot_api.push_callback(CHAT, card.message_id, "set:z:99", check_button=False)
     bot_api.push_callback(CHAT, card.message_id, "set:t:9999", check_button=False)
-    await bot_api.wait_for_calls("answerCallbackQuery", 6)
+    await bot_api.wait_for_calls("answerCallbackQuery", 7)
 
 
 async def test_group_members_who_are_not_admins_cannot_subscribe(bot, bot_api) -> None:
@@ -125,7 +134,7 @@ async def test_follow_unfollow_keyword_following(bot, bot_api) -> None:
     assert (await say(bot_api, CHAT, "/unkeyword 营商环境", 7)) == "已取消关注“营商环境”。"
     assert (await say(bot_api, CHAT, "/follow 易练红", 8)).startswith("没有找到“易练红”")
     assert (await say(bot_api, CHAT, "/follow", 9)).startswith("用法：/follow")
-    assert (await say(bot_api, CHAT, "/keyword " + "长" * 21, 10)).startswith("用法：/keyword")
+    assert (await say(bot_api, CHAT, "/keyword " + "长" * 21, 10)).startswith("每个词最多 20 个字")
 
 
 async def test_digest_now_for_admins(bot, bot_api) -> None:

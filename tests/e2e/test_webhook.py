@@ -1,20 +1,16 @@
-"""Webhook mode through the real Application: updates by POST, the secret checked, /healthz."""
+"""Webhook mode through the real Application: updates by POST, the secret checked, one listener."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import build_application
-from bot.web import build_web_app
 from bot.webhook import SECRET_HEADER
 from fakes.bot_api import FakeBotApi
-from storage import open_store
 
 SECRET = "s3cret_Token-for-tests"
 PUBLIC_URL = "https://bot.example.org/tg/hook"
@@ -31,7 +27,7 @@ def webhook_settings(make_settings):
     port = free_port()
     settings = make_settings(
         NEWSBOT_WEBHOOK_URL=PUBLIC_URL,
-        NEWSBOT_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        NEWSBOT_HTTP_LISTEN=f"127.0.0.1:{port}",
         NEWSBOT_WEBHOOK_SECRET=SECRET,
     )
     return settings, f"http://127.0.0.1:{port}"
@@ -79,23 +75,6 @@ async def test_webhook_mode_answers_updates_and_refuses_them_without_the_secret(
     assert not [r for r in ours if SECRET in r.getMessage()]
 
 
-async def test_healthz_is_503_when_the_store_does_not_answer(
-    webhook_settings, tmp_path: Path
-) -> None:
-    settings, _ = webhook_settings
-    app = build_application(settings)
-    web_app = build_web_app(app.bot_data, feeds=False)
-    async with TestClient(TestServer(web_app)) as client:
-        answer = await client.get("/healthz")
-        assert answer.status == 503  # not open yet
-        store = await open_store(tmp_path / "h.db")
-        app.bot_data.store = store
-        assert (await client.get("/healthz")).status == 200
-        await store.close()
-        answer = await client.get("/healthz")
-        assert answer.status == 503 and (await answer.json())["ok"] is False
-
-
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -106,6 +85,7 @@ async def test_healthz_is_503_when_the_store_does_not_answer(
             "NEWSBOT_WEBHOOK_SECRET: must be",
         ),
         ({"NEWSBOT_WEBHOOK_LISTEN": "8080"}, "NEWSBOT_WEBHOOK_LISTEN"),
+        ({"NEWSBOT_HTTP_LISTEN": "8080"}, "NEWSBOT_HTTP_LISTEN"),
     ],
 )
 def test_bad_webhook_settings_stop_start_up_with_one_line(make_settings, env, message) -> None:
@@ -117,16 +97,15 @@ def test_bad_webhook_settings_stop_start_up_with_one_line(make_settings, env, me
     assert "has space" not in str(raised.value)  # a secret is never echoed
 
 
-async def test_one_listener_serves_the_webhook_and_the_feeds_at_one_address(
+async def test_one_listener_serves_the_webhook_feeds_health_and_metrics(
     make_settings, start_bot, bot_api: FakeBotApi
 ) -> None:
     port = free_port()
     listen = f"127.0.0.1:{port}"
     settings = make_settings(
         NEWSBOT_WEBHOOK_URL=PUBLIC_URL,
-        NEWSBOT_WEBHOOK_LISTEN=listen,
         NEWSBOT_WEBHOOK_SECRET=SECRET,
-        NEWSBOT_FEEDS_LISTEN=listen,
+        NEWSBOT_HTTP_LISTEN=listen,
     )
     bot_api.webhook_targets = [f"http://{listen}/tg/hook"]
     await start_bot(settings)
@@ -138,3 +117,9 @@ async def test_one_listener_serves_the_webhook_and_the_feeds_at_one_address(
             assert "<feed" in await answer.text()
         async with http.get(f"http://{listen}/healthz") as answer:
             assert answer.status == 200
+        async with http.get(f"http://{listen}/metrics") as answer:
+            assert answer.status == 200
+            families = {f.name: f for f in text_string_to_metric_families(await answer.text())}
+    updates = families["newsbot_updates"].samples
+    [helps] = [s for s in updates if s.name.endswith("_total") and s.labels["command"] == "help"]
+    assert helps.value == 1  # the update came by webhook and was counted

@@ -32,7 +32,9 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def store(db_target: str) -> AsyncIterator[Store]:
-    await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+    await seed_store(
+        db_target, fetched_at=DUE - timedelta(hours=2), published_at=DUE - timedelta(hours=2)
+    )
     opened = await open_store(db_target)
     yield opened
     await opened.close()
@@ -118,7 +120,11 @@ async def test_down_for_days_resumes_without_a_backlog(
 ) -> None:
     await subscribe(store, 1)
     later = DUE + timedelta(days=3, minutes=30)
-    await execute_sql(store, "UPDATE articles SET fetched_at = '2026-11-28T20:00:00Z'")
+    await execute_sql(
+        store,
+        "UPDATE articles SET fetched_at = '2026-11-28T20:00:00Z', "
+        "published_at = '2026-11-28T19:00:00Z'",
+    )
     report = await deliverer.tick(later)
     assert report.skipped == 1 and report.sent == 1  # the old days go; today is in the window
     assert len(api.messages_to(1)) == 1
@@ -191,7 +197,12 @@ async def test_follow_alerts_are_batched_and_sent_once(
     assert person is not None
     await store.subscriptions.follow(5, person.id, None)
     await store.subscriptions.follow_keyword(5, "城市", None)
-    await execute_sql(store, "UPDATE alert_cursor SET last_article_id = 0")  # as if all were new
+    # As if every article were new, and followed since before they were published.
+    await execute_sql(
+        store, "UPDATE alert_cursor SET last_article_id = 0, moved_at = '2026-11-26T00:00:00Z'"
+    )
+    for table in ("follows", "keyword_follows"):
+        await execute_sql(store, f"UPDATE {table} SET created_at = '2026-11-01T00:00:00Z'")
     report = await deliverer.tick(NOW)
     assert report.alerts >= 2
     [message] = api.messages_to(5)
@@ -202,7 +213,9 @@ async def test_follow_alerts_are_batched_and_sent_once(
 
 async def test_ten_subscribers_under_flood_limits(db_target: str) -> None:
     async with FakeBotApi(TOKEN, global_rate=30) as api:
-        await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+        await seed_store(
+            db_target, fetched_at=DUE - timedelta(hours=2), published_at=DUE - timedelta(hours=2)
+        )
         store = await open_store(db_target)
         try:
             from telegram.ext import AIORateLimiter

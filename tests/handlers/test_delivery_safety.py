@@ -43,7 +43,9 @@ def db_path(db_target: str) -> str:
 
 @pytest.fixture
 async def store(db_target: str) -> AsyncIterator[Store]:
-    await seed_store(db_target, fetched_at=DUE - timedelta(hours=2))
+    await seed_store(
+        db_target, fetched_at=DUE - timedelta(hours=2), published_at=DUE - timedelta(hours=5)
+    )
     opened = await open_store(db_target)
     yield opened
     await opened.close()

@@ -98,6 +98,9 @@ async def test_everything_is_copied_once(tmp_path: Path, db_target: str) -> None
             _hits, total = await target.search_articles(["城市品质"])
             assert total == (await source.search_articles(["城市品质"]))[1] > 0
             assert await target.ledger.delivery_counts() == await source.ledger.delivery_counts()
+            # /said's statements are rebuilt on the target from the copied speeches.
+            said = "SELECT article_id, person_id, text FROM statements ORDER BY 1, 2"
+            assert await fetch_sql(target, said) == await fetch_sql(source, said) != []
 
             again = await copy_store(source, target)
             assert again.total_copied == 0 and again.read == report.read

@@ -351,7 +351,7 @@ async def test_traditional_follows_and_keywords_fire_on_simplified_articles(
         later = ParsedArticle(
             url="https://liaoning.nen.com.cn/network/x/2024/10/02/2.shtml",
             title="市政府党组召开扩大会议",
-            published_at=datetime(2024, 10, 2, tzinfo=UTC),
+            published_at=datetime.now(UTC),  # news: published after the follows began
             paragraphs=("省委常委、市委书记张雷讲话。",),
         )
         await store.add_article(
