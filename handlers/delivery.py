@@ -370,7 +370,7 @@ class Deliverer:
     ) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
         first = unit[0]
-        if first.kind in ("notice", "broadcast"):
+        if first.kind in ("admin_notice", "broadcast"):
             return await self._compose_message(first), None
         chat = chat or await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"

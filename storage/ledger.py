@@ -153,7 +153,7 @@ class Ledger:
             for chat_id in chat_ids:
                 created += await tx.execute(
                     "INSERT INTO deliveries (chat_id, kind, key, status, payload, created_at, "
-                    "updated_at) VALUES (?, 'notice', ?, 'pending', ?, ?, ?) "
+                    "updated_at) VALUES (?, 'admin_notice', ?, 'pending', ?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
                     (chat_id, key, payload, stamp, stamp),
                 )
