@@ -18,6 +18,7 @@ BENCHMARKS = (
     "export",
     "backfill",
     "stories",
+    "flood",
 )
 
 
@@ -66,6 +67,10 @@ def run_bench(
         from benchmarks.scale import DEFAULT_ADMIN_URL
 
         return bench_digest.run(sys.stdout, subscribers or 10_000, db or DEFAULT_ADMIN_URL)
+    if name == "flood":
+        from benchmarks import flood as bench_flood
+
+        return bench_flood.run(sys.stdout)
     if name == "scale":
         from benchmarks import scale as bench_scale
 

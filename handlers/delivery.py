@@ -33,9 +33,8 @@ CATCH_UP = timedelta(hours=3)
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_ITEMS = 15
 SUMMARY_LINE_CHARS = 70
-# Chats served at once: enough to keep up with the rate limiter's 28 messages/s, and few
-# enough that when a RetryAfter pauses every send, only a handful are released together (a
-# large crowd released at once trips the flood limit again, and again).
+# Chats served at once: enough to keep up with the send budget's 28 messages/s, and few
+# enough that the bot's replies to commands find free slots between the digests.
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
@@ -45,9 +44,10 @@ CHANNEL_RIGHTS_LOST = ("need administrator rights", "not enough rights", "have n
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
 LEASE = timedelta(seconds=30)
-# Telegram's ~30 messages a second are per bot, not per instance: one instance at a time
-# sends, holding this lease and renewing it while it does. A sender killed mid-delivery is
-# replaced within the lease plus one tick; a clean stop hands the lease over at once.
+# One instance at a time sends the ledger's rows, holding this lease and renewing it while it
+# does (every instance's sends, replies too, book Telegram's rate: handlers.pacing). A sender
+# killed mid-delivery is replaced within the lease plus one tick; a clean stop hands the lease
+# over at once.
 SENDER_LEASE = "sender"
 SENDER_LEASE_TIME = timedelta(seconds=30)
 SENDER_RENEW_EVERY = timedelta(seconds=10)
@@ -370,6 +370,8 @@ class Deliverer:
     ) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
         first = unit[0]
+        if first.kind in ("admin_notice", "broadcast"):
+            return await self._compose_message(first), None
         chat = chat or await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"
         tz = _zone(chat.time_zone if chat else "", self.default_tz)
@@ -382,6 +384,14 @@ class Deliverer:
         articles = await self.store.articles_by_ids(ids)
         ordered = [articles[i] for i in ids if i in articles]
         return await self.render_alert(ordered, lang, tz), None
+
+    async def _compose_message(self, row: Delivery) -> list[str]:
+        """Return an admins' notice (its HTML is in the row) or a broadcast (in its own table)."""
+        payload: dict[str, Any] = json.loads(row.payload)
+        if "text" in payload:
+            return [str(payload["text"])]
+        html = await self.store.ledger.broadcast_text(int(payload["broadcast"]))
+        return [html] if html else []
 
     async def _compose_digest(
         self, row: Delivery, sub: Subscription | None, chat: Chat | None, lang: str, tz: ZoneInfo

@@ -123,6 +123,22 @@ class SourceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class BotStats:
+    """What an admin's /stats shows: chats, pushes, today's deliveries, sources, the archive."""
+
+    chats: int
+    blocked_chats: int
+    subscriptions: int
+    followed_people: int
+    followed_words: int
+    deliveries_today: dict[str, int]  # by status: pending, sending, sent, failed, skipped
+    sources_ok: int
+    sources_failing: int
+    articles: int
+    database_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRun:
     """When a source's crawl last succeeded and failed: what health checks and metrics read."""
 

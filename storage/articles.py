@@ -81,6 +81,29 @@ class ArticleQueries(StorePart):
             (to_db_time(at or now()), error[:500], name),
         )
 
+    async def claim_source_failure_notice(self, name: str, runs: int) -> bool:
+        """Return True once when the source has failed `runs` runs in a row (until it recovers).
+
+        One UPDATE … RETURNING: of several instances crawling in turn, one tells the admins.
+        """
+        found = await self.db.fetch(
+            "UPDATE sources SET failure_told_at = ? WHERE name = ? "
+            "AND consecutive_failures >= ? AND failure_told_at IS NULL RETURNING name",
+            (to_db_time(now()), name, runs),
+        )
+        return bool(found)
+
+    async def claim_source_recovery_notice(self, name: str) -> bool:
+        """Return True once when a source whose failure was told has completed a run since."""
+        # A completed run, not a clean one: a run that stored articles but met one bad page
+        # counts as a failure again (consecutive_failures 1) and is still a recovery.
+        found = await self.db.fetch(
+            "UPDATE sources SET failure_told_at = NULL WHERE name = ? "
+            "AND failure_told_at IS NOT NULL AND last_success_at >= failure_told_at RETURNING name",
+            (name,),
+        )
+        return bool(found)
+
     async def source_statuses(self) -> list[SourceStatus]:
         """Return every source's health and article count, by name."""
         found = await self.db.fetch(

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from news.models import BackfillCursor
 from storage.backfill import BackfillCursors
+from storage.budget import SendBudget
 from storage.chats import ChatQueries
 from storage.database import Database
 from storage.exports import ExportQueries
 from storage.fulltext import SearchQueries
 from storage.leases import Leases
 from storage.ledger import Ledger
+from storage.stats import Stats
 from storage.subscribers import Subscriptions
 
 
 class Store(SearchQueries, ExportQueries, ChatQueries):
-    """Sources, articles, people, search and chats (as methods); the rest as four parts.
+    """Sources, articles, people, search and chats (as methods); the rest as parts.
 
     `subscriptions` (digests and follows), `ledger` (what is owed to whom, sent once),
-    `leases` (who sends, who crawls, who backfills a source) and `backfill` (each source's
-    walk back in time) are built once, over the same adapter. A backend (storage.sqlite,
+    `leases` (who sends, who crawls, who backfills a source), `backfill` (each source's walk
+    back in time), `send_budget` (Telegram's rate, shared by every instance) and `stats` (an
+    admin's counts) are built once, over the same adapter. A backend (storage.sqlite,
     storage.postgres) subclasses this for what its dialect does differently.
     """
 
@@ -30,6 +33,8 @@ class Store(SearchQueries, ExportQueries, ChatQueries):
         self.ledger = self.ledger_type(db)
         self.leases = Leases(db)
         self.backfill = BackfillCursors(db)
+        self.send_budget = SendBudget(db)
+        self.stats = Stats(db)
 
     @property
     def path(self) -> str:

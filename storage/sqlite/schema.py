@@ -206,6 +206,22 @@ ARTICLE_COUNT = """
     END;
 """
 
+OPERATIONS = """
+CREATE TABLE send_budget (
+    name     TEXT PRIMARY KEY,
+    next_at  REAL NOT NULL
+);
+ALTER TABLE sources ADD COLUMN failure_told_at TEXT;
+CREATE TABLE broadcasts (
+    id            INTEGER PRIMARY KEY,
+    admin_id      INTEGER NOT NULL,
+    text          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    confirmed_at  TEXT,
+    recipients    INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 # What `newsbot backfill` adds: one cursor row per source, written after each list page (or
 # e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
 # when the alert cursor last moved, so that articles published well before it (a backfill's)
@@ -507,9 +523,12 @@ MIGRATIONS = migrations(
         """,
         # 13: stories across outlets (see STORIES above).
         13: STORIES,
-        # 14: /said: every speech's folded text, keyed by date, and its bigram index (see
+        # 14: operations: the send budget every instance books from, a source's failure told
+        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        14: OPERATIONS,
+        # 15: /said: every speech's folded text, keyed by date, and its bigram index (see
         # STATEMENTS above).
-        14: STATEMENTS,
+        15: STATEMENTS,
     }
 )
 
@@ -572,7 +591,7 @@ STEPS: dict[int, MigrationStep] = {
     3: fill_grams,
     7: reindex_folded,
     8: fill_folded_grams,
-    14: fill_statements,
+    15: fill_statements,
 }
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version
