@@ -8,7 +8,18 @@ from pathlib import Path
 
 from bot.commands import Command
 
-BENCHMARKS = ("parse", "speakers", "query", "digest", "scale", "metrics", "export")
+BENCHMARKS = (
+    "parse",
+    "speakers",
+    "query",
+    "digest",
+    "scale",
+    "metrics",
+    "export",
+    "backfill",
+    "stories",
+    "flood",
+)
 
 
 def default_corpus() -> Path:
@@ -46,11 +57,20 @@ def run_bench(
             db=db,
             memory_phase=bench_memory.memory_phase,
         )
+    if name == "stories":
+        from benchmarks import stories as bench_stories
+
+        sizes = (articles,) if articles else bench_stories.DEFAULT_SIZES
+        return bench_stories.run(sys.stdout, sizes, db)
     if name == "digest":
         from benchmarks import digest as bench_digest
         from benchmarks.scale import DEFAULT_ADMIN_URL
 
         return bench_digest.run(sys.stdout, subscribers or 10_000, db or DEFAULT_ADMIN_URL)
+    if name == "flood":
+        from benchmarks import flood as bench_flood
+
+        return bench_flood.run(sys.stdout)
     if name == "scale":
         from benchmarks import scale as bench_scale
 
@@ -69,6 +89,12 @@ def run_bench(
             sys.stdout,
             articles or bench_query.DEFAULT_ARTICLES,
             mentions or bench_query.DEFAULT_MENTIONS,
+        )
+    if name == "backfill":
+        from benchmarks import backfill as bench_backfill
+
+        return bench_backfill.run(
+            sys.stdout, articles or bench_backfill.DEFAULT_ARTICLES, pg_admin=db
         )
     print(f"newsbot bench: unknown benchmark {name!r}", file=sys.stderr)
     return 2
@@ -94,8 +120,8 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         metavar="URL",
         default=None,
         help=(
-            "query: time on this postgresql:// database; scale, metrics and digest: the "
-            "server's admin URL (digest's tick run makes its own database there)"
+            "query: time on this postgresql:// database; scale, metrics, backfill, stories and "
+            "digest: the server's admin URL (digest's tick run makes its own database there)"
         ),
     )
     bench.add_argument(
@@ -105,7 +131,13 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
         help="scale, digest: digests due at once in the delivery runs (10000)",
     )
     bench.add_argument(
-        "--articles", type=_positive, default=None, help="query, export: archive size (100000)"
+        "--articles",
+        type=_positive,
+        default=None,
+        help=(
+            "query, export: archive size (100000); backfill: the province's articles (20000); "
+            "stories: one archive size (100000 and 1000000)"
+        ),
     )
     bench.add_argument(
         "--mentions", type=_positive, default=None, help="query, export: leader mentions (1000000)"

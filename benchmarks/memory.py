@@ -217,6 +217,8 @@ def bot_env(api_root: str, db: Path | str, sources: Path, feeds_port: int) -> di
             "NEWSBOT_FEEDS_LISTEN": f"127.0.0.1:{feeds_port}",
             # Set empty, not left out: a developer's .env must not switch on webhook mode.
             "NEWSBOT_WEBHOOK_URL": "",
+            # Its chats send every query many times over: a measurement, not a flood.
+            "NEWSBOT_USER_RATE": "0",
             "PTB_TIMEDELTA": "true",
         }
     )

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 from bot import ingest_cli
@@ -67,6 +68,14 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
+def day_arg(text: str) -> date:
+    """Parse YYYY-MM-DD (an argparse type)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
     """Describe the subcommands: the bot's own, then the installed tools' (or commands)."""
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
@@ -77,6 +86,19 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
         "--source", metavar="NAME", help="only this source of the catalogue (or NEWSBOT_SOURCES)"
     )
     ingest.add_argument("--once", action="store_true", help="one pass, then exit")
+    backfill = sub.add_parser("backfill", help="walk the sources back in time to a date")
+    backfill.add_argument(
+        "--source", metavar="NAME", action="append", default=[], help="only this source (repeat)"
+    )
+    backfill.add_argument("--region", help="only this region's sources (辽宁 or a city: 大连)")
+    backfill.add_argument("--since", type=day_arg, required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--until", type=day_arg, metavar="YYYY-MM-DD", help="default: today")
+    sources = sub.add_parser("sources", help="check the sources, or probe a new list page")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    check = sources_sub.add_parser("check", help="fetch each source's list and newest article")
+    check.add_argument("names", nargs="*", metavar="NAME")
+    probe = sources_sub.add_parser("probe", help="print a [[source]] table for a list page")
+    probe.add_argument("url", metavar="URL")
     parse = sub.add_parser("parse", help="print the article extracted from a file or URL as JSON")
     parse.add_argument("target", metavar="FILE_OR_URL")
     parse.add_argument("--profile", choices=sorted(PROFILES), default="nen")
@@ -102,6 +124,13 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     export.add_argument("--query", metavar="WORDS", help="articles holding every word")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    group = sub.add_parser(
+        "group-stories",
+        help="group an archive stored before stories into stories (once, with a progress bar)",
+    )
+    group.add_argument(
+        "--batch", type=int, default=500, help="articles a transaction (default 500)"
+    )
     # The tools' commands (demo, chat, bench), declared by their packages as entry points.
     for name, command in (installed_commands() if commands is None else commands).items():
         tool = sub.add_parser(name, help=command.help)
@@ -122,6 +151,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "ingest":
             return asyncio.run(ingest_cli.ingest(settings, args.source, args.once, sys.stdout))
+        if args.command in ("backfill", "sources") and "NEWSBOT_LOG_LEVEL" not in os.environ:
+            # Their own lines say what went wrong; a warning per failed fetch (an e-paper's
+            # every holiday) would bury them.
+            logging.getLogger().setLevel(logging.ERROR)
+        if args.command == "backfill":
+            from bot import backfill_cli
+
+            return asyncio.run(backfill_cli.backfill(settings, args, sys.stdout))
+        if args.command == "sources":
+            from bot import sources_cli
+
+            if args.sources_command == "check":
+                return asyncio.run(sources_cli.check(settings, args.names, sys.stdout))
+            return asyncio.run(sources_cli.probe(settings, args.url, sys.stdout))
         if args.command == "parse":
             return asyncio.run(
                 ingest_cli.parse(settings, args.target, args.profile, args.url, sys.stdout)
@@ -146,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot import export_cli
 
             return asyncio.run(export_cli.run(settings, args, sys.stderr))
+        if args.command == "group-stories":
+            from bot import stories_cli
+
+            return asyncio.run(stories_cli.group_stories(settings, args.batch, sys.stdout))
         tool: Command | None = getattr(args, "tool", None)
         if tool is not None:
             if tool.quiet and "NEWSBOT_LOG_LEVEL" not in os.environ:

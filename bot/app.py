@@ -7,22 +7,25 @@ import contextlib
 import functools
 import gc
 import logging
+import signal
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 import handlers
-from bot.config import Settings, load_sources
+from bot.config import ConfigError, Settings, load_sources
 from bot.web import build_web_app, start_web
 from bot.webhook import WebhookServer, webhook_route
 from handlers.chart_cache import DEFAULT_TTL_SECONDS, ChartCache
 from handlers.context import CONTEXT_TYPES, BotData
 from handlers.delivery import Deliverer, process_owner
-from handlers.jobs import schedule_delivery, schedule_ingestion
+from handlers.jobs import reschedule_ingestion, schedule_delivery, schedule_ingestion
+from handlers.limits import UserLimits
 from handlers.link import TelegramLink, WatchedRequest
 from handlers.metrics import CountingRateLimiter, Metrics
+from handlers.pacing import Pacer, SharedBudget
 from handlers.regions import source_regions
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
@@ -38,25 +41,11 @@ BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 POLL_TIMEOUT = 10
 
 
-# Telegram allows about 30 messages a second overall, counted over any one second.
-OVERALL_RATE = 28.0
-
-
-def rate_limiter() -> AIORateLimiter:
-    """Return PTB's limiter set to Telegram's limits, with retries on RetryAfter.
-
-    A leaky bucket holding 30 lets 60 through in one second after a quiet spell; a bucket of
-    one, refilled 28 times a second, spaces messages evenly, leaving room for network jitter
-    before any one-second window sees 30.
-    Groups keep PTB's default of 20 a minute.
-    """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_RATE, max_retries=3)
-
-
 def build_application(settings: Settings, link: TelegramLink | None = None) -> BotApplication:
     """Build the Application for these settings: handlers, rate limiter, lifecycle hooks."""
     token = settings.require_token()
     link = link or TelegramLink()
+    pacer = Pacer()
     # The counters exist before the Application: its requests and rate limiter count into them.
     metrics = Metrics()
     link.metrics = metrics
@@ -66,7 +55,7 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
         .base_url(settings.bot_base_url)
         .base_file_url(f"{settings.api_url}/file/bot")
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(CountingRateLimiter(rate_limiter(), metrics))
+        .rate_limiter(CountingRateLimiter(pacer, metrics))
         .request(WatchedRequest(link, connection_pool_size=16, read_timeout=15, write_timeout=15))
         .get_updates_request(WatchedRequest(link, read_timeout=POLL_TIMEOUT + 10))
         .concurrent_updates(True)
@@ -79,6 +68,8 @@ def build_application(settings: Settings, link: TelegramLink | None = None) -> B
     app.bot_data.polling = not settings.webhook_url
     app.bot_data.tz = settings.tz
     app.bot_data.admins = settings.admins
+    app.bot_data.pacer = pacer
+    app.bot_data.user_limits = UserLimits(per_minute=settings.user_rate, burst=settings.user_burst)
     app.bot_data.sources = load_sources(settings)
     # No new articles arrive sooner than the shortest crawl interval: charts keep that long.
     intervals = [s.interval_minutes for s in app.bot_data.sources]
@@ -91,6 +82,10 @@ async def post_init(app: BotApplication, *, settings: Settings) -> None:
     """Open the store and the news client, schedule crawls, publish the command menu."""
     app.bot_data.instance = process_owner()
     app.bot_data.store = await open_store(settings.db)
+    if app.bot_data.store.backend == "postgresql" and app.bot_data.pacer is not None:
+        # Several instances may answer on one database: they book Telegram's rate there.
+        pacer = app.bot_data.pacer
+        pacer.budget = SharedBudget(app.bot_data.store, counters=pacer.counters)
     if app.bot_data.store.backend == "sqlite":
         # This process holds the bot lock: rows a killed predecessor left 'sending' go out
         # now. On PostgreSQL other instances may be sending them; their leases say when not.
@@ -188,6 +183,11 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                     error_callback=link.on_poll_error,
                 )
             await app.start()
+            loop = asyncio.get_running_loop()
+            # SIGHUP re-reads the sources file (an operator's edit, no restart).
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: loop.create_task(reload_sources(app, settings))
+            )
             freeze_startup_heap()
             if ready is not None:
                 ready.set()
@@ -204,10 +204,32 @@ async def _run_locked(settings: Settings, stop: asyncio.Event, ready: asyncio.Ev
                 await app.updater.stop()
             await app.stop()
         finally:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             if server is not None:
                 await server.stop()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
+
+
+async def reload_sources(app: BotApplication, settings: Settings) -> bool:
+    """Re-read the sources file and reschedule the crawls; a broken file changes nothing."""
+    running = len(app.bot_data.sources)
+    try:
+        sources = await asyncio.to_thread(load_sources, settings)
+    except ConfigError as exc:
+        logger.error("sources not reloaded (the %d sources keep running): %s", running, exc)
+        return False
+    added, changed, removed = reschedule_ingestion(app, sources)
+    if app.bot_data.deliverer is not None:
+        app.bot_data.deliverer.source_titles = {s.name: s.title for s in sources}
+    logger.info(
+        "sources reloaded: %d sources; added %s; changed %s; removed %s",
+        len(sources),
+        ", ".join(added) or "none",
+        ", ".join(changed) or "none",
+        ", ".join(removed) or "none",
+    )
+    return True
 
 
 async def _start_webhook(app: BotApplication, settings: Settings) -> WebhookServer:

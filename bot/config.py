@@ -94,6 +94,10 @@ class Settings:
         """Return NEWSBOT_DB as it may appear in a log or a message: without a password."""
         return redact_target(self.db)
 
+    # What one user may ask: requests a minute (0: no limit) and how many at once.
+    user_rate: float = 20.0
+    user_burst: int = 10
+
     @property
     def bot_base_url(self) -> str:
         """Return the base URL PTB appends the token to (`{root}/bot{token}/{method}`)."""
@@ -169,6 +173,27 @@ def _parse_hours(value: str) -> float:
             f"NEWSBOT_CATCH_UP_HOURS: {value!r} is not a number of hours between 0 and 24"
         )
     return hours
+
+
+def _parse_user_rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 6000:
+        raise ConfigError(
+            f"NEWSBOT_USER_RATE: {value!r} is not a number of requests a minute from 0 (no limit) "
+            "to 6000 (default 20)"
+        )
+    return rate
+
+
+def _parse_user_burst(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 1000:
+        raise ConfigError(
+            f"NEWSBOT_USER_BURST: {value!r} is not a whole number from 1 to 1000 (default 10)"
+        )
+    return int(value)
 
 
 def _parse_log_level(value: str) -> str:
@@ -307,6 +332,8 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_secret=_parse_secret(get("NEWSBOT_WEBHOOK_SECRET", "").strip(), webhook_url),
         http_listen=_http_listen(get, webhook_url is not None),
+        user_rate=_parse_user_rate(get("NEWSBOT_USER_RATE", "20").strip()),
+        user_burst=_parse_user_burst(get("NEWSBOT_USER_BURST", "10").strip()),
     )
 
 

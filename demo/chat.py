@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 # After a line is sent: the bot is done once it has been quiet this long after its first reply.
-QUIET_SECONDS = 0.3
+# Longer than the bot's pace in one chat (about one message a second after a burst of three,
+# as Telegram wants), so a reply held back by it is not taken for the next line's.
+QUIET_SECONDS = 1.2
 # How long to wait for a first reply before moving on (a command may legitimately say nothing).
 FIRST_REPLY_SECONDS = 5.0
 # Never wait longer than this for one line, however chatty the bot is.

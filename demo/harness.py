@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +22,8 @@ from bot.config import Settings, load_settings, load_sources
 from fakes import SITE
 from fakes.bot_api import FakeBotApi
 from fakes.news_site import FakeNewsSite
+from fakes.province import Province
+from news.ingest.backfill import Backfiller
 from news.ingest.crawl import Crawler
 from news.ingest.fetch import Fetcher, make_client
 from news.models import CrawlReport
@@ -37,6 +40,13 @@ DEMO_USER_NAME = "演示用户"
 # Long enough for any start-up on a slow machine, short enough to fail visibly.
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
+# The demo's history: the loopback province (six sites of different CMS families) backfilled
+# over three years, so that /chart and /trend draw a shape. It ends the day before the demo
+# site's newest week, which stays what /latest shows first.
+HISTORY_ARTICLES = 720
+HISTORY_YEARS = 3
+HISTORY_END = date(2026, 11, 19)
+HISTORY_SITES = ("lngov", "trs", "enorth", "founder", "glist", "epoint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,25 @@ async def ingest_site(settings: Settings) -> list[CrawlReport]:
         await store.close()
 
 
+async def backfill_history(settings: Settings, province: Province) -> int:
+    """Backfill the province's years into the database with the real backfill; return stored."""
+    sources = [s for s in load_sources(settings) if s.name in province_names(province)]
+    store = await open_store(settings.db)
+    try:
+        async with make_client(proxy=None) as client:
+            fetcher = Fetcher(client, min_host_interval=0.0, attempts=2)
+            since = HISTORY_END - timedelta(days=365 * HISTORY_YEARS)
+            results = await Backfiller(fetcher, store).run(sources, since, HISTORY_END)
+    finally:
+        await store.close()
+    return sum(r.stored for r in results)
+
+
+def province_names(province: Province) -> set[str]:
+    """Return the source names the province's sites stand for."""
+    return {province.source_name(key) for key in province.keys}
+
+
 async def _start_bot(settings: Settings, stop: asyncio.Event) -> asyncio.Task[None]:
     """Start run_bot as a task and return it once it polls; raise if start-up failed."""
     ready = asyncio.Event()
@@ -143,13 +172,17 @@ async def running_demo(
 
     # default_charset=None: pages declare their own encodings (the Enorth archive is GBK).
     site = FakeNewsSite(options.site_root, default_charset=None)
+    province = Province(HISTORY_ARTICLES, years=HISTORY_YEARS, end=HISTORY_END, sites=HISTORY_SITES)
     api = FakeBotApi(DEMO_TOKEN, global_rate=None, group_per_minute=None, private_rate=None)
     api.enable_inline_mode()  # what @BotFather's /setinline does for a real bot
     stop = asyncio.Event()
     task: asyncio.Task[None] | None = None
     try:
         site_url = site.run_in_thread()
+        province.run_in_thread()
         write_sources(options.site_root / "sources.toml.in", options.sources_path, site_url)
+        with options.sources_path.open("a", encoding="utf-8") as sources:
+            sources.write("\n" + province.sources_toml(interval_minutes=60, max_pages=1))
         remove_database(options.db_path)
         api_url = api.run_in_thread()
         settings = load_settings(demo_environment(options, api_url), dotenv=None)
@@ -168,6 +201,14 @@ async def running_demo(
                 note(f"demo:   ! {error}")
 
         mark = time.monotonic()
+        stored = await backfill_history(settings, province)
+        timings["history"] = time.monotonic() - mark
+        note(
+            f"demo: backfilled {stored} articles of {HISTORY_YEARS} years from "
+            f"{len(province.keys)} sites of the loopback province"
+        )
+
+        mark = time.monotonic()
         task = await _start_bot(settings, stop)
         timings["bot"] = time.monotonic() - mark
         timings["total"] = time.monotonic() - started
@@ -181,3 +222,4 @@ async def running_demo(
                 logger.exception("the demo bot did not stop cleanly")
         api.stop_thread()
         site.stop_thread()
+        province.stop_thread()

@@ -46,6 +46,60 @@ _TOPICS = (
     "文旅融合",
     "就业创业",
 )
+_AIMS = (
+    "要坚持以人民为中心的发展思想",
+    "要把握新时代东北全面振兴的重大机遇",
+    "要以钉钉子精神抓好各项工作",
+    "要更好统筹发展和安全",
+    "要深化改革扩大开放激发市场活力",
+    "要坚持问题导向和目标导向相统一",
+    "要强化责任担当狠抓工作落实",
+    "要加快发展新质生产力",
+    "要把群众满意作为检验工作的标准",
+    "要在打好攻坚之年攻坚之战中勇挑重担",
+    "要持续改善民生增进人民福祉",
+    "要守牢安全底线筑牢发展根基",
+)
+_MEASURES = (
+    "重点项目提速",
+    "审批时限压缩",
+    "老旧小区改造",
+    "高标准农田建设",
+    "数字政府建设",
+    "专精特新企业培育",
+    "稳岗扩岗",
+    "清洁取暖改造",
+    "河湖长制落实",
+    "口岸通关便利化",
+    "城市更新",
+    "县域经济发展",
+    "人才引进",
+    "科技成果转化",
+    "冷链物流建设",
+    "文旅项目招引",
+    "风险隐患排查",
+    "社区服务提升",
+    "农产品加工",
+    "港口集疏运",
+)
+_PLACES = (
+    "产业园区",
+    "重点企业",
+    "施工现场",
+    "社区服务中心",
+    "农业合作社",
+    "政务服务中心",
+    "科技孵化器",
+    "港口码头",
+    "学校",
+    "医院",
+    "供热企业",
+    "养老服务机构",
+    "物流园区",
+    "开发区",
+    "乡镇",
+)
+
 _VERBS = ("调研", "检查", "督导", "考察")
 _SAYS = ("强调", "指出", "表示", "要求")
 
@@ -104,13 +158,18 @@ def make_article(
     people = 1000 + (h >> 40) % 98000
     title = f"{leader.name}在{place}{verb}{topic}工作"
     day = f"{published.month}月{published.day}日"
+    # Varied wording: generated articles must not read as reprints of each other (stories
+    # group copies whose shingles mostly agree), so each draws its sentences from pools.
+    aims = [_AIMS[(h >> (4 * k)) % len(_AIMS)] for k in range(3)]
+    measures = sorted({_MEASURES[(h >> (5 * k + 3)) % len(_MEASURES)] for k in range(4)})
     paragraphs = (
-        f"{day}，{leader.title}{leader.name}到{place}{verb}{topic}工作。",
-        f"{leader.name}{says}，要坚持以人民为中心的发展思想，把{topic}各项任务落到实处，"
-        f"推动全面振兴取得新突破。",
-        f"据介绍，今年以来{place}{topic}累计完成投资{amount:.1f}亿元，同比增长{share:.1f}%，"
-        f"惠及群众{people}人。",
-        f"{leader.name}在座谈时{says}，各级各部门要强化责任担当，狠抓工作落实，"
+        f"{day}，{leader.title}{leader.name}到{place}{verb}{topic}工作，"
+        f"先后来到{_PLACES[h % len(_PLACES)]}和{_PLACES[(h >> 20) % len(_PLACES)]}，"
+        f"实地了解{topic}推进情况。",
+        f"{leader.name}{says}，{aims[0]}，{aims[1]}，把{topic}各项任务落到实处。",
+        f"据介绍，{published.year}年以来{place}{topic}累计完成投资{amount:.1f}亿元，"
+        f"同比增长{share:.1f}%，惠及群众{people}人，其中{'、'.join(measures)}成效明显。",
+        f"{leader.name}在座谈时{says}，{aims[2]}，"
         f"以实际行动和工作成效书写{place}高质量发展新篇章。",
     )
     return FakeArticle(site, index, path, title, published, paragraphs, source)

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.admin import cmd_status
+from handlers.admin import cb_broadcast, cmd_broadcast, cmd_stats, cmd_status
 from handlers.channels import cmd_channels, on_channel_command, on_my_chat_member
 from handlers.charts import cb_chart, cmd_chart, cmd_trend
 from handlers.context import BotData, Context
@@ -47,15 +47,18 @@ from handlers.subscriptions import (
 )
 from handlers.summary import cb_summary, cmd_article, cmd_summary
 from handlers.texts import COMMANDS
+from handlers.user_limit import check_user_limit
 
 AnyApplication = Application[Any, Any, Any, Any, BotData, Any]
 
 
 def register(app: AnyApplication) -> None:
     """Add every handler to the application, in the order they must be tried."""
-    # Group -1: every update counted by command or kind (newsbot_updates_total) before any
+    # Group -2: every update counted by command or kind (newsbot_updates_total) before any
     # handler runs.
-    app.add_handler(TypeHandler(object, count_update), group=-1)
+    app.add_handler(TypeHandler(object, count_update), group=-2)
+    # Group -1: the per-user limit, before any handler does any work; past it, nothing runs.
+    app.add_handler(TypeHandler(Update, check_user_limit), group=-1)
     # Group 0: user commands.
     app.add_handler(CommandHandler("start", cmd_start), group=0)
     app.add_handler(CommandHandler("help", cmd_help), group=0)
@@ -93,6 +96,8 @@ def register(app: AnyApplication) -> None:
     # Group 0: admin commands (each checks NEWSBOT_ADMINS itself so others get a clear answer).
     app.add_handler(CommandHandler("status", cmd_status), group=0)
     app.add_handler(CommandHandler("digest_now", cmd_digest_now), group=0)
+    app.add_handler(CommandHandler("stats", cmd_stats), group=0)
+    app.add_handler(CommandHandler("broadcast", cmd_broadcast), group=0)
     # Group 0: buttons. callback_data is "<action>:<args>"; each action has one handler, and
     # a stale or forged press is answered by it, never left spinning.
     app.add_handler(CallbackQueryHandler(cb_summary, pattern=r"^sum:"), group=0)
@@ -101,11 +106,12 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(cb_speaker_page, pattern=r"^spk:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_chart, pattern=r"^chart:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_settings, pattern=r"^set:"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_broadcast, pattern=r"^bc:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_said_page, pattern=r"^sd:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_said_ask, pattern=r"^sda:"), group=0)
     app.add_handler(CallbackQueryHandler(cb_export, pattern=r"^exp:"), group=0)
-    app.add_handler(CallbackQueryHandler(cb_settings_export, pattern=r"^sexp$"), group=0)
-    app.add_handler(CallbackQueryHandler(cb_settings_import, pattern=r"^simp$"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_export, pattern=r"^sexp(:-?\d+)?$"), group=0)
+    app.add_handler(CallbackQueryHandler(cb_settings_import, pattern=r"^simp(:-?\d+)?$"), group=0)
     app.add_handler(CallbackQueryHandler(cb_unknown), group=0)
     # Group 0: a reply to /speaker's 🔎 prompt (the words to find in that person's speeches).
     app.add_handler(

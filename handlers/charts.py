@@ -18,7 +18,7 @@ from handlers.context import Context
 from handlers.keyboards import markup, parse_callback
 from handlers.render import check_callback_data, esc, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
-from handlers.search import parse_search
+from handlers.search import parse_range, parse_search
 from handlers.speakers import clean_query, reply_not_found, resolve
 from handlers.texts import text
 from news.chart_worker import ROLE_COLOURS, TREND_COLOUR
@@ -94,12 +94,28 @@ def busiest(data: MonthSeries) -> tuple[str, int, int]:
 # --- a person's activity ------------------------------------------------------------------
 
 
-async def person_chart(context: Context, person: Person, lang: str) -> Chart:
-    """Return a person's chart for the last 24 months, from the cache or freshly drawn."""
+async def person_chart(
+    context: Context,
+    person: Person,
+    lang: str,
+    window: tuple[datetime, datetime] | None = None,
+) -> Chart:
+    """Return a person's chart, from the cache or freshly drawn.
+
+    Without a window: the last 24 months, or, for someone not named in them, the 24 months up
+    to their last article (the caption says so).
+    """
     bot_data = context.bot_data
     tz = bot_data.tz
-    since, until = last_months(datetime.now(UTC), tz)
-    key = ("person", person.id, lang, since.isoformat())
+    last_active = False
+    if window is None:
+        since, until = last_months(datetime.now(UTC), tz)
+        if person.last_seen is not None and person.last_seen < since:
+            since, until = last_months(person.last_seen, tz)
+            last_active = True
+    else:
+        since, until = window
+    key = ("person", person.id, lang, since.isoformat(), until.isoformat())
     cached = bot_data.charts.get(key)
     if cached is not None:
         return cached
@@ -128,6 +144,8 @@ async def person_chart(context: Context, person: Person, lang: str) -> Chart:
             most=most,
             **span,
         )
+        if last_active:
+            caption += esc(text(lang, "chart_last_active", months=CHART_MONTHS))
         png = await bot_data.renderer.render(
             data,
             title=text(lang, "chart_title", name=name, **span),
@@ -189,10 +207,29 @@ async def send_chart(update: Update, chart: Chart) -> None:
         chart.file_id = sent.photo[-1].file_id
 
 
+def chart_args(
+    args: list[str], tz: ZoneInfo, now: datetime
+) -> tuple[str | None, tuple[datetime, datetime] | None] | None:
+    """Split /chart's arguments into the name and an optional FROM..TO; None if unusable."""
+    window = None
+    if args:
+        try:
+            bounds = parse_range(args[-1], tz)
+        except ValueError:
+            return None
+        if bounds is not None:
+            window = trend_window(*bounds, tz, now)
+            if window is None:
+                return None
+            args = args[:-1]
+    return clean_query(" ".join(args)), window
+
+
 async def cmd_chart(update: Update, context: Context) -> None:
-    """Send a PNG of a leader's articles per month over two years, stacked by role."""
+    """Send a PNG of a leader's articles per month (two years, or a range), stacked by role."""
     lang = lang_of_update(update)
-    query = clean_query(" ".join(context.args or []))
+    parsed = chart_args(context.args or [], context.bot_data.tz, datetime.now(UTC))
+    query, window = parsed if parsed is not None else (None, None)
     if query is None:
         await reply_text(update, esc(text(lang, "chart_usage")))
         return
@@ -211,7 +248,7 @@ async def cmd_chart(update: Update, context: Context) -> None:
         )
         return
     async with uploading_photo(update, context):
-        chart = await person_chart(context, people[0], lang)
+        chart = await person_chart(context, people[0], lang, window)
     await send_chart(update, chart)
 
 
@@ -236,18 +273,35 @@ async def cb_chart(update: Update, context: Context) -> None:
 
 
 async def trend_chart(
-    context: Context, words: tuple[str, ...], since: datetime, until: datetime, lang: str
+    context: Context,
+    words: tuple[str, ...],
+    since: datetime,
+    until: datetime,
+    lang: str,
+    *,
+    default_window: bool = False,
 ) -> Chart:
-    """Return the chart of how many articles a month contain every word, cached or drawn."""
+    """Return the chart of how many articles a month contain every word, cached or drawn.
+
+    With `default_window` (no range asked for) and no match in it, the 24 months up to the
+    newest match are drawn instead, and the caption says so.
+    """
     bot_data = context.bot_data
     tz = bot_data.tz
     key = ("trend", words, since.isoformat(), until.isoformat(), lang)
     cached = bot_data.charts.get(key)
     if cached is not None:
         return cached
-    months = months_between(since, until, tz)
     store = bot_data.store
     counts = await store.search_activity(list(words), month_bounds(since, until, tz))
+    last_active = False
+    if default_window and not any(c.count for c in counts):
+        newest, _ = await store.search_articles(list(words), until=since, limit=1)
+        if newest:
+            since, until = last_months(newest[0].article.published_at, tz)
+            counts = await store.search_activity(list(words), month_bounds(since, until, tz))
+            last_active = True
+    months = months_between(since, until, tz)
     data = monthly(counts, months, [""])
     shown = shorten(" ".join(words), 40)
     span = {"first": months[0], "last": months[-1]}
@@ -258,6 +312,8 @@ async def trend_chart(
         caption = text(
             lang, "trend_caption", query=esc(shown), total=total, busiest=month, most=most, **span
         )
+        if last_active:
+            caption += esc(text(lang, "trend_last_active", months=CHART_MONTHS))
         top = await store.search_top_speakers(
             list(words), since, until, limit=3, newest=TOP_SPEAKERS_CAP
         )
@@ -310,6 +366,9 @@ async def cmd_trend(update: Update, context: Context) -> None:
         years = MAX_TREND_MONTHS // 12
         await reply_text(update, esc(text(lang, "trend_usage", years=years)))
         return
+    default_window = parsed.since is None and parsed.until is None
     async with uploading_photo(update, context):
-        chart = await trend_chart(context, parsed.words, *window, lang)
+        chart = await trend_chart(
+            context, parsed.words, *window, lang, default_window=default_window
+        )
     await send_chart(update, chart)

@@ -12,8 +12,10 @@ from aiohttp import web
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from handlers.chart_cache import ChartCache
+from handlers.limits import UserLimits
 from handlers.link import TelegramLink
 from handlers.metrics import Metrics
+from handlers.pacing import Pacer
 from news.chart_worker import ChartRenderer
 from news.ingest.crawl import Crawler
 from news.models import SourceConfig
@@ -51,6 +53,10 @@ class BotData:
     polling: bool = False
     # When this process started (UTC): a source is not late before three intervals after it.
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # How much each user may ask (NEWSBOT_USER_RATE / NEWSBOT_USER_BURST), counted here.
+    user_limits: UserLimits = field(default_factory=UserLimits)
+    # The rate limiter every Bot API call goes through; its counters are the send metrics.
+    pacer: Pacer | None = None
 
     @property
     def store(self) -> Store:

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.regions import PROVINCE
-from handlers.render import esc, format_date, link, shorten, split_html
+from handlers.render import also_in, esc, format_date, link, shorten, split_html
 from handlers.replies import NO_PREVIEW
 from handlers.texts import text
 from news.models import Article, Chat, Delivery, DueSchedule, Subscription
@@ -33,9 +33,8 @@ CATCH_UP = timedelta(hours=3)
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_ITEMS = 15
 SUMMARY_LINE_CHARS = 70
-# Chats served at once: enough to keep up with the rate limiter's 28 messages/s, and few
-# enough that when a RetryAfter pauses every send, only a handful are released together (a
-# large crowd released at once trips the flood limit again, and again).
+# Chats served at once: enough to keep up with the send budget's 28 messages/s, and few
+# enough that the bot's replies to commands find free slots between the digests.
 SEND_CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 NOT_FOUND_LIMIT = 3
@@ -45,9 +44,10 @@ CHANNEL_RIGHTS_LOST = ("need administrator rights", "not enough rights", "have n
 # so this only has to cover one digest's messages; a process killed mid-send hands its rows
 # over to the others (or to its own restart) when it ends.
 LEASE = timedelta(seconds=30)
-# Telegram's ~30 messages a second are per bot, not per instance: one instance at a time
-# sends, holding this lease and renewing it while it does. A sender killed mid-delivery is
-# replaced within the lease plus one tick; a clean stop hands the lease over at once.
+# One instance at a time sends the ledger's rows, holding this lease and renewing it while it
+# does (every instance's sends, replies too, book Telegram's rate: handlers.pacing). A sender
+# killed mid-delivery is replaced within the lease plus one tick; a clean stop hands the lease
+# over at once.
 SENDER_LEASE = "sender"
 SENDER_LEASE_TIME = timedelta(seconds=30)
 SENDER_RENEW_EVERY = timedelta(seconds=10)
@@ -370,6 +370,8 @@ class Deliverer:
     ) -> tuple[list[str], datetime | None]:
         """Return the messages for a ledger unit, and where a digest's window ends."""
         first = unit[0]
+        if first.kind in ("admin_notice", "broadcast"):
+            return await self._compose_message(first), None
         chat = chat or await self.store.get_chat(first.chat_id)
         lang = chat.language if chat else "zh"
         tz = _zone(chat.time_zone if chat else "", self.default_tz)
@@ -382,6 +384,14 @@ class Deliverer:
         articles = await self.store.articles_by_ids(ids)
         ordered = [articles[i] for i in ids if i in articles]
         return await self.render_alert(ordered, lang, tz), None
+
+    async def _compose_message(self, row: Delivery) -> list[str]:
+        """Return an admins' notice (its HTML is in the row) or a broadcast (in its own table)."""
+        payload: dict[str, Any] = json.loads(row.payload)
+        if "text" in payload:
+            return [str(payload["text"])]
+        html = await self.store.ledger.broadcast_text(int(payload["broadcast"]))
+        return [html] if html else []
 
     async def _compose_digest(
         self, row: Delivery, sub: Subscription | None, chat: Chat | None, lang: str, tz: ZoneInfo
@@ -431,7 +441,7 @@ class Deliverer:
         for channel, items in groups.items():
             for index, article in enumerate(items):
                 block = _digest_item(
-                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz, lang
                 )
                 if index == 0:
                     block = f"\n<b>【{esc(channel)}】</b>\n" + block
@@ -450,7 +460,7 @@ class Deliverer:
         for article in articles:
             blocks.append(
                 _digest_item(
-                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz
+                    article, summaries.get(article.id, ""), speakers.get(article.id, []), tz, lang
                 )
             )
         return split_html(blocks)
@@ -487,8 +497,10 @@ class Deliverer:
         return self.source_titles.get(article.source_name, article.source_name or "新闻")
 
 
-def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneInfo) -> str:
-    """Render one item of a digest or alert: linked title, date, id, summary line, speakers."""
+def _digest_item(
+    article: Article, summary: str, speakers: list[str], tz: ZoneInfo, lang: str = "zh"
+) -> str:
+    """Render one item of a digest or alert: linked title, date, id, summary, speakers, outlets."""
     lines = [
         "• "
         + link(article.url, shorten(article.title, 80))
@@ -499,6 +511,8 @@ def _digest_item(article: Article, summary: str, speakers: list[str], tz: ZoneIn
         lines.append("  " + esc(shorten(summary, SUMMARY_LINE_CHARS)))
     if speakers:
         lines.append("  🎤 " + esc("、".join(speakers)))
+    if article.also:
+        lines.append("  " + esc(also_in(article.also, lang)))
     return "\n".join(lines)
 
 

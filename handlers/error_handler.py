@@ -22,6 +22,10 @@ async def on_error(update: object, context: Context) -> None:
         # Polling hiccups: PTB retries on its own; a warning is enough.
         logger.warning("network trouble while polling: %s", error)
         return
+    if isinstance(error, RetryAfter):
+        # The pacer waited and retried until it gave up: an apology would meet the same wait.
+        logger.warning("could not answer an update, flood control: %s", error)
+        return
     if isinstance(error, NetworkError | TimedOut) and not isinstance(error, BadRequest):
         # Telegram out of reach while answering: the link has logged the outage once, and an
         # apology could not get through either.

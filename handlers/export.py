@@ -48,9 +48,12 @@ class Result:
 
 
 async def outlets_of(store: Store, articles: Sequence[Article]) -> dict[int, list[str]]:
-    """Return every outlet that carried each article's story (the article's own source now)."""
-    del store  # the story store's outlets go here once stories exist
-    return {a.id: [a.source or a.source_name or ""] for a in articles}
+    """Return every outlet that carried each article's story, the first copy's first."""
+    copies = await store.story_outlets(a.id for a in articles)
+    return {
+        a.id: [o.name for o in copies.get(a.id, ())] or [a.source or a.source_name or ""]
+        for a in articles
+    }
 
 
 async def collect(data: str, update: Update, context: Context) -> Result | None:

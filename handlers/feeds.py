@@ -24,7 +24,7 @@ from aiohttp import web
 from feedgen.feed import FeedGenerator
 
 from handlers.context import BotData
-from handlers.render import shorten
+from handlers.render import also_in, shorten
 from handlers.search import MAX_QUERY_CHARS, parse_search
 from news.models import Article, Person
 from news.nlp.people import normalize_name
@@ -74,7 +74,7 @@ class Feed:
         parts = [FEED_VERSION, self.feed_id, self.title, self.self_url]
         for e in self.entries:
             a = e.article
-            parts += [str(a.id), a.url, a.title, a.source, e.summary, *e.speakers]
+            parts += [str(a.id), a.url, a.title, a.source, e.summary, *e.speakers, *a.also]
             parts.append(entry_updated(a).isoformat())
         digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
         return f'"{digest[:32]}"'
@@ -113,7 +113,8 @@ def render_atom(feed: Feed, tz: ZoneInfo) -> bytes:
         entry.published(article.published_at.astimezone(tz))
         entry.updated(entry_updated(article).astimezone(tz))
         entry.author(name=article.source or "东北新闻网")
-        entry.summary(item.summary)
+        also = also_in(article.also, "zh")
+        entry.summary(f"{item.summary}\n{also}" if also else item.summary)
         if article.source:
             entry.category(term=article.source, scheme="urn:newsbot:source", label="来源")
         for name in item.speakers:

@@ -12,7 +12,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from handlers.context import Context
-from handlers.render import esc, format_date, link, shorten
+from handlers.render import also_in, esc, format_date, link, shorten
 from handlers.search import SearchQuery, parse_search
 from handlers.texts import language_of, text
 from news.models import Article, Person
@@ -40,6 +40,8 @@ def render_card(
     if article.source:
         meta += f" · {esc(text(lang, 'source_label'))}：{esc(article.source)}"
     lines.append(meta)
+    if article.also:
+        lines.append(esc(also_in(article.also, lang)))
     lines.append("")
     body = summary or shorten(article.body, 200)
     lines.append(esc(shorten(body, CARD_SUMMARY_CHARS)))
@@ -210,7 +212,9 @@ async def on_inline_query(update: Update, context: Context) -> None:
         names = speakers.get(article.id, [])
         when = format_date(article.published_at, tz)[:10]
         # Two lines in Telegram's list: date and source, then the one-line summary.
-        description = " · ".join(p for p in (when, article.source) if p)
+        description = " · ".join(
+            p for p in (when, article.source, also_in(article.also, lang)) if p
+        )
         # What the person said, for `NAME WORDS`; else the summary.
         said_here = said.get(article.id)
         quoted = f"“{said_here}”" if said_here else summary or article.body

@@ -9,11 +9,15 @@ from typing import Any
 from telegram.ext import Application, JobQueue
 
 from handlers.context import BotData, Context
+from handlers.render import esc, shorten
+from handlers.texts import text
 from news.models import SourceConfig
 from storage import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
+# A source is told to the admins after this many failed runs in a row (and its recovery once).
+FAILED_RUNS_TOLD = 3
 # Seconds after start before the first crawl: the bot answers first, then fills the store.
 FIRST_CRAWL_DELAY = 2.0
 
@@ -45,9 +49,50 @@ async def job_ingest(context: Context) -> None:
         metrics.record_crawl_crash(source.name)
         logger.exception("crawl of %s failed", source.name)
         await context.bot_data.store.record_source_error(source.name, "internal error, see log")
+        await tell_admins_about_source(context, source)
         return
     if troubles.pop(f"crawl {source.name}", None) is not None:
         logger.info("crawl of %s stores again: the database is writable", source.name)
+    await tell_admins_about_source(context, source)
+
+
+async def tell_admins_about_source(context: Context, source: SourceConfig) -> None:
+    """Queue a notice to the admins when a source has failed three runs, and when it recovers.
+
+    Each is claimed in the database, so of several instances one tells, and only once.
+    """
+    admins = sorted(context.bot_data.admins)
+    store = context.bot_data.store
+    if not admins:
+        return
+    if await store.claim_source_failure_notice(source.name, FAILED_RUNS_TOLD):
+        status = next((s for s in await store.source_statuses() if s.name == source.name), None)
+        error = status.last_error if status else ""
+        key, values = "source_failing", {"error": esc(shorten(error, 300))}
+        logger.warning(
+            "source %s failed %d runs in a row: admins told", source.name, FAILED_RUNS_TOLD
+        )
+    elif await store.claim_source_recovery_notice(source.name):
+        key, values = "source_recovered", {}
+        logger.info("source %s works again: admins told", source.name)
+    else:
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    for admin in admins:
+        chat = await store.get_chat(admin)
+        lang = chat.language if chat else "zh"
+        html = text(
+            lang,
+            key,
+            title=esc(source.title or source.name),
+            name=esc(source.name),
+            runs=FAILED_RUNS_TOLD,
+            **values,
+        )
+        await store.ledger.add_notices([admin], f"{key}:{source.name}:{stamp}", html)
+    if context.job_queue is not None:
+        # Through the ledger like every push (once, resumed), but now, not at the next tick.
+        context.job_queue.run_once(job_deliver, 0.1, name=f"notice:{source.name}")
 
 
 async def _hold_crawl_lease(context: Context, source: SourceConfig) -> bool:
@@ -63,19 +108,52 @@ async def _hold_crawl_lease(context: Context, source: SourceConfig) -> bool:
 
 def schedule_ingestion(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     """Schedule one repeating crawl per configured source, at its own interval."""
+    for index, source in enumerate(app.bot_data.sources):
+        _schedule_crawl(app, source, FIRST_CRAWL_DELAY + index)
+
+
+def reschedule_ingestion(
+    app: Application[Any, Any, Any, Any, BotData, Any], sources: tuple[SourceConfig, ...]
+) -> tuple[list[str], list[str], list[str]]:
+    """Switch the crawls to a new list of sources; return the names added, changed, removed.
+
+    A source that did not change keeps its job and its timing; a changed one is rescheduled
+    (a crawl of it under way finishes first: the job queue runs one at a time).
+    """
+    queue = _queue(app)
+    old = {s.name: s for s in app.bot_data.sources}
+    new = {s.name: s for s in sources}
+    added = [n for n in new if n not in old]
+    changed = [n for n in new if n in old and new[n] != old[n]]
+    removed = [n for n in old if n not in new]
+    for name in changed + removed:
+        for job in queue.get_jobs_by_name(f"ingest:{name}"):
+            job.schedule_removal()
+    for index, name in enumerate(added + changed):
+        _schedule_crawl(app, new[name], FIRST_CRAWL_DELAY + index)
+    app.bot_data.sources = sources
+    return added, changed, removed
+
+
+def _schedule_crawl(
+    app: Application[Any, Any, Any, Any, BotData, Any], source: SourceConfig, first: float
+) -> None:
+    _queue(app).run_repeating(
+        job_ingest,
+        interval=source.interval_minutes * 60,
+        first=first,
+        name=f"ingest:{source.name}",
+        data=source,
+        # One crawl of a source at a time; a late run is run once, not piled up.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+    )
+
+
+def _queue(app: Application[Any, Any, Any, Any, BotData, Any]) -> JobQueue[Any]:
     queue: JobQueue[Any] | None = app.job_queue
     if queue is None:
         raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
-    for index, source in enumerate(app.bot_data.sources):
-        queue.run_repeating(
-            job_ingest,
-            interval=source.interval_minutes * 60,
-            first=FIRST_CRAWL_DELAY + index,
-            name=f"ingest:{source.name}",
-            data=source,
-            # One crawl of a source at a time; a late run is run once, not piled up.
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
-        )
+    return queue
 
 
 # Digests are due on the minute; a tick every 20 s sends what is due, and lets a standby

@@ -6,7 +6,7 @@ from telegram import Update
 
 from handlers.context import Context
 from handlers.keyboards import markup, page_count, paging_row, parse_callback, summary_buttons
-from handlers.render import esc, format_date, link, shorten
+from handlers.render import also_in, esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.models import Headline
@@ -27,13 +27,16 @@ def parse_count(args: list[str]) -> int | None:
     return count if 1 <= count <= MAX_COUNT else None
 
 
-def headline(article: Headline, context: Context, number: int) -> str:
-    """Render one article as a line: number, date, linked title, source, id."""
+def headline(article: Headline, context: Context, number: int, lang: str = "zh") -> str:
+    """Render one story as a line: number, date, linked title, source, id; other outlets."""
     when = esc(format_date(article.published_at, context.bot_data.tz))
     line = f"<b>{number}.</b> {when} " + link(article.url, shorten(article.title, LIST_TITLE_CHARS))
     if article.source:
         line += f" · {esc(article.source)}"
-    return line + f" <code>#{article.id}</code>"
+    line += f" <code>#{article.id}</code>"
+    if article.also:
+        line += "\n    " + esc(also_in(article.also, lang))
+    return line
 
 
 async def send_latest_page(update: Update, context: Context, page: int, count: int) -> None:
@@ -52,7 +55,7 @@ async def send_latest_page(update: Update, context: Context, page: int, count: i
     lines = [
         text(lang, "latest_title") + " · " + esc(text(lang, "page", page=page + 1, pages=pages))
     ]
-    lines += [headline(a, context, n) for n, a in enumerate(articles, start=first)]
+    lines += [headline(a, context, n, lang) for n, a in enumerate(articles, start=first)]
     rows = summary_buttons(lang, [a.id for a in articles], start=first)
     rows.append(paging_row(lang, page, pages, lambda p: f"lp:{p}:{count}"))
     await show_page(update, "\n".join(lines), markup(rows))

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from handlers.texts import text
 from news.nlp.fold import aligned_search_form, search_form
 
 # Telegram counts a message's length after entity parsing, in UTF-16 code units.
@@ -188,3 +189,18 @@ def highlight(text: str, words: Sequence[str], width: int = 80) -> str:
         cursor = match.end()
     pieces.append(esc(window[cursor:]))
     return ("…" if start > 0 else "") + "".join(pieces) + ("…" if end < len(flat) else "")
+
+
+# Other outlets a list line names before the rest become a count (a line stays short: 30
+# headlines with their outlets fit one message).
+ALSO_NAMED = 2
+
+
+def also_in(names: Sequence[str], lang: str) -> str:
+    """Return the "也见于：北国网 · 沈阳网" line of a story's other outlets, as plain text."""
+    if not names:
+        return ""
+    shown = " · ".join(names[:ALSO_NAMED])
+    if len(names) > ALSO_NAMED:
+        shown = text(lang, "also_more", names=shown, n=len(names), more=len(names) - ALSO_NAMED)
+    return text(lang, "also_in", names=shown)

@@ -19,7 +19,8 @@ from handlers.keyboards import (
     parse_callback,
     summary_buttons,
 )
-from handlers.render import check_callback_data, esc, format_date, highlight, link, shorten
+from handlers.limits import MAX_SAVED_SEARCHES
+from handlers.render import also_in, check_callback_data, esc, format_date, highlight, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_text, show_page
 from handlers.texts import text
 from news.nlp.fold import search_form
@@ -63,6 +64,19 @@ def _date_bound(raw: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
     return chosen.replace(tzinfo=tz)
 
 
+def parse_range(token: str, tz: ZoneInfo) -> tuple[datetime | None, datetime | None] | None:
+    """Parse FROM..TO (2017..2019, 2023-01..2024-06, ..2020); None if the token is not one.
+
+    Raises ValueError for a token shaped like a range with a date that does not exist.
+    """
+    if ".." not in token or token == ".." or not re.fullmatch(r"[\d\-/.]*\.\.[\d\-/.]*", token):
+        return None
+    left, _, right = token.partition("..")
+    since = _date_bound(left, tz, end=False) if left else None
+    until = _date_bound(right, tz, end=True) if right else None
+    return since, until
+
+
 def parse_search(raw: str, tz: ZoneInfo) -> SearchQuery | None:
     """Parse the words and an optional FROM..TO range; None if the query is unusable."""
     raw = raw.strip()
@@ -72,13 +86,12 @@ def parse_search(raw: str, tz: ZoneInfo) -> SearchQuery | None:
     since = until = None
     words: list[str] = []
     for token in tokens:
-        if ".." in token and re.fullmatch(r"[\d\-/.]*\.\.[\d\-/.]*", token) and token != "..":
-            left, _, right = token.partition("..")
-            try:
-                since = _date_bound(left, tz, end=False) if left else None
-                until = _date_bound(right, tz, end=True) if right else None
-            except ValueError:
-                return None
+        try:
+            bounds = parse_range(token, tz)
+        except ValueError:
+            return None
+        if bounds is not None:
+            since, until = bounds
             continue
         words.append(token)
     if not words or len(words) > MAX_WORDS:
@@ -132,6 +145,7 @@ async def send_search_page(
             + link(article.url, shorten(article.title, 80))
             + f" <code>#{article.id}</code>\n"
             + highlight(article.body, parsed.words, SNIPPET_CHARS)
+            + ("\n" + esc(also_in(article.also, lang)) if article.also else "")
         )
     order = "r" if by_relevance else "d"
     rows = summary_buttons(lang, [h.article.id for h in hits], start=first)
@@ -160,7 +174,7 @@ async def cmd_search(update: Update, context: Context) -> None:
             update, esc(text(lang, "search_usage", max=MAX_WORDS, chars=MAX_QUERY_CHARS))
         )
         return
-    query_id = await context.bot_data.store.save_search_query(chat.id, raw)
+    query_id = await context.bot_data.store.save_search_query(chat.id, raw, keep=MAX_SAVED_SEARCHES)
     await send_search_page(update, context, query_id, raw, 0, by_relevance=False)
 
 
@@ -181,7 +195,7 @@ async def cb_search_page(update: Update, context: Context) -> None:
         return
     query_id, page = int(args[0]), int(args[1])
     raw = await context.bot_data.store.search_query(chat.id, query_id)
-    if raw is None:  # another chat's query, or a forged id
-        await answer_stale(update, text(lang, "stale"))
+    if raw is None:  # older than the chat's last MAX_SAVED_SEARCHES, another chat's, forged
+        await answer_stale(update, text(lang, "search_expired", cap=MAX_SAVED_SEARCHES))
         return
     await send_search_page(update, context, query_id, raw, page, by_relevance=args[2] == "r")

@@ -18,6 +18,7 @@ from handlers import source_choice
 from handlers.admin import is_admin
 from handlers.context import Context
 from handlers.keyboards import parse_callback
+from handlers.limits import MAX_FOLLOWS, MAX_KEYWORDS
 from handlers.regions import CITIES, region_named, region_of
 from handlers.render import check_callback_data, esc, format_date
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text, show_page
@@ -321,7 +322,7 @@ async def cmd_settings(update: Update, context: Context) -> None:
         await send_settings(update, context, target)
 
 
-async def _button_target(update: Update, context: Context, chat_ref: str | None) -> Target | None:
+async def button_target(update: Update, context: Context, chat_ref: str | None) -> Target | None:
     """Return the chat a settings button changes, if the user pressing it may change it."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -354,7 +355,7 @@ async def cb_settings(update: Update, context: Context) -> None:
     if args is None:
         await answer_stale(update, text(lang, "stale"))
         return
-    target = await _button_target(update, context, args[2] if len(args) == 3 else None)
+    target = await button_target(update, context, args[2] if len(args) == 3 else None)
     if target is None:
         await answer_stale(
             update, text(lang, "not_allowed" if len(args) == 3 else "group_admins_only")
@@ -574,7 +575,12 @@ async def _change_follow(update: Update, context: Context, *, follow: bool) -> N
         return
     subscriptions = context.bot_data.store.subscriptions
     if follow:
-        changed = await subscriptions.follow(target.chat_id, person.id, target.thread_id)
+        changed = await subscriptions.follow(
+            target.chat_id, person.id, target.thread_id, cap=MAX_FOLLOWS
+        )
+        if changed is None:
+            await reply_text(update, esc(text(lang, "follow_cap", cap=MAX_FOLLOWS)))
+            return
         key = "followed" if changed else "already_followed"
     else:
         changed = await subscriptions.unfollow(target.chat_id, person.id)
@@ -613,7 +619,12 @@ async def cmd_keyword(update: Update, context: Context) -> None:
     if target is None:
         return
     store = context.bot_data.store
-    await store.subscriptions.follow_keyword(target.chat_id, rule.text, target.thread_id)
+    added = await store.subscriptions.follow_keyword(
+        target.chat_id, rule.text, target.thread_id, cap=MAX_KEYWORDS
+    )
+    if added is None:
+        await reply_text(update, esc(text(lang, "keyword_cap", cap=MAX_KEYWORDS)))
+        return
     chat = await store.get_chat(target.chat_id)
     include, exclude = _rule_words(rule)
     scope = text(lang, "scope_body" if chat and chat.keyword_body else "scope_title")

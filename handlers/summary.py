@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -11,10 +12,12 @@ from handlers.keyboards import parse_callback
 from handlers.render import esc, format_date, link, shorten
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
 from handlers.texts import text
-from news.models import Article
+from news.models import Article, Outlet
 from news.nlp.summarize import summarize
 
 MAX_ID = 2**62
+# Outlets a card links at most (each line about 80 characters; a card stays one message).
+OUTLETS_LISTED = 30
 
 
 def parse_article_id(args: list[str]) -> int | None:
@@ -28,30 +31,45 @@ def parse_article_id(args: list[str]) -> int | None:
 
 
 async def summary_card(article_id: int, context: Context, lang: str) -> str | None:
-    """Render an article's summary card, or None when there is no such article."""
-    # The article, its stored summary and who spoke in it are asked for at once: on PostgreSQL
-    # three queries in flight cost one round trip's wait instead of three, and on a busy machine
-    # those waits were what made /summary slow.
+    """Render the card of an article's story, or None when there is no such article."""
+    # The article, its stored summary, who spoke in it and its story's outlets are asked for at
+    # once: on PostgreSQL queries in flight cost one round trip's wait instead of several, and
+    # on a busy machine those waits were what made /summary slow.
     store = context.bot_data.store
-    article, (stored, _keywords), speakers = await asyncio.gather(
+    article, (stored, _keywords), speakers, outlets = await asyncio.gather(
         store.get_article(article_id),
         store.article_summary(article_id),
         store.speakers_of(article_id),
+        store.story_outlets([article_id]),
     )
     if article is None:
         return None
+    copies = outlets.get(article_id, [])
+    if copies and copies[0].article_id != article_id:
+        # A reprint: the card is its story's, whose first copy holds the summary and speakers.
+        first = copies[0].article_id
+        article, (stored, _keywords), speakers = await asyncio.gather(
+            store.get_article(first), store.article_summary(first), store.speakers_of(first)
+        )
+        if article is None:
+            return None
     if not stored:  # an older row: summarised now, off the event loop
         paragraphs = article.body.split("\n")
         stored = (
             await asyncio.to_thread(summarize, article.title, paragraphs, keywords=False)
         ).text
-    return render_summary(article, stored, speakers, context, lang)
+    return render_summary(article, stored, speakers, context, lang, copies)
 
 
 def render_summary(
-    article: Article, summary: str, speakers: list[str], context: Context, lang: str
+    article: Article,
+    summary: str,
+    speakers: list[str],
+    context: Context,
+    lang: str,
+    outlets: Sequence[Outlet] = (),
 ) -> str:
-    """Render an article card: title, date, source, summary, who spoke, link."""
+    """Render an article card: title, date, source, summary, who spoke, every outlet, link."""
     when = format_date(article.published_at, context.bot_data.tz)
     lines = [f"<b>{esc(article.title)}</b>"]
     meta = esc(when)
@@ -63,6 +81,18 @@ def render_summary(
     if speakers:
         lines.append("")
         lines.append(f"🎤 {esc(text(lang, 'spoke_label'))}：{esc('、'.join(speakers))}")
+    if len(outlets) > 1:
+        lines.append("")
+        lines.append(f"📰 {esc(text(lang, 'outlets', n=len(outlets)))}")
+        tz = context.bot_data.tz
+        for outlet in outlets[:OUTLETS_LISTED]:
+            lines.append(
+                f"• {esc(outlet.name or text(lang, 'source_label'))} "
+                + link(outlet.url, shorten(outlet.title, 60))
+                + f" <i>{esc(format_date(outlet.published_at, tz, with_year=False))}</i>"
+            )
+        if len(outlets) > OUTLETS_LISTED:
+            lines.append("…")
     lines.append("")
     lines.append(
         link(article.url, article.url) + f"\n{esc(text(lang, 'read_more', id=article.id))}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,7 @@ class Article:
     subtitle: str = ""
     reporter: str = ""
     channel: str = ""
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class Headline:
     title: str
     published_at: datetime  # aware, UTC
     source: str
+    also: tuple[str, ...] = ()  # the story's other outlets, by name (reprints elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,22 @@ class SourceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class BotStats:
+    """What an admin's /stats shows: chats, pushes, today's deliveries, sources, the archive."""
+
+    chats: int
+    blocked_chats: int
+    subscriptions: int
+    followed_people: int
+    followed_words: int
+    deliveries_today: dict[str, int]  # by status: pending, sending, sent, failed, skipped
+    sources_ok: int
+    sources_failing: int
+    articles: int
+    database_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceRun:
     """When a source's crawl last succeeded and failed: what health checks and metrics read."""
 
@@ -136,7 +154,19 @@ class StoreOutcome:
 
     article_id: int
     created: bool
-    reason: str = ""  # for a duplicate: "url" or "fingerprint"
+    reason: str = ""  # for a duplicate: "url"; for a reprint: "fingerprint" or "similar"
+    story_id: int | None = None  # a reprint's story: the id of its first copy
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """One copy of a story: where it appeared (the source's title), its link and headline."""
+
+    article_id: int
+    name: str
+    url: str
+    title: str
+    published_at: datetime  # aware, UTC
 
 
 REGIONS = (
@@ -208,6 +238,32 @@ class SourceConfig:
     encoding: str = ""  # the pages' charset when neither header nor meta says it right
 
 
+@dataclass(frozen=True, slots=True)
+class BackfillCursor:
+    """Where one source's walk back in time stands (`newsbot backfill`), as stored.
+
+    Dates are days on the papers' calendar (Asia/Shanghai). The walk reads list `list_index`
+    of the source from `page_url` (None: the list's first page) or, for a dated list, from
+    `day` back to `since`; everything before that point is stored.
+    """
+
+    source: str
+    since: date
+    until: date
+    started_at: datetime
+    updated_at: datetime
+    list_index: int = 0
+    page_url: str | None = None
+    page_no: int = 0
+    day: date | None = None
+    reached: date | None = None  # the oldest publication day met so far
+    pages: int = 0
+    articles: int = 0  # stored by the walk
+    failed: int = 0  # articles skipped for good (gone, not an article)
+    done: bool = False
+    error: str = ""  # why the last run stopped short, one line
+
+
 @dataclass(slots=True)
 class CrawlReport:
     """Counts from one crawl of one source."""
@@ -239,12 +295,22 @@ class PersonInArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySketch:
+    """An article body's MinHash signature, its size in shingles and its LSH band keys."""
+
+    signature: bytes  # news.stories.NUM_PERM little-endian uint32
+    shingles: int
+    bands: tuple[int, ...]  # signed 64-bit keys, one per band; empty for a text too short
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleAnalysis:
-    """What reading an article yields: its summary, keywords and the people in it."""
+    """What reading an article yields: its summary, keywords, the people in it, its sketch."""
 
     summary: str = ""
     keywords: tuple[str, ...] = ()
     people: tuple[PersonInArticle, ...] = ()
+    sketch: StorySketch | None = None  # news.stories: computed with the rest, off the loop
 
 
 @dataclass(frozen=True, slots=True)

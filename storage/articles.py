@@ -16,17 +16,24 @@ from news.models import (
     SourceRun,
     SourceStatus,
     StoreOutcome,
+    StorySketch,
 )
+from news.stories import sketch as story_sketch
 from storage import rows
 from storage.database import Database, Transaction
 from storage.rows import ARTICLE_COLUMNS, HEADLINE_COLUMNS, now, to_db_time
 
-NEWEST_FIRST = "FROM articles a ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+# Lists show a story once: its first copy (story_id NULL), read in the partial date index.
+NEWEST_FIRST = (
+    "FROM articles a WHERE a.story_id IS NULL "
+    "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?"
+)
 LATEST_SQL = f"SELECT {HEADLINE_COLUMNS} {NEWEST_FIRST}"
 _ADD_URL = "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)"
 # How long before its window a digest still takes an article stored during the window: sites
 # post some articles hours after their date, and a date-only page says midnight.
 DIGEST_GRACE = timedelta(days=1)
+DELETE_MENTIONS = "DELETE FROM mentions WHERE article_id = ?"
 # Ids asked for at once: far below every SQLite build's cap on bound parameters.
 IDS_AT_ONCE = 500
 
@@ -73,6 +80,29 @@ class ArticleQueries(StorePart):
             "WHERE name = ?",
             (to_db_time(at or now()), error[:500], name),
         )
+
+    async def claim_source_failure_notice(self, name: str, runs: int) -> bool:
+        """Return True once when the source has failed `runs` runs in a row (until it recovers).
+
+        One UPDATE … RETURNING: of several instances crawling in turn, one tells the admins.
+        """
+        found = await self.db.fetch(
+            "UPDATE sources SET failure_told_at = ? WHERE name = ? "
+            "AND consecutive_failures >= ? AND failure_told_at IS NULL RETURNING name",
+            (to_db_time(now()), name, runs),
+        )
+        return bool(found)
+
+    async def claim_source_recovery_notice(self, name: str) -> bool:
+        """Return True once when a source whose failure was told has completed a run since."""
+        # A completed run, not a clean one: a run that stored articles but met one bad page
+        # counts as a failure again (consecutive_failures 1) and is still a recovery.
+        found = await self.db.fetch(
+            "UPDATE sources SET failure_told_at = NULL WHERE name = ? "
+            "AND failure_told_at IS NOT NULL AND last_success_at >= failure_told_at RETURNING name",
+            (name,),
+        )
+        return bool(found)
 
     async def source_statuses(self) -> list[SourceStatus]:
         """Return every source's health and article count, by name."""
@@ -144,7 +174,15 @@ class ArticleQueries(StorePart):
         fetched_at: datetime | None = None,
         analysis: ArticleAnalysis | None = None,
     ) -> StoreOutcome:
-        """Store a parsed article once: a known URL or fingerprint links to the existing row."""
+        """Store a parsed article once; a copy of a stored story at another URL is its reprint.
+
+        A known URL is a duplicate. An exact copy (the same fingerprint) or a near one (the
+        MinHash bands of news.stories) is stored as a reprint: its own row, URL, source,
+        headline and time, with story_id naming the story's first copy, outside search,
+        people's pages and every list. Only a first copy is indexed and analysed.
+        """
+        # The crawler's analysis brings the sketch, made in its worker process; else made here.
+        sketch = analysis.sketch if analysis and analysis.sketch else story_sketch(article.body)
         async with self.db.transaction() as tx:
             known = await tx.fetchval(
                 "SELECT article_id FROM article_urls WHERE url_key = ?", (url_key,)
@@ -152,13 +190,11 @@ class ArticleQueries(StorePart):
             if known is not None:
                 return StoreOutcome(article_id=known, created=False, reason="url")
             same = await tx.fetchval(
-                "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", (fingerprint,)
+                "SELECT coalesce(story_id, id) FROM articles WHERE content_hash = ? "
+                "ORDER BY id LIMIT 1",
+                (fingerprint,),
             )
-            if same is not None:
-                # The same story republished at another URL (another channel): one article,
-                # both URLs.
-                await tx.execute(_ADD_URL, (url_key, article.url, same))
-                return StoreOutcome(article_id=same, created=False, reason="fingerprint")
+            story = same if same is not None else await self._story_of(tx, sketch)
             values: dict[str, Any] = {
                 "url": article.url,
                 "title": article.title,
@@ -173,6 +209,7 @@ class ArticleQueries(StorePart):
                 "reporter": article.reporter,
                 "channel": article.channel,
                 "related": rows.related_json(article.related),
+                "story_id": story,
                 **self._search_columns(article),
             }
             marks = ", ".join("?" * len(values))
@@ -183,11 +220,28 @@ class ArticleQueries(StorePart):
                 )
             )
             await tx.execute(_ADD_URL, (url_key, article.url, article_id))
-            await self._index_article(tx, article_id, article)
-            if analysis is not None:
-                await self._write_analysis(tx, article_id, article.published_at, analysis)
+            await self._keep_sketch(tx, article_id, sketch)
+            if story is None:
+                await self._index_article(tx, article_id, article)
+                if analysis is not None:
+                    await self._write_analysis(tx, article_id, article.published_at, analysis)
         self._article_added()
+        if story is not None:
+            reason = "fingerprint" if same is not None else "similar"
+            return StoreOutcome(article_id=article_id, created=True, reason=reason, story_id=story)
         return StoreOutcome(article_id=article_id, created=True)
+
+    @abstractmethod
+    async def _story_of(self, tx: Transaction, sketch: StorySketch) -> int | None:
+        """Return the first copy of the stored story this sketch is a copy of (storage.stories)."""
+
+    @abstractmethod
+    async def _keep_sketch(self, tx: Transaction, article_id: int, sketch: StorySketch) -> None:
+        """Store an article's signature and band keys (storage.stories)."""
+
+    @abstractmethod
+    async def _with_outlets(self, items: list[Any]) -> list[Any]:
+        """Return list items with their stories' other outlets filled in (storage.stories)."""
 
     def _article_added(self) -> None:
         """Note that this process just stored an article (a backend's page cache forgets)."""
@@ -224,13 +278,13 @@ class ArticleQueries(StorePart):
     async def latest_articles(self, limit: int = 10, offset: int = 0) -> list[Article]:
         """Return the newest articles, newest first."""
         found = await self.db.fetch(f"SELECT {ARTICLE_COLUMNS} {NEWEST_FIRST}", (limit, offset))
-        return [rows.article(r) for r in found]
+        return await self._with_outlets([rows.article(r) for r in found])
 
     async def latest_page(self, limit: int = 10, offset: int = 0) -> tuple[list[Headline], int]:
         """Return a page of the newest headlines and how many articles there are, in one call."""
         found = await self.db.lookup(LATEST_SQL, (limit, offset))
         total = await self.count_articles()
-        return [rows.headline(r) for r in found], total
+        return await self._with_outlets([rows.headline(r) for r in found]), total
 
     async def count_articles(self) -> int:
         """Return how many articles are stored."""
@@ -268,7 +322,8 @@ class ArticleQueries(StorePart):
         found = await self.db.fetch(
             f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE {where}", params
         )
-        return {r["id"]: rows.article(r) for r in found}
+        listed = await self._with_outlets([rows.article(r) for r in found])
+        return {a.id: a for a in listed}
 
     async def article_summary(self, article_id: int) -> tuple[str, tuple[str, ...]]:
         """Return an article's stored summary and keywords."""
@@ -300,7 +355,7 @@ class ArticleQueries(StorePart):
     async def articles_between(
         self, since: datetime, until: datetime, channels: Sequence[str] = (), limit: int = 200
     ) -> list[int]:
-        """Return ids of the articles a digest of [since, until) holds (optionally of some sources).
+        """Return ids of the stories a digest of [since, until) holds (optionally of some sources).
 
         Chosen by publication time, so that a backfill's old articles never reach a digest:
         those published in the window and stored before it ended, and those published up to
@@ -316,7 +371,7 @@ class ArticleQueries(StorePart):
         ]
         where = (
             "published_at >= ? AND published_at < ? AND fetched_at < ? "
-            "AND (published_at >= ? OR fetched_at >= ?)"
+            "AND (published_at >= ? OR fetched_at >= ?) AND story_id IS NULL"
         )
         if channels:
             among, among_params = self.db.dialect.in_list("source_name", list(channels), "text")

@@ -76,6 +76,8 @@ class Dialect(ABC):
     """FOR UPDATE SKIP LOCKED where rows can be locked, else nothing (SQLite locks the file)."""
     for_update: str
     """FOR UPDATE where rows can be locked, else nothing."""
+    database_bytes: str
+    """A SELECT of the database's size on disk, in bytes."""
 
     @abstractmethod
     def in_list(self, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:

@@ -114,11 +114,15 @@ class SearchQueries(PeopleQueries):
     ) -> list[Row]:
         """Return search_top_speakers' (person_id, n) rows, most first, ties to the lower id."""
 
-    async def save_search_query(self, chat_id: int, query: str) -> int:
-        """Remember a chat's search so its paging buttons can refer to it by a short id."""
+    async def save_search_query(self, chat_id: int, query: str, keep: int | None = None) -> int:
+        """Remember a chat's search so its paging buttons can refer to it by a short id.
+
+        With `keep`, the chat's searches older than its `keep` newest are forgotten (their
+        buttons then ask for the search again).
+        """
         # Not worth a wait for the disk: a crash just after it loses a search whose buttons
         # then ask for the search again.
-        return int(
+        query_id = int(
             await self.db.fetchval(
                 "INSERT INTO search_queries (chat_id, query, created_at) "
                 "VALUES (?, ?, ?) RETURNING id",
@@ -126,6 +130,17 @@ class SearchQueries(PeopleQueries):
                 durable=False,
             )
         )
+        if keep is not None:
+            # By the (chat_id, id) index: the chat's newest `keep` entries are walked, no more.
+            # fetchval for its durable=False (a RETURNING the caller does not need).
+            await self.db.fetchval(
+                "DELETE FROM search_queries WHERE chat_id = ?1 AND id <= (SELECT id FROM "
+                "search_queries WHERE chat_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) "
+                "RETURNING id",
+                (chat_id, keep),
+                durable=False,
+            )
+        return query_id
 
     async def search_query(self, chat_id: int, query_id: int) -> str | None:
         """Return a remembered search of this chat, or None (unknown, or another chat's)."""

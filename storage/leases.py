@@ -28,6 +28,14 @@ class Leases:
         )
         return bool(found)
 
+    async def take_over(self, name: str, dead: str, owner: str, until: datetime) -> bool:
+        """Take the named lease from an owner known to be dead (its process is gone)."""
+        changed = await self.db.execute(
+            "UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?",
+            (owner, to_db_time(until), name, dead),
+        )
+        return changed > 0
+
     async def release(self, name: str, owner: str) -> None:
         """Give up the named lease if this owner holds it."""
         await self.db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))

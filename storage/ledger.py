@@ -144,6 +144,69 @@ class Ledger:
         )
         return created > 0
 
+    async def add_notices(self, chat_ids: Iterable[int], key: str, html: str) -> int:
+        """Queue one message (HTML) to each chat, once per key; return how many were new."""
+        stamp = to_db_time(rows.now())
+        payload = json.dumps({"text": html}, ensure_ascii=False)
+        created = 0
+        async with self.db.transaction() as tx:
+            for chat_id in chat_ids:
+                created += await tx.execute(
+                    "INSERT INTO deliveries (chat_id, kind, key, status, payload, created_at, "
+                    "updated_at) VALUES (?, 'admin_notice', ?, 'pending', ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (chat_id, key, payload, stamp, stamp),
+                )
+        return created
+
+    async def add_broadcast(self, admin_id: int, html: str) -> tuple[int, int]:
+        """Keep an admin's broadcast until confirmed; return its id and how many it reaches."""
+        stamp = to_db_time(rows.now())
+        broadcast_id = await self.db.fetchval(
+            "INSERT INTO broadcasts (admin_id, text, created_at) VALUES (?, ?, ?) RETURNING id",
+            (admin_id, html, stamp),
+        )
+        reach = await self.db.fetchval("SELECT count(*) FROM subscriptions WHERE active = 1")
+        return int(broadcast_id), int(reach)
+
+    async def confirm_broadcast(self, broadcast_id: int) -> int | None:
+        """Queue a broadcast to every subscribed chat, in one transaction; return how many.
+
+        None when it is unknown or was confirmed already (a second press sends nothing twice).
+        """
+        stamp = to_db_time(rows.now())
+        async with self.db.transaction() as tx:
+            found = await tx.fetch(
+                "UPDATE broadcasts SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL "
+                "RETURNING id",
+                (stamp, broadcast_id),
+            )
+            if not found:
+                return None
+            payload = json.dumps({"broadcast": broadcast_id})
+            count = await tx.execute(
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, "
+                "created_at, updated_at) SELECT chat_id, 'broadcast', ?, 'pending', ?, "
+                "thread_id, ?, ? FROM subscriptions WHERE active = 1 ON CONFLICT DO NOTHING",
+                (str(broadcast_id), payload, stamp, stamp),
+            )
+            await tx.execute(
+                "UPDATE broadcasts SET recipients = ? WHERE id = ?", (count, broadcast_id)
+            )
+        return count
+
+    async def cancel_broadcast(self, broadcast_id: int) -> bool:
+        """Forget a broadcast not confirmed yet; False if it was confirmed (or is unknown)."""
+        changed = await self.db.execute(
+            "DELETE FROM broadcasts WHERE id = ? AND confirmed_at IS NULL", (broadcast_id,)
+        )
+        return changed > 0
+
+    async def broadcast_text(self, broadcast_id: int) -> str | None:
+        """Return a broadcast's HTML, or None."""
+        found = await self.db.fetchval("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return str(found) if found is not None else None
+
     async def enqueue_alerts(
         self, batch: int = 500, regions: Mapping[str, Sequence[str]] | None = None
     ) -> int:
@@ -265,7 +328,7 @@ class Ledger:
             )
             for r in await tx.fetch(
                 "SELECT id, published_at, title, body FROM articles "
-                "WHERE id > ? AND id <= ? AND published_at >= ?",
+                "WHERE id > ? AND id <= ? AND published_at >= ? AND story_id IS NULL",
                 (start, end, fresh),
             )
         ]

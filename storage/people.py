@@ -17,12 +17,13 @@ from news.models import (
     Statement,
 )
 from storage import rows
-from storage.articles import ArticleQueries
+from storage.articles import DELETE_MENTIONS
 from storage.database import Row, Transaction
 from storage.rows import PERSON_COLUMNS, ROLE_ORDER, to_db_time
+from storage.stories import StoryQueries
 
 
-class PeopleQueries(ArticleQueries):
+class PeopleQueries(StoryQueries):
     """Who appears in the articles, with which titles and roles, and what they said."""
 
     # --- writing -------------------------------------------------------------------------
@@ -45,7 +46,7 @@ class PeopleQueries(ArticleQueries):
             "UPDATE articles SET summary = ?, keywords = ? WHERE id = ?",
             (analysis.summary, ",".join(analysis.keywords), article_id),
         )
-        await tx.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
+        await tx.execute(DELETE_MENTIONS, (article_id,))
         for person in analysis.people:
             person_id = await tx.fetchval(
                 "INSERT INTO people (name, pinyin, latest_title, first_seen, last_seen) "

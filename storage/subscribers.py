@@ -21,6 +21,8 @@ SUBSCRIPTION_SETTINGS: dict[str, type] = {
     "weekdays_only": bool,
 }
 _UNFOLLOW_WORD = "DELETE FROM keyword_follows WHERE chat_id = ? AND keyword = ?"
+_COUNT_FOLLOWS = "SELECT count(*) FROM follows WHERE chat_id = ? AND active = 1"
+_COUNT_WORDS = "SELECT count(*) FROM keyword_follows WHERE chat_id = ? AND active = 1"
 _SUBSCRIPTIONS = (
     f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s LEFT JOIN chats c ON c.id = s.chat_id"
 )
@@ -131,11 +133,16 @@ class Subscriptions:
 
     # --- follows -------------------------------------------------------------------------
 
-    async def follow(self, chat_id: int, person_id: int, thread_id: int | None) -> bool:
-        """Follow a person in a chat; False if it was already followed."""
+    async def follow(
+        self, chat_id: int, person_id: int, thread_id: int | None, *, cap: int | None = None
+    ) -> bool | None:
+        """Follow a person in a chat; False if it was already followed, None (nothing changed)
+        when the chat already follows `cap` people."""
         active = await self.db.fetchval(
             "SELECT active FROM follows WHERE chat_id = ? AND person_id = ?", (chat_id, person_id)
         )
+        if not active and cap is not None and await self._count(_COUNT_FOLLOWS, chat_id) >= cap:
+            return None
         await self.db.execute(
             "INSERT INTO follows (chat_id, person_id, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, person_id) DO UPDATE SET "
@@ -143,6 +150,9 @@ class Subscriptions:
             (chat_id, person_id, thread_id, to_db_time(now())),
         )
         return not active
+
+    async def _count(self, sql: str, chat_id: int) -> int:
+        return int(await self.db.fetchval(sql, (chat_id,)))
 
     async def unfollow(self, chat_id: int, person_id: int) -> bool:
         """Stop following a person; False if they were not followed."""
@@ -159,12 +169,23 @@ class Subscriptions:
         people = await self.people.people_by_ids(r["person_id"] for r in found)
         return sorted(people.values(), key=lambda p: p.name)
 
-    async def follow_keyword(self, chat_id: int, keyword: str, thread_id: int | None) -> bool:
-        """Follow a keyword rule ("营商环境 沈阳 -招聘", as news.nlp.keyword_rules writes it)."""
+    async def follow_keyword(
+        self, chat_id: int, keyword: str, thread_id: int | None, *, cap: int | None = None
+    ) -> bool | None:
+        """Follow a keyword rule ("营商环境 沈阳 -招聘", as news.nlp.keyword_rules writes it); True,
+        or None (nothing changed) when the chat already follows `cap` other rules."""
+        word = search_form(keyword)
+        if cap is not None:
+            active = await self.db.fetchval(
+                "SELECT active FROM keyword_follows WHERE chat_id = ? AND keyword = ?",
+                (chat_id, word),
+            )
+            if not active and await self._count(_COUNT_WORDS, chat_id) >= cap:
+                return None
         await self.db.execute(
             "INSERT INTO keyword_follows (chat_id, keyword, thread_id, active, created_at) "
             "VALUES (?, ?, ?, 1, ?) ON CONFLICT(chat_id, keyword) DO UPDATE SET active = 1",
-            (chat_id, search_form(keyword), thread_id, to_db_time(now())),
+            (chat_id, word, thread_id, to_db_time(now())),
         )
         return True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import re
 import time
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ ROLLING_LIST_LENGTH = 20
 _LIST_ENTRY = re.compile(
     r"\s*<li><a href=\"[^\"]+\"[^>]*>[^<]*</a><span class=\"time\">[^<]*</span></li>"
 )
+_PARAGRAPH = re.compile(r"<p>\u3000\u3000([^<]+)</p>")
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]")
 _PAGER = re.compile(r"<div class=\"page\">.*?</div>")
 
 
@@ -57,8 +60,9 @@ def busy_texts(summary_ids: Sequence[int]) -> list[str]:
 class RollingSite:
     """The fake news site, with a list page that gains a new article every so often.
 
-    The new articles are the channel's saved pages with a numbered title, so each one is new
-    to the crawler (URL and fingerprint) and is parsed, analysed and stored like a real one.
+    The new articles are the channel's saved pages with a numbered title and their paragraphs
+    refilled with sentences drawn from all of them, so each one is a new story to the crawler
+    (URL, fingerprint and sketch, not a reprint) and is parsed, analysed and stored like one.
     """
 
     def __init__(self) -> None:
@@ -79,6 +83,16 @@ class RollingSite:
                 self._templates.append((html, title))
         if not self._templates:
             raise RuntimeError(f"no saved articles under {ROLLING_CHANNEL} to publish")
+        self._sentences = sorted(
+            {
+                s
+                for html, _title in self._templates
+                for text in _PARAGRAPH.findall(html)
+                for s in _SENTENCE.findall(text)
+                if len(s) > 8
+            }
+        )
+        self._rng = random.Random(self._run)
 
     @property
     def list_path(self) -> str:
@@ -122,7 +136,13 @@ class RollingSite:
         now = datetime.now(UTC) + timedelta(hours=8)
         number = 900_000_000_000_000_000 + self._run * 10_000 + self.published
         path = f"{ROLLING_CHANNEL}/{now:%Y/%m/%d}/{number}.shtml"
-        self.site.add_page(path, html.replace(title, fresh).encode("utf-8"))
+        # Each paragraph refilled from the pool: the same template's text twice would be a
+        # reprint, which the store groups instead of indexing.
+        page = _PARAGRAPH.sub(
+            lambda m: m.group(0).replace(m.group(1), "".join(self._rng.sample(self._sentences, 2))),
+            html.replace(title, fresh),
+        )
+        self.site.add_page(path, page.encode("utf-8"))
         entry = (
             f'\n<li><a href="{path}" target="_blank">{escape(fresh)}</a>'
             f'<span class="time">{now:%Y-%m-%d %H:%M}</span></li>'

@@ -56,6 +56,17 @@ DEFAULT_ARTICLES = 100_000
 DEFAULT_MENTIONS = 1_000_000
 SEED = 20181126
 YEARS = 8
+# Stories reprinted by other outlets: one in REPRINTED_ONE_IN gets 1 to 4 reprints, each a row
+# of its own (another source, URL and headline, a little later) with story_id set, outside
+# search and mentions as Store.add_article leaves a reprint. The articles count stays the
+# number of stories; there are about 60% more rows (2.5 reprints per reprinted story).
+REPRINTED_ONE_IN = 4
+REPRINT_OUTLETS = (
+    ("lnd", "北国网"),
+    ("syd", "沈阳网"),
+    ("lngov", "辽宁省人民政府网"),
+    ("dlxww", "大连新闻网"),
+)
 # Articles composed and inserted at a time while building the archive.
 BATCH = 1000
 # FTS5's pending-terms size (bytes) while building, and SQLite's default put back after.
@@ -441,10 +452,14 @@ def _generate(path: Path, articles: int, mentions: int, show_progress: bool) -> 
         con.execute("PRAGMA cache_size = -1000000")
         con.execute("BEGIN")
         _drop_person_triggers(con)
-        con.execute(
+        con.executemany(
             "INSERT INTO sources (name, title, profile, created_at) VALUES (?, ?, ?, ?)",
-            ("nen", "东北新闻网", "nen", to_db_time(start)),
+            [
+                (name, title, "generic" if name != "nen" else "nen", to_db_time(start))
+                for name, title in (("nen", "东北新闻网"), *REPRINT_OUTLETS)
+            ],
         )
+        reprints = _Reprints(articles)
         # B-trees built once from sorted rows beat millions of inserts at random places (the
         # mention indexes by person); the schema's own CREATE INDEX text is replayed after.
         deferred = con.execute(
@@ -470,6 +485,7 @@ def _generate(path: Path, articles: int, mentions: int, show_progress: bool) -> 
                 break
             _kind, batch, keys = message
             _insert(con, batch, keys)
+            reprints.insert(con, batch)
             done += len(batch)
             if progress is not None:
                 progress(label, done, articles)
@@ -605,6 +621,41 @@ def _insert(con: sqlite3.Connection, batch: list[_Built], keys: dict[int, int]) 
         [s[:5] for b in batch for s in b.said],
     )
     con.executemany(ADD_SAID_GRAMS, [(s[0], s[5]) for b in batch for s in b.said])
+
+
+class _Reprints:
+    """Reprint rows for some of the generated stories, numbered after the last article."""
+
+    def __init__(self, articles: int) -> None:
+        self._rng = random.Random(SEED + 1)  # apart from the articles' own sequence
+        self._next_id = articles + 1
+
+    def insert(self, con: sqlite3.Connection, batch: list[_Built]) -> None:
+        """Insert the reprints of this batch's stories."""
+        rows: list[tuple[Any, ...]] = []
+        for built in batch:
+            if self._rng.randrange(REPRINTED_ONE_IN):
+                continue
+            head = built.row
+            published = datetime.fromisoformat(head[3])
+            for name, title in self._rng.sample(REPRINT_OUTLETS, self._rng.randint(1, 4)):
+                later = to_db_time(published + timedelta(minutes=self._rng.randint(5, 600)))
+                url = f"https://{name}.example.cn/news/{self._next_id}.html"
+                rows.append(
+                    (self._next_id, url, f"{head[2]}（{title}）", later, head[4], head[5],
+                     head[6], later, f"r{self._next_id}", name, head[0])
+                )  # fmt: skip
+                self._next_id += 1
+        con.executemany(
+            "INSERT INTO articles (id, url, title, published_at, source, editor, body, "
+            "fetched_at, content_hash, source_name, story_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        con.executemany(
+            "INSERT INTO article_urls (url_key, url, article_id) VALUES (?, ?, ?)",
+            [(r[1].split("://", 1)[1], r[1], r[0]) for r in rows],
+        )
 
 
 def _timestamps(rng: random.Random, articles: int, days: int) -> list[tuple[float, float]]:

@@ -33,7 +33,7 @@ class BotApiState:
         group_per_minute: float | None = 20.0,
         private_rate: float | None = 1.0,
         private_burst: float = 5.0,
-        rate_limited_methods: Iterable[str] = ("sendMessage",),
+        rate_limited_methods: Iterable[str] = ("sendMessage", "sendPhoto", "sendDocument"),
         strict_html: bool = True,
         bot_username: str = DEFAULT_BOT_USERNAME,
         bot_first_name: str = "Newsbot Test",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from news.ingest.dated import is_dated_list, recent_list_urls
 from news.ingest.decode import decode_html
-from news.ingest.errors import FetchError, IngestError, ParseError
+from news.ingest.errors import FetchError, IngestError, ParseError, RobotsDisallowed
 from news.ingest.fetch import Fetcher, Validators
 from news.ingest.fingerprint import fingerprint
 from news.ingest.sources import Profile, profile_for
@@ -81,6 +81,8 @@ class Crawler:
     progress: ProgressCallback | None = None
     # Where articles are analysed: the bot passes its worker process's; else a thread here.
     analyser: Analyser | None = None
+    # Sources whose robots.txt forbids a list page, said once in the log (not every run).
+    robots_said: set[str] = field(default_factory=set)
 
     async def crawl(self, source: SourceConfig) -> CrawlReport:
         """Crawl one source once and return its counts; never raises for a bad page."""
@@ -184,6 +186,13 @@ class Crawler:
                 return None
             text = decode_html(result.content, source.encoding or result.charset)
             page = await asyncio.to_thread(profile.parse_list, text, result.url)
+        except RobotsDisallowed:
+            message = f"list {url}: disallowed by the site's robots.txt (not read)"
+            if report.source not in self.robots_said:
+                self.robots_said.add(report.source)
+                logger.warning("%s: %s", report.source, message)
+            report.errors.append(message)
+            return None
         except IngestError as exc:
             if missing_ok and isinstance(exc, FetchError) and exc.status == 404:
                 logger.info("no issue at %s (a holiday, or not out yet)", url)

@@ -19,7 +19,8 @@ from typing import cast
 
 import httpx
 
-from news.ingest.errors import FetchError
+from news.ingest.errors import FetchError, RobotsDisallowed, RobotsWait
+from news.ingest.robots import RobotsCache, RobotsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class _HostState:
     semaphore: asyncio.Semaphore
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_start: float = -math.inf
+    crawl_delay: float = 0.0  # the host's robots.txt Crawl-delay, seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,9 @@ class Fetcher:
         validators: Mapping[str, Validators] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        robots: RobotsCache | bool | None = True,
     ) -> None:
+        """Set up politeness; robots=True reads each host's robots.txt, False ignores it."""
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         if per_host_limit < 1:
@@ -140,6 +144,9 @@ class Fetcher:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._hosts: dict[str, _HostState] = {}
+        if robots is True:
+            robots = RobotsCache()
+        self._robots: RobotsCache | None = robots or None
 
     @property
     def validators(self) -> dict[str, Validators]:
@@ -150,6 +157,10 @@ class Fetcher:
         """Fetch url; with conditional=True return None when the server answers 304."""
         try:
             return await self._fetch(url, conditional=conditional)
+        except (RobotsDisallowed, RobotsWait) as exc:
+            # Said once elsewhere (per source by the caller; per host when waiting begins).
+            logger.debug("%s", exc)
+            raise
         except FetchError as exc:
             logger.warning("fetch failed: %s", exc)
             raise
@@ -159,6 +170,7 @@ class Fetcher:
         current = url
         seen = {url}
         for _hop in range(self._max_redirects + 1):
+            await self._obey_robots(current)
             outcome = await self._request_with_retries(current, headers)
             if isinstance(outcome, _Redirect):
                 if outcome.location in seen:
@@ -178,6 +190,24 @@ class Fetcher:
                 self._remember_validators(url, outcome)
             return outcome
         raise FetchError(f"GET {url}: more than {self._max_redirects} redirects", url=url)
+
+    async def _obey_robots(self, url: str) -> None:
+        """Raise unless the host's robots.txt lets `newsbot` fetch url; note its Crawl-delay."""
+        if self._robots is None:
+            return
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            return  # the request itself reports the bad URL
+        if target.scheme not in ("http", "https") or not target.host:
+            return
+        try:
+            rules = await self._robots.rules(self._client, target)
+        except RobotsUnavailable as exc:
+            raise RobotsWait(f"GET {url}: {exc}", url=url, retry_in=exc.retry_in) from None
+        self._host_state(target).crawl_delay = rules.crawl_delay
+        if not rules.allows(url):
+            raise RobotsDisallowed(f"GET {url}: disallowed by robots.txt", url=url)
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
         seen = self._validators.get(url)
@@ -208,6 +238,7 @@ class Fetcher:
                         f"GET {url}: {exc.cause} (gave up after {attempt} attempts)",
                         url=url,
                         status=exc.status,
+                        transient=True,
                     ) from exc
                 delay = self._backoff(attempt, exc.retry_after)
                 logger.debug(
@@ -335,18 +366,23 @@ class Fetcher:
             raise FetchError(f"GET {url}: undecodable body ({_one_line(exc)})", url=url) from exc
         return b"".join(chunks)
 
-    @asynccontextmanager
-    async def _host_slot(self, url: httpx.URL) -> AsyncIterator[None]:
+    def _host_state(self, url: httpx.URL) -> _HostState:
         key = f"{url.scheme}://{url.host}:{url.port or ''}"
         state = self._hosts.get(key)
         if state is None:
             state = self._hosts[key] = _HostState(asyncio.Semaphore(self._per_host_limit))
+        return state
+
+    @asynccontextmanager
+    async def _host_slot(self, url: httpx.URL) -> AsyncIterator[None]:
+        state = self._host_state(url)
         async with state.semaphore:
-            if self._min_host_interval > 0:
+            interval = max(self._min_host_interval, state.crawl_delay)
+            if interval > 0:
                 # The lock serialises request starts so the interval holds between all of them.
                 async with state.lock:
                     loop = asyncio.get_running_loop()
-                    wait = state.last_start + self._min_host_interval - loop.time()
+                    wait = state.last_start + interval - loop.time()
                     if wait > 0:
                         await asyncio.sleep(wait)
                     state.last_start = loop.time()

@@ -1,4 +1,4 @@
-"""Read an article once at ingest: its summary, keywords and the people in it."""
+"""Read an article once at ingest: its summary, keywords, the people in it and its sketch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from news.models import ArticleAnalysis, PersonInArticle
 from news.nlp.people import extract_people, name_pinyin
 from news.nlp.summarize import summarize
+from news.stories import sketch
 from news.workers import SpawnedWorker
 
 # Statements kept per person per article: enough to quote, small enough for an archive of
@@ -28,7 +29,12 @@ def analyse(title: str, paragraphs: Sequence[str], *, keywords: bool = True) -> 
         )
         for mention in extract_people("\n".join(paragraphs))
     )
-    return ArticleAnalysis(summary=summary.text, keywords=summary.keywords, people=people)
+    return ArticleAnalysis(
+        summary=summary.text,
+        keywords=summary.keywords,
+        people=people,
+        sketch=sketch("\n".join(paragraphs)),
+    )
 
 
 class AnalysisWorker(SpawnedWorker):

@@ -66,16 +66,19 @@ def search_form(text: str) -> str:
     # Simplified and half-width, so 全面振興 and 全面振兴 are one word. Every backend calls this
     # for every index write and every query (articles, keyword follows): the index and the
     # query must agree exactly.
-    if not text:
-        return text
+    return to_halfwidth(simplified(text)) if text else text
+
+
+def simplified(text: str) -> str:
+    """Return text in simplified characters, converting only a text that t2s would change."""
     triggers = _t2s_triggers()
     if (
         triggers is None
         or not triggers[0].isdisjoint(text)
         or any(phrase in text for phrase in triggers[1])
     ):
-        text = _t2s().convert(text)
-    return to_halfwidth(text)
+        return _t2s().convert(text)
+    return text
 
 
 def stored_search_form(text: str) -> str | None:

@@ -73,6 +73,7 @@ class PostgresDialect(Dialect):
     bytewise = 'COLLATE "C"'
     skip_locked = " FOR UPDATE SKIP LOCKED"
     for_update = " FOR UPDATE"
+    database_bytes = "SELECT pg_database_size(current_database())"
 
     def in_list(self, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
         """Return `column = ANY(?::type[])` and the values as one array parameter."""

@@ -134,6 +134,50 @@ PERSON_COUNTS = """
         REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION mentions_removed();
 """
 
+# What SQLite's STORIES migration adds: stories across outlets, the count of first copies (the
+# count triggers see only rows without a story, and a row grouped later moves the count).
+STORIES = """
+    ALTER TABLE articles ADD COLUMN story_id BIGINT REFERENCES articles(id) ON DELETE SET NULL;
+    CREATE INDEX articles_stories_by_date ON articles (published_at DESC, id DESC)
+        WHERE story_id IS NULL;
+    CREATE INDEX articles_by_story ON articles (story_id) WHERE story_id IS NOT NULL;
+    CREATE TABLE story_sketches (
+        article_id  BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        shingles    INTEGER NOT NULL,
+        signature   BYTEA NOT NULL
+    );
+    CREATE TABLE story_bands (
+        band        BIGINT NOT NULL,
+        article_id  BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, article_id)
+    );
+    CREATE INDEX story_bands_by_article ON story_bands (article_id);
+    CREATE OR REPLACE FUNCTION articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (SELECT count(*) FROM added WHERE story_id IS NULL)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION articles_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n - (SELECT count(*) FROM removed WHERE story_id IS NULL)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION articles_grouped() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE article_count SET n = n + (CASE WHEN new.story_id IS NULL THEN 1 ELSE -1 END)
+        WHERE id = 1;
+        PERFORM pg_notify('newsbot_articles', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER articles_grouped AFTER UPDATE OF story_id ON articles FOR EACH ROW
+        WHEN ((old.story_id IS NULL) <> (new.story_id IS NULL))
+        EXECUTE FUNCTION articles_grouped();
+"""
+
 # Append only: a migration that has shipped is never edited, a new one is added at the end.
 # Each runs in one transaction together with its row in schema_migrations.
 # What `newsbot backfill` adds: one cursor row per source, written after each list page (or
@@ -429,32 +473,14 @@ MIGRATIONS = migrations(
         DROP INDEX articles_search_grams;
         ALTER TABLE articles_search ADD COLUMN terms BIGINT[];
         """,
-        # 10: /said searches what one person said: a row per speech (storage.said: its key
-        # sorts by publication time), the person's speeches newest first by key, and the
-        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
-        # under a GIN index, so that a word and a person are one index lookup. The Python
-        # step fills it.
-        10: """
-        CREATE TABLE statements (
-            id            BIGINT PRIMARY KEY,
-            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-            published_at  TEXT NOT NULL,
-            text          TEXT NOT NULL,
-            terms         BIGINT[] NOT NULL DEFAULT '{}',
-            UNIQUE (article_id, person_id)
-        );
-        CREATE INDEX statements_by_person ON statements (person_id, id);
-        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
-        """,
-        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # 10: backfill — where each source's walk back in time stands (`newsbot backfill`
         # resumes from it), and when the alert cursor last moved (older news never alerts).
-        11: BACKFILL,
-        # 12: channels, several digests a day and every reader's clock: digest times are a
+        10: BACKFILL,
+        # 11: channels, several digests a day and every reader's clock: digest times are a
         # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
         # sending, keywords matched in the body too, the digest's order and the chat's own
         # city; watches of a source or a region; who manages each channel from a private chat.
-        12: """
+        11: """
         ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
         ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
@@ -480,6 +506,43 @@ MIGRATIONS = migrations(
             PRIMARY KEY (channel_id, user_id)
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
+        """,
+        # 12: stories across outlets (see STORIES above).
+        12: STORIES,
+        # 13: operations: the send budget every instance books from, a source's failure told
+        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        13: """
+        CREATE TABLE send_budget (
+            name     TEXT PRIMARY KEY,
+            next_at  DOUBLE PRECISION NOT NULL
+        );
+        ALTER TABLE sources ADD COLUMN failure_told_at TEXT;
+        CREATE TABLE broadcasts (
+            id            BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            admin_id      BIGINT NOT NULL,
+            text          TEXT NOT NULL,
+            created_at    TEXT NOT NULL,
+            confirmed_at  TEXT,
+            recipients    INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+        # 14: /said searches what one person said: a row per speech (storage.said: its key
+        # sorts by publication time), the person's speeches newest first by key, and the
+        # folded text's term keys with the speaker's id (storage.postgres.terms.said_keys)
+        # under a GIN index, so that a word and a person are one index lookup. The Python
+        # step fills it.
+        14: """
+        CREATE TABLE statements (
+            id            BIGINT PRIMARY KEY,
+            article_id    BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            person_id     BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            published_at  TEXT NOT NULL,
+            text          TEXT NOT NULL,
+            terms         BIGINT[] NOT NULL DEFAULT '{}',
+            UNIQUE (article_id, person_id)
+        );
+        CREATE INDEX statements_by_person ON statements (person_id, id);
+        CREATE INDEX statements_terms ON statements USING gin (terms) WITH (fastupdate = off);
         """,
     }
 )
@@ -592,7 +655,7 @@ STEPS: dict[int, MigrationStep] = {
     4: refold_search,
     6: regram_search,
     9: key_search,
-    10: fill_statements,
+    14: fill_statements,
 }
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

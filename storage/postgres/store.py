@@ -15,9 +15,11 @@ from news.models import (
     Headline,
     ParsedArticle,
     PeriodCount,
+    StorySketch,
 )
 from news.nlp.fold import search_form
 from storage import rows
+from storage.articles import NEWEST_FIRST
 from storage.database import Row, Transaction, migrate
 from storage.fulltext import NO_MATCH, RELEVANCE_CAP, SEARCH_COUNT_CAP, Search, SearchPage
 from storage.people import period_case
@@ -149,12 +151,11 @@ class PostgresStore(Store):
         seen = self._articles_seen
         found = await self.db.fetch(
             f"SELECT {HEADLINE_COLUMNS}, c.n FROM article_count c "
-            "LEFT JOIN LATERAL (SELECT * FROM articles a "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?) a ON true WHERE c.id = 1",
+            f"LEFT JOIN LATERAL (SELECT * {NEWEST_FIRST}) a ON true WHERE c.id = 1",
             (limit, offset),
         )
         total = int(found[0]["n"]) if found else 0
-        page = [rows.headline(r) for r in found if r["id"] is not None]
+        page = await self._with_outlets([rows.headline(r) for r in found if r["id"] is not None])
         if self._latest is not None and seen == self._articles_seen:
             if len(self._latest) >= LATEST_PAGES_KEPT:
                 self._latest.clear()
@@ -171,6 +172,28 @@ class PostgresStore(Store):
         """Write the article's articles_search row."""
         await write_search_row(
             tx, article_id, to_db_time(article.published_at), article.title, article.body
+        )
+
+    async def _unindex_article(self, tx: Transaction, article_id: int) -> None:
+        """Delete the article's articles_search row."""
+        await tx.execute("DELETE FROM articles_search WHERE id = ?", (article_id,))
+
+    async def _keep_sketch(self, tx: Transaction, article_id: int, sketch: StorySketch) -> None:
+        """Store the sketch and its band keys in one statement (one round trip, not two)."""
+        await tx.execute(
+            "WITH k AS (INSERT INTO story_sketches (article_id, shingles, signature) "
+            "VALUES (?1, ?2, ?3)) INSERT INTO story_bands (band, article_id) "
+            "SELECT b, ?1 FROM unnest(?4::bigint[]) AS b",
+            (article_id, sketch.shingles, sketch.signature, list(sketch.bands)),
+        )
+
+    async def _lock_bands(self, tx: Transaction, bands: Sequence[int]) -> None:
+        """Lock the band keys for the transaction: copies stored at once meet, one waits."""
+        # In key order, so two transactions never wait on each other's locks in a circle.
+        await tx.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT k FROM unnest(?::bigint[]) AS k ORDER BY k) AS o",
+            (sorted(set(bands)),),
         )
 
     # --- /said: statements' term keys with the speaker's id -------------------------------

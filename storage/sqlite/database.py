@@ -30,6 +30,9 @@ PAGE_SIZE = 16384
 # articles' pages at hand (the default is 2 MB) at the cost of the process's memory.
 CACHE_KIB = 16384
 WAL_CHECKPOINT_BYTES = 4 << 20
+# After a checkpoint the log file is cut back to this size: without a limit it keeps the size
+# it once grew to (a long transaction, a reader holding a snapshot, a disk that filled up).
+WAL_SIZE_LIMIT = 4 * WAL_CHECKPOINT_BYTES
 # Statements that only read; any other takes the write lock (a write must never land inside
 # another task's open transaction on the shared connection, where its ROLLBACK would take it).
 _READS = ("SELECT", "EXPLAIN", "PRAGMA", "VALUES")
@@ -93,6 +96,7 @@ class SqliteDialect(Dialect):
     bytewise = "COLLATE BINARY"
     skip_locked = ""
     for_update = ""
+    database_bytes = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
 
     def in_list(self, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
         """Return `column IN (?, ?, …)` and the values."""
@@ -185,6 +189,8 @@ class SqliteDatabase(Database):
         # well under a millisecond: handing them to aiosqlite's thread costs more than the
         # query, and each hop lets other chats' work run first.
         self.reader: sqlite3.Connection | None = None
+        # A write met a full disk: the log is checkpointed and truncated after the next one.
+        self._disk_was_full = False
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteDatabase:
@@ -234,6 +240,7 @@ class SqliteDatabase(Database):
                     row = await cursor.fetchone()
                 pages = max(100, WAL_CHECKPOINT_BYTES // int(row[0] if row else 4096))
                 await self.db.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+                await self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"NEWSBOT_DB: {self.path!r} is not a usable database: {exc}") from None
 
@@ -260,20 +267,57 @@ class SqliteDatabase(Database):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement on its own; return how many rows it changed."""
-        async with self._write_lock:
+        async with self._write_lock, self._writing():
             return await self._statements.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one write statement once per parameter row, on its own."""
-        async with self._write_lock:
+        async with self._write_lock, self._writing():
             await self._statements.executemany(sql, rows)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Return every row of a statement (a write with RETURNING takes the write lock)."""
         if sql.lstrip()[:8].upper().startswith(_READS):
             return await self._statements.fetch(sql, params)
-        async with self._write_lock:
+        async with self._write_lock, self._writing():
             return await self._statements.fetch(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """Note a write that met a full disk; after the next that lands, cut the log back.
+
+        Called under the write lock. The log grew until the disk refused it, and checkpoints
+        reuse it from the start but keep its size: the space returns only once it is
+        checkpointed and truncated, which needs no reader in the middle of a snapshot.
+        """
+        try:
+            yield
+        except StoreUnavailable as exc:
+            if any(cause in str(exc).lower() for cause in ("full", "disk i/o")):
+                self._disk_was_full = True
+            raise
+        if self._disk_was_full:
+            await self._truncate_wal()
+
+    async def _truncate_wal(self) -> None:
+        wal = Path(f"{self.path}-wal")
+        before = wal.stat().st_size if wal.exists() else 0
+        try:
+            async with self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.OperationalError as exc:
+            logger.warning("could not checkpoint %r after the full disk: %s", self.path, exc)
+            return
+        if row is not None and row[0]:
+            return  # a reader holds an old snapshot: the next write tries again
+        self._disk_was_full = False
+        after = wal.stat().st_size if wal.exists() else 0
+        logger.info(
+            "%r writable again: its write-ahead log checkpointed and cut from %.1f MB to %.1f MB",
+            self.path,
+            before / 1e6,
+            after / 1e6,
+        )
 
     async def fetchval(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
         """Return the first column of the first row (one statement commits on its own here)."""
@@ -298,7 +342,7 @@ class SqliteDatabase(Database):
         so `durable` changes nothing here.
         """
         del durable
-        async with self._write_lock:
+        async with self._write_lock, self._writing():
             try:
                 await self.db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:

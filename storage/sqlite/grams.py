@@ -6,6 +6,7 @@ from storage.fulltext import LETTER_RUNS
 
 # An article's entry in the bigram index, keyed by its search key (storage.sqlite.search_keys).
 ADD_GRAMS = "INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)"
+DELETE_GRAMS = "INSERT INTO articles_grams (articles_grams, rowid, grams) VALUES ('delete', ?, ?)"
 SET_SEARCH_KEY = "UPDATE articles SET search_key = ? WHERE id = ?"
 
 

@@ -206,6 +206,22 @@ ARTICLE_COUNT = """
     END;
 """
 
+OPERATIONS = """
+CREATE TABLE send_budget (
+    name     TEXT PRIMARY KEY,
+    next_at  REAL NOT NULL
+);
+ALTER TABLE sources ADD COLUMN failure_told_at TEXT;
+CREATE TABLE broadcasts (
+    id            INTEGER PRIMARY KEY,
+    admin_id      INTEGER NOT NULL,
+    text          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    confirmed_at  TEXT,
+    recipients    INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 # What `newsbot backfill` adds: one cursor row per source, written after each list page (or
 # e-paper day) whose articles are all stored, so that a killed run resumes at that page; and
 # when the alert cursor last moved, so that articles published well before it (a backfill's)
@@ -231,6 +247,42 @@ BACKFILL = """
     ALTER TABLE alert_cursor ADD COLUMN moved_at TEXT;
 """
 
+
+# Stories across outlets: a reprint is an articles row of its own (its URL, source, headline and
+# time) whose story_id names its story's first copy; a first copy has none. Lists read the
+# first copies by date (a partial index), and a story's outlets by story_id. Each article's
+# MinHash signature (news.stories) and its LSH band keys are kept here, so that every process
+# storing articles looks up the same bands. /latest's count counts stories.
+STORIES = """
+    ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id) ON DELETE SET NULL;
+    CREATE INDEX articles_stories_by_date ON articles (published_at DESC, id DESC)
+        WHERE story_id IS NULL;
+    CREATE INDEX articles_by_story ON articles (story_id) WHERE story_id IS NOT NULL;
+    CREATE TABLE story_sketches (
+        article_id  INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        shingles    INTEGER NOT NULL,
+        signature   BLOB NOT NULL
+    );
+    CREATE TABLE story_bands (
+        band        INTEGER NOT NULL,
+        article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, article_id)
+    );
+    CREATE INDEX story_bands_by_article ON story_bands (article_id);
+    DROP TRIGGER article_count_insert;
+    DROP TRIGGER article_count_delete;
+    CREATE TRIGGER article_count_insert AFTER INSERT ON articles WHEN new.story_id IS NULL BEGIN
+        UPDATE article_count SET n = n + 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER article_count_delete AFTER DELETE ON articles WHEN old.story_id IS NULL BEGIN
+        UPDATE article_count SET n = n - 1 WHERE id = 1;
+    END;
+    CREATE TRIGGER article_count_story AFTER UPDATE OF story_id ON articles
+    WHEN (old.story_id IS NULL) <> (new.story_id IS NULL) BEGIN
+        UPDATE article_count SET n = n + (CASE WHEN new.story_id IS NULL THEN 1 ELSE -1 END)
+        WHERE id = 1;
+    END;
+"""
 
 MIGRATIONS = migrations(
     {
@@ -435,17 +487,14 @@ MIGRATIONS = migrations(
         9: PERSON_COUNTS,
         # 10: the article count kept on write (see ARTICLE_COUNT above).
         10: ARTICLE_COUNT,
-        # 11: /said: every speech's folded text, keyed by date, and its bigram index (see
-        # STATEMENTS above).
-        11: STATEMENTS,
-        # 12: backfill — where each source's walk back in time stands (`newsbot backfill`
+        # 11: backfill — where each source's walk back in time stands (`newsbot backfill`
         # resumes from it), and when the alert cursor last moved (older news never alerts).
-        12: BACKFILL,
-        # 13: channels, several digests a day and every reader's clock: digest times are a
+        11: BACKFILL,
+        # 12: channels, several digests a day and every reader's clock: digest times are a
         # comma-separated list (digest_time), weekdays only; per chat quiet hours, silent
         # sending, keywords matched in the body too, the digest's order and the chat's own
         # city; watches of a source or a region; who manages each channel from a private chat.
-        13: """
+        12: """
         ALTER TABLE subscriptions ADD COLUMN weekdays_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE chats ADD COLUMN title         TEXT NOT NULL DEFAULT '';
         ALTER TABLE chats ADD COLUMN quiet_start   TEXT NOT NULL DEFAULT '';
@@ -472,6 +521,14 @@ MIGRATIONS = migrations(
         );
         CREATE INDEX channel_managers_by_user ON channel_managers (user_id);
         """,
+        # 13: stories across outlets (see STORIES above).
+        13: STORIES,
+        # 14: operations: the send budget every instance books from, a source's failure told
+        # to the admins once (and its recovery), and admins' broadcasts awaiting confirmation.
+        14: OPERATIONS,
+        # 15: /said: every speech's folded text, keyed by date, and its bigram index (see
+        # STATEMENTS above).
+        15: STATEMENTS,
     }
 )
 
@@ -534,7 +591,7 @@ STEPS: dict[int, MigrationStep] = {
     3: fill_grams,
     7: reindex_folded,
     8: fill_folded_grams,
-    11: fill_statements,
+    15: fill_statements,
 }
 SCHEMA = Schema(MIGRATIONS, STEPS)
 SCHEMA_VERSION = SCHEMA.version

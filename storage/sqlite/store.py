@@ -21,6 +21,7 @@ from storage.sqlite.database import SqliteDatabase
 from storage.sqlite.grams import (
     ADD_GRAMS,
     ADD_SAID_GRAMS,
+    DELETE_GRAMS,
     DELETE_SAID_GRAMS,
     SET_SEARCH_KEY,
     gram_query,
@@ -70,6 +71,20 @@ class SqliteStore(Store):
             ADD_GRAMS,
             (key, index_grams(search_form(article.title + "\n" + article.body))),
         )
+
+    async def _unindex_article(self, tx: Transaction, article_id: int) -> None:
+        """Take an article's bigrams out of the index and clear its search key."""
+        row = await tx.fetchone(
+            "SELECT search_key, title, body FROM articles WHERE id = ? AND search_key IS NOT NULL",
+            (article_id,),
+        )
+        if row is None:
+            return
+        await tx.execute(
+            DELETE_GRAMS,
+            (row["search_key"], index_grams(search_form(row["title"] + "\n" + row["body"]))),
+        )
+        await tx.execute(SET_SEARCH_KEY, (None, article_id))
 
     async def _place_by_date(self, tx: Transaction, article_id: int, published_at: datetime) -> int:
         """Give a just-inserted article its search key between its neighbours by date.
@@ -126,8 +141,7 @@ class SqliteStore(Store):
         for row, _key in moved:
             if row["id"] != article_id:  # its entry is not written yet
                 await tx.execute(
-                    "INSERT INTO articles_grams (articles_grams, rowid, grams) "
-                    "VALUES ('delete', ?, ?)",
+                    DELETE_GRAMS,
                     (row["search_key"], index_grams(row["title"] + "\n" + row["body"])),
                 )
             # Out of the way first: a new key may be another row's old one.

@@ -61,6 +61,10 @@ def test_token_never_shows(tmp_path: Path) -> None:
             {"NEWSBOT_FEEDS_LISTEN": "127.0.0.1:8080", "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1:8081"},
             "NEWSBOT_WEBHOOK_LISTEN and NEWSBOT_FEEDS_LISTEN name two addresses",
         ),
+        ({"NEWSBOT_USER_RATE": "fast"}, "NEWSBOT_USER_RATE"),
+        ({"NEWSBOT_USER_RATE": "-1"}, "NEWSBOT_USER_RATE"),
+        ({"NEWSBOT_USER_BURST": "0"}, "NEWSBOT_USER_BURST"),
+        ({"NEWSBOT_USER_BURST": "2.5"}, "NEWSBOT_USER_BURST"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -151,3 +155,12 @@ def test_other_urls_stop_start_up_with_one_line(
     assert message.startswith("NEWSBOT_DB") and "\n" not in message
     assert "hunter2" not in message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_user_limits_default_and_set(tmp_path: Path) -> None:
+    env = {"NEWSBOT_DB": str(tmp_path / "a.db")}
+    default = load_settings(env, dotenv=None)
+    assert (default.user_rate, default.user_burst) == (20.0, 10)
+    env |= {"NEWSBOT_USER_RATE": "0", "NEWSBOT_USER_BURST": "3"}
+    off = load_settings(env, dotenv=None)
+    assert (off.user_rate, off.user_burst) == (0.0, 3)

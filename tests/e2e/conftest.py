@@ -47,6 +47,9 @@ def make_settings(tmp_path: Path, bot_api: FakeBotApi, db_target: str) -> Callab
             "NEWSBOT_DB": db_target,
             "NEWSBOT_SOURCES": str(sources),
             "NEWSBOT_ADMINS": str(ADMIN_ID),
+            # Tests script many commands from one chat; the per-user limit has its own tests
+            # (test_limits.py), which set it.
+            "NEWSBOT_USER_RATE": "0",
             **env,
         }
         return load_settings(values, dotenv=None)

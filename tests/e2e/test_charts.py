@@ -199,3 +199,60 @@ async def test_trend_bad_or_empty_queries_get_a_sentence(chart_bot, bot_api, arg
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
     assert reply.method == "sendMessage"
     assert answer in reply.plain_text
+
+
+async def test_someone_last_seen_years_ago_gets_their_last_active_months_or_a_range(
+    make_settings, start_bot, bot_api
+) -> None:
+    from dataclasses import replace
+
+    from fakes.archive import analysed_articles
+    from news.ingest.fingerprint import fingerprint
+    from news.nlp.analysis import analyse
+
+    settings = make_settings()
+    _name, article, analysis = next(a for a in analysed_articles() if a[2].people)
+    person = analysis.people[0].name
+    store = await open_store(settings.db)
+    try:
+        for n, when in enumerate(
+            (datetime(2017, 5, 3, tzinfo=UTC), datetime(2018, 3, 2, tzinfo=UTC))
+        ):
+            old = replace(
+                article,
+                url=f"https://liaoning.nen.com.cn/system/{when:%Y/%m/%d}/{n:09d}.shtml",
+                published_at=when,
+                paragraphs=(*article.paragraphs, f"（{when:%Y} 年旧闻）"),
+            )
+            await store.add_article(
+                old,
+                url_key=old.url,
+                fingerprint=fingerprint(old.title, old.body),
+                source_name=None,
+                analysis=analyse(old.title, old.paragraphs),
+            )
+    finally:
+        await store.close()
+    await start_bot(settings)
+    bot_api.push_text(CHAT, f"/chart {person}")
+    [photo] = await bot_api.wait_for_messages(CHAT, 1)
+    assert photo.method == "sendPhoto"
+    decoded(bot_api, photo)
+    caption = photo.plain_text
+    assert f"{person} 2016-04–2018-03：共 2 篇" in caption, caption
+    assert caption.endswith("近两年没有文章提到，图为到最后一篇为止的 24 个月")
+    bot_api.push_text(CHAT, f"/chart {person} 2017..2017")
+    ranged = (await bot_api.wait_for_messages(CHAT, 2))[-1]
+    assert f"{person} 2017-01–2017-12：共 1 篇" in ranged.plain_text
+    assert "近两年" not in ranged.plain_text
+    bot_api.push_text(CHAT, f"/chart {person} 2017-13..2018")
+    usage = (await bot_api.wait_for_messages(CHAT, 3))[-1]
+    assert usage.plain_text.startswith("用法：/chart")
+    bot_api.push_text(CHAT, "/trend 旧闻")
+    trend = (await bot_api.wait_for_messages(CHAT, 4))[-1]
+    assert trend.method == "sendPhoto"
+    assert "“旧闻” 2016-04–2018-03：共 2 篇" in trend.plain_text, trend.plain_text
+    assert "近两年没有文章包含，图为到最后一篇为止的 24 个月" in trend.plain_text
+    bot_api.push_text(CHAT, "/trend 旧闻 2017..2017")
+    ranged_trend = (await bot_api.wait_for_messages(CHAT, 5))[-1]
+    assert "“旧闻” 2017-01–2017-12：共 1 篇" in ranged_trend.plain_text

@@ -105,3 +105,35 @@ def test_three_instances_answer_anything_and_deliver_every_digest_once_across_a_
         assert TOKEN not in log and TOKEN.split(":")[1] not in log
         assert SECRET not in log  # not even at DEBUG, where PTB logs setWebhook's parameters
         assert "Traceback" not in log or instance is victim
+
+
+def test_three_instances_share_one_send_budget_for_a_burst_beside_the_digests(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    asyncio.run(bench_scale.prepare_store(postgres_url, SUBSCRIBERS))
+    api = FakeBotApi(TOKEN, global_rate=bench_scale.TELEGRAM_RATE)
+    api.run_in_thread()
+    cluster = Cluster(postgres_url, api, tmp_path, size=3)
+    try:
+        cluster.start()
+        assert cluster.wait_ready(), "an instance did not answer /healthz"
+        assert wait_until(lambda: len(delivered(api)) >= SUBSCRIBERS // 5, 60)
+        # 300 /subscribe at 50 a second, spread over the three instances by the balancer,
+        # while the sender is busy with the digests: each instance alone at 28/s drew 429s.
+        pushed = bench_scale.push_burst(api)
+        assert wait_until(bench_scale.all_delivered(api, SUBSCRIBERS), 90)
+        assert wait_until(lambda: len(bench_scale.burst_replies(api, pushed)) == len(pushed), 60), (
+            f"{len(bench_scale.burst_replies(api, pushed))} of {len(pushed)} answered"
+        )
+        messages = len(delivered(api)) + len(pushed)
+        assert api.rate_limited_count < 0.01 * messages, api.rate_limited_count
+        assert all(
+            m.plain_text.startswith("✅ 已订阅")
+            for m in api.sent_messages
+            if m.chat_id >= bench_scale.BURST_FIRST_CHAT and m.chat_id < bench_scale.FIRST_CHAT
+        )
+    finally:
+        cluster.stop()
+        api.stop_thread()
+    for instance in cluster.instances:
+        assert "Traceback" not in instance.log_text()

@@ -62,7 +62,7 @@ async def test_an_article_published_before_the_follow_or_the_cursor_never_alerts
     assert await store.ledger.enqueue_alerts() == 0  # sets the cursor
     backfilled = await add(store, 2, datetime(2017, 3, 1, 2, tzinfo=UTC))
     before_follow = await add(store, 3, now - timedelta(hours=2))
-    fresh = await add(store, 4, now + timedelta(seconds=5))
+    fresh = await add(store, 4, datetime.now(UTC) + timedelta(minutes=1))
     await store.ledger.enqueue_alerts()
     assert await alerted_articles(store, 7) == {str(fresh)}
     assert await alerted_articles(store, 8) == {str(fresh)}

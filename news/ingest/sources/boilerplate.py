@@ -42,7 +42,7 @@ _DISCLAIMER = re.compile(
 
 # Share bars and page tools; only ever short, so a long paragraph that quotes them survives.
 _TOOLS = re.compile(
-    r"^(?:分享到|分享至|用微信扫码|微信扫一扫|扫一扫|打印本页|关闭窗口|收藏本页|返回顶部"
+    r"^(?:分享到|打印(?:\s|$)|分享至|用微信扫码|微信扫一扫|扫一扫|打印本页|关闭窗口|收藏本页|返回顶部"
     r"|【?字号|字体[:：]|【打印】|【关闭】|点击排行|我要评论|发表评论|网友评论)"
 )
 _TOOLS_MAX_LEN = 40

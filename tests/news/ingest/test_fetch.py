@@ -46,8 +46,12 @@ def mock_client(handler: Handler) -> httpx.AsyncClient:
 
 
 def make_fetcher(client: httpx.AsyncClient, **kwargs: object) -> Fetcher:
-    """Build a Fetcher with no politeness delay and tiny, deterministic backoff."""
+    """Build a Fetcher with no politeness delay and tiny, deterministic backoff.
+
+    robots.txt is left out here (tests/news/ingest/test_robots.py has its own).
+    """
     options: dict[str, object] = {
+        "robots": False,
         "min_host_interval": 0.0,
         "base_delay": 0.001,
         "rng": random.Random(7),
