@@ -218,11 +218,23 @@ async def test_someone_last_seen_years_ago_gets_their_last_active_months_or_a_ra
         for n, when in enumerate(
             (datetime(2017, 5, 3, tzinfo=UTC), datetime(2018, 3, 2, tzinfo=UTC))
         ):
+            # Two stories, not a story and its reprint: the second is written anew.
+            paragraphs = (
+                article.paragraphs
+                if n == 0
+                else (
+                    f"{when:%Y}年3月2日，{person}主持召开专题会议，研究部署全年重点工作。",
+                    f"{person}在会上讲话指出，要聚焦项目建设、民生保障和安全生产，"
+                    "层层压实责任，确保全年目标任务圆满完成。",
+                    "会议还听取了各地区各部门一季度工作情况汇报，并对下一步工作作出安排。",
+                )
+            )
             old = replace(
                 article,
                 url=f"https://liaoning.nen.com.cn/system/{when:%Y/%m/%d}/{n:09d}.shtml",
+                title=article.title if n == 0 else f"{person}主持召开专题会议",
                 published_at=when,
-                paragraphs=(*article.paragraphs, f"（{when:%Y} 年旧闻）"),
+                paragraphs=(*paragraphs, f"（{when:%Y} 年旧闻）"),
             )
             await store.add_article(
                 old,
@@ -236,7 +248,7 @@ async def test_someone_last_seen_years_ago_gets_their_last_active_months_or_a_ra
     await start_bot(settings)
     bot_api.push_text(CHAT, f"/chart {person}")
     [photo] = await bot_api.wait_for_messages(CHAT, 1)
-    assert photo.method == "sendPhoto"
+    assert photo.method == "sendPhoto", photo.plain_text
     decoded(bot_api, photo)
     caption = photo.plain_text
     assert f"{person} 2016-04–2018-03：共 2 篇" in caption, caption
