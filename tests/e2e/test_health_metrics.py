@@ -111,8 +111,16 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
         await bot_api.wait_for_calls("answerCallbackQuery", 1)
         query = bot_api.push_inline_query(21, "")
         await bot_api.wait_for_inline_answer(query["inline_query"]["id"])
-        # Eight replies at once to one private chat: the fake, like Telegram, allows a burst
-        # of five and then answers 429; the rate limiter waits and sends them again.
+        # Eight replies at once to one private chat. The pacer keeps them under Telegram's
+        # per-chat limit, so the fake answers two of them 429 as a flood would: the pacer
+        # waits and sends them again, and the metrics count both.
+        bot_api.fail_next(
+            "sendMessage",
+            error_code=429,
+            description="Too Many Requests: retry after 1",
+            parameters={"retry_after": 1},
+            times=2,
+        )
         for _ in range(8):
             bot_api.push_text(22, "/help")
         await bot_api.wait_for_messages(22, 8, timeout=30)
