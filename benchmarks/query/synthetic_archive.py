@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.ingest_cli import Progress
 from fakes import LEADERS, SEED_ARTICLE, TEXTS
+from news.models import REGIONS
 from news.nlp.fold import to_simplified
 from news.nlp.people import name_pinyin
 from storage import StoreError as StoreError
@@ -83,22 +84,7 @@ ROLE_WEIGHTS: dict[str, float] = {
     "presided": 0.07,
     "met": 0.05,
 }
-CITIES = (
-    "沈阳",
-    "大连",
-    "鞍山",
-    "抚顺",
-    "本溪",
-    "丹东",
-    "锦州",
-    "营口",
-    "阜新",
-    "辽阳",
-    "盘锦",
-    "铁岭",
-    "朝阳",
-    "葫芦岛",
-)
+CITIES = REGIONS[1:]  # the 14 cities, in the official order
 SOURCES = ("辽宁日报", "东北新闻网", "沈阳日报", "大连日报", "新华社", "北方网", "辽宁广播电视台")
 CHANNELS = ("辽宁新闻", "时政要闻", "沈阳", "大连", "东北新闻网原创", "民生", "经济")
 EDITORS = ("张琦", "王丹", "李响", "刘洋", "陈曦", "赵鹏", "孙悦", "周宁")
