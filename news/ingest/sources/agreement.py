@@ -48,9 +48,24 @@ _NEAR_PROSE_SHARE = 0.5
 # story. Matched with the spaces taken out ("郑 重 声 明").
 _STOP_HEADING = re.compile(
     r"^(?:网友评论|读者评论|最新评论|热门评论|评论区|发表评论|我要评论|全部评论|相关评论|留言板"
-    r"|评论[(（]?\d*[)）]?|郑重声明|免责声明|特别声明|版权声明|法律声明)[:：]?$"
+    r"|评论[(（]?\d*[)）]?|郑重声明|免责声明|特别声明|版权声明|法律声明"
+    # A blog's count over its comments: "《播客热潮…》已有1件评论", "共12条评论", "3 Comments".
+    r"|(?:《[^》]{1,40}》)?(?:已有|共有?)?\d+(?:件|条|篇|个)(?:网友)?评论|\d+(?:comments?|responses?))[:：]?$",
+    re.IGNORECASE,
 )
-_STOP_MAX = 30
+_STOP_MAX = 60
+# A post's sign-off, or the head of the next post: a short line giving a time of day and who
+# posted ("发布时间 2005/05/17 22:11:42 by 眉间尺", "由海姑娘张贴 @ 2005-06-14 03:25"), or a blog's
+# footer ("本文发表于…, 已被阅读178次"). On a thread or a blog's page the article is the first
+# post: after its prose, such a line ends it (replies and older posts follow).
+_POSTER = re.compile(
+    r"由\s*\S{1,20}?\s*张贴|\bby\s+\S|posted\s+(?:by|at|on)\b|发表于|于.{0,30}发表",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}\s*[:：]\s*\d{2}(?!\d)")
+_BLOG_FOOTER = re.compile(r"本文发表于.{0,40}(?:阅读|浏览)\s*\d+\s*次|(?:已被|已)阅读\s*\d+\s*次")
+_SIGNOFF_MAX = 80
+_SIGNOFF_MIN_PROSE = 100
 _LINKED_PROSE = 50
 _CAPTION_MAX = 60
 # 来源/稿源 lines and their kin, alone on a line: fields, never story.
@@ -126,6 +141,29 @@ def is_stop(text: str) -> bool:
     return is_end_marker(text) or (
         len(text) <= _STOP_MAX and _STOP_HEADING.match(key(text)) is not None
     )
+
+
+def is_signoff(text: str) -> bool:
+    """Tell whether a short line signs a post off or heads the next post (see _POSTER)."""
+    if len(text) > _SIGNOFF_MAX or text.rstrip().endswith(("。", "！", "？")):
+        return False  # a sentence that says when someone published something is story
+    if _BLOG_FOOTER.search(text):
+        return True
+    return _POSTER.search(text) is not None and _CLOCK.search(text) is not None
+
+
+def _first_post_end(
+    first: int, last: int, blocks: Sequence[Block], is_prose: Callable[[str], bool]
+) -> int:
+    """Return the last block of [first, last] before a sign-off that follows the story's prose."""
+    prose = 0
+    for index in range(first, last + 1):
+        block = blocks[index]
+        if prose >= _SIGNOFF_MIN_PROSE and is_signoff(block.text):
+            return index - 1
+        if not block.link_heavy and is_prose(block.text):
+            prose += len(block.text)
+    return last
 
 
 def _is_filler(block: Block, is_prose: Callable[[str], bool]) -> bool:
@@ -208,6 +246,7 @@ def read(
     sole = _sole_reader(blocks, held, votes, core_prose, is_prose)
     if sole is not None:
         name, (first, last) = sole
+        last = _first_post_end(first, last, blocks, is_prose)
         kept = [
             i
             for i in range(first, last + 1)
@@ -230,6 +269,7 @@ def read(
             last += 2  # a caption or subheading between two paragraphs of the story
         else:
             break
+    last = _first_post_end(first, last, blocks, is_prose)
     kept = [
         index
         for index in range(first, last + 1)

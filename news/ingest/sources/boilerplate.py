@@ -46,6 +46,13 @@ _TOOLS = re.compile(
     r"|【?字号|字体[:：]|【打印】|【关闭】|点击排行|我要评论|发表评论|网友评论)"
 )
 _TOOLS_MAX_LEN = 40
+# A page's tool row drawn as bracketed items ("页面功能 【我来说两句】【推荐】【打印】 【关闭】"):
+# two or more of them on a short line.
+_TOOL_ITEM = re.compile(
+    r"[【\[](?:打印|关闭|推荐|收藏|我来说两句|我要评论|发表评论|评论|纠错|我要[^】\]]{1,6}|字体[^】\]]{0,8}"
+    r"|字号[^】\]]{0,8}|大|中|小|复制链接|返回顶部|关闭窗口|打印本页|收藏本页|发送给好友|转发)[】\]]"
+)
+_TOOL_ROW_MAX_LEN = 80
 
 # Links to the neighbouring articles ("上一篇：…", "下一篇：…"), which some templates print as
 # plain text beside the links; and copyright lines ("Copyright © 2004-2008 All rights reserved").
@@ -183,6 +190,8 @@ def _furniture(text: str) -> bool:
         return True
     if _PAGER.match(text) or _BOX_HEADING.match(text):
         return True
+    if len(text) <= _TOOL_ROW_MAX_LEN and _is_tool_row(text):
+        return True
     if len(text) <= _TOOLS_MAX_LEN and _PAGER_WORDS.search(text):
         return True
     if len(text) <= _NEIGHBOURS_MAX_LEN and _NEIGHBOURS.match(text):
@@ -193,6 +202,12 @@ def _furniture(text: str) -> bool:
         return True
     tokens = text.lower().split(" ")
     return all(token in _PROMO_TOKENS for token in tokens)
+
+
+def _is_tool_row(text: str) -> bool:
+    """Tell whether a short line is bracketed page tools: two or more, or one alone ("[打印]")."""
+    items = len(_TOOL_ITEM.findall(text))
+    return items >= 2 or (items == 1 and not _TOOL_ITEM.sub("", text).strip())
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
@@ -365,6 +380,12 @@ _DATETIME = re.compile(
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
 )
 
+# ASP.NET sites print the US form its servers default to: "9/17/2004 5:54:13 AM".
+_US_DATETIME = re.compile(
+    r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<p>[AaPp][Mm]))?)?"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class LocalTime:
@@ -383,6 +404,26 @@ def find_local_times(text: str) -> list[LocalTime]:
             clock = time()
             if match["H"] is not None:
                 clock = time(int(match["H"]), int(match["M"]), int(match["S"] or 0))
+        except ValueError:
+            continue
+        found.append(LocalTime(datetime.combine(day, clock), match["H"] is not None))
+    if not found:
+        found.extend(_us_times(text))
+    return found
+
+
+def _us_times(text: str) -> list[LocalTime]:
+    """Return the month-first dates ("9/17/2004 5:54:13 AM") in text, for pages without others."""
+    found: list[LocalTime] = []
+    for match in _US_DATETIME.finditer(text):
+        try:
+            day = date(int(match["y"]), int(match["m"]), int(match["d"]))
+            clock = time()
+            if match["H"] is not None:
+                hour = int(match["H"]) % 12 if match["p"] else int(match["H"])
+                if match["p"] and match["p"].lower() == "pm":
+                    hour += 12
+                clock = time(hour, int(match["M"]), int(match["S"] or 0))
         except ValueError:
             continue
         found.append(LocalTime(datetime.combine(day, clock), match["H"] is not None))

@@ -509,6 +509,8 @@ def find_title(
         if text in page_title or (len(cut) >= _MIN_TITLE and cut in text):
             return text
     above = {block.text for block in blocks[max(0, start - 3 * _HEADLINE_LOOKBACK) : start]}
+    if len(cut) >= _MIN_TITLE and (cut in above or page_title in above):
+        return cut  # the <title> printed as a line of its own above the body
     segments = [s for s in _TITLE_SEPARATORS.split(page_title) if len(s) >= _MIN_TITLE]
     for segment in segments:
         if segment in above:
@@ -624,7 +626,9 @@ def _tail_time(blocks: list[Block], window: tuple[int, int]) -> LocalTime | None
         if found is not None:
             return found
     for block in blocks[start : end + 2]:  # the sign-off closes the post, or follows it
-        if len(block.text) <= _HEAD_LINE_MAX and _POSTED.search(block.text):
+        if len(block.text) <= _HEAD_LINE_MAX and (
+            _POSTED.search(block.text) or agreement.is_signoff(block.text)
+        ):
             found = find_local_time(block.text)
             if found is not None:
                 return found
