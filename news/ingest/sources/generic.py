@@ -301,7 +301,9 @@ def _trafilatura(page: object, *, favor_precision: bool = False) -> str:
     settings stay the library's own: without tables it finds nothing on table-layout pages,
     and the side columns tables bring in find no second reader to agree with them.
     """
-    text = trafilatura.extract(page, favor_precision=favor_precision, include_comments=False)
+    text = trafilatura.extract(
+        page, favor_precision=favor_precision, include_comments=False, fast=True
+    )
     return text or ""
 
 
