@@ -301,9 +301,11 @@ def test_a_comment_count_ends_the_story(heading: str) -> None:
 
 
 def test_a_row_of_bracketed_page_tools_is_furniture() -> None:
-    assert is_boilerplate("页面功能 【我来说两句】【我要“揪”错】【推荐】【字体：大 中 小】【打印】 【关闭】")
+    row = "页面功能 【我来说两句】【我要“揪”错】【推荐】【字体：大 中 小】【打印】 【关闭】"
+    assert is_boilerplate(row)
     assert is_boilerplate("[打印]")
-    assert not is_boilerplate("文中提到的【打印】按钮，其实是一句完整的话里的词，讲述了打印机在办公室里的历史。")
+    sentence = "文中提到的【打印】按钮，其实是一句完整的话里的词，讲述了打印机在办公室里的历史。"
+    assert not is_boilerplate(sentence)
 
 
 def test_month_first_dates_are_read_where_no_other_date_is() -> None:
@@ -326,7 +328,7 @@ def test_a_blog_page_is_read_up_to_its_first_posts_sign_off(fixtures: Path) -> N
 
 def test_a_forum_thread_is_read_as_its_first_post_dated_by_its_sign_off(fixtures: Path) -> None:
     # 网易娱乐 留言板 2005: the post, then its replies, each signed "发布时间 … by …".
-    body, _, f1 = read(fixtures, "cwce_c2d9f85c")
+    _, _, f1 = read(fixtures, "cwce_c2d9f85c")
     assert f1 > 0.97
     html = decode_html((fixtures / "pages" / "cwce_c2d9f85c.html").read_bytes())
     article = generic.parse_article(html, "http://127.0.0.1/cwce_c2d9f85c.html")
