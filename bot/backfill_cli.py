@@ -71,14 +71,7 @@ class Display:
 
     def share(self) -> float:
         """Return how much of the whole walk is done, by days covered, from 0 to 1."""
-        span = max((self.until - self.since).days, 1)
-        total = 0.0
-        for cursor in self.cursors.values():
-            if cursor.done:
-                total += 1
-            elif cursor.reached is not None:
-                covered = (self.until - max(min(cursor.reached, self.until), self.since)).days
-                total += min(covered / span, 1.0)
+        total = sum(cursor.share() for cursor in self.cursors.values())
         return total / max(self.sources, 1)
 
     def finish(self, result: SourceResult) -> None:

@@ -13,6 +13,7 @@ from handlers.keyboards import parse_callback
 from handlers.render import check_callback_data, esc, format_date
 from handlers.replies import answer_stale, lang_of_update, reply_blocks, reply_text
 from handlers.texts import TEXTS, text
+from news.models import BackfillCursor
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ async def cmd_status(update: Update, context: Context) -> None:
         return
     tz = context.bot_data.tz
     never = text(lang, "never")
+    backfills = {c.source: c for c in await context.bot_data.store.backfill_progress()}
     blocks = [text(lang, "status_title")]
     if troubles:
         # The cause is the same for every part that failed; say it once, naming the parts.
@@ -55,8 +57,27 @@ async def cmd_status(update: Update, context: Context) -> None:
                 f"⚠️ {esc(format_date(s.last_error_at, tz))} ×{s.consecutive_failures}"
                 f" (Σ{s.error_count}): {esc(s.last_error[:300])}"
             )
+        if s.name in backfills:
+            lines.append(esc(backfill_line(backfills[s.name], lang)))
         blocks.append("\n".join(lines))
     await reply_blocks(update, blocks)
+
+
+def backfill_line(cursor: BackfillCursor, lang: str) -> str:
+    """Return one line on a source's backfill: its range, the day reached, share, articles."""
+    fields = {"since": cursor.since, "until": cursor.until, "articles": cursor.articles}
+    if cursor.done:
+        return text(lang, "status_backfill_done", **fields)
+    line = text(
+        lang,
+        "status_backfill",
+        reached=cursor.reached or cursor.until,
+        share=f"{cursor.share():.0%}",
+        **fields,
+    )
+    if cursor.error:
+        line += text(lang, "status_backfill_stopped", error=cursor.error[:200])
+    return line
 
 
 # A broadcast is sent as the admin wrote it (escaped): room left for Telegram's 4096 after

@@ -45,7 +45,9 @@ async def send_latest_page(update: Update, context: Context, page: int, count: i
     # One call for the page and the count: /latest is the command people send most.
     articles, total = await context.bot_data.store.latest_page(count, offset=page * count)
     if total == 0:
-        await reply_text(update, esc(text(lang, "latest_empty")))
+        # Pressed under a list whose articles have all gone: the list says so, and the press
+        # is answered (show_page edits and answers; for a command it replies).
+        await show_page(update, esc(text(lang, "latest_empty")), None)
         return
     pages = page_count(total, count)
     if page >= pages or not articles:

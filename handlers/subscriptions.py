@@ -787,11 +787,23 @@ async def cmd_digest_now(update: Update, context: Context) -> None:
     sub = await store.subscriptions.subscription(target)
     now = datetime.now(UTC)
     since = (sub.since_at if sub and sub.since_at else None) or now - timedelta(hours=24)
+    deliverer = context.bot_data.deliverer
+    channels = sub.channels if sub else ()
+    if not await store.articles_between(since, now, channels, limit=1):
+        # An empty digest would say "sent" for a message nobody asked for: say so instead
+        # (the tick still runs, so alerts that are due go out as they would).
+        if deliverer is not None:
+            await deliverer.tick()
+        zone = (parse_time_zone(sub.time_zone) if sub else None) or (
+            deliverer.default_tz if deliverer is not None else UTC
+        )
+        shown = since.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        await reply_text(update, esc(text(lang, "digest_now_empty", chat=target, since=shown)))
+        return
     payload = {"since": since.isoformat(), "until": now.isoformat(), "manual": True}
     thread = sub.thread_id if sub else (thread_of(update) if not args else None)
     key = "manual-" + now.strftime("%Y%m%dT%H%M%S.%f")
     await store.ledger.add_manual_digest(target, key, payload, thread)
-    deliverer = context.bot_data.deliverer
     if deliverer is not None:
         await deliverer.tick()
     result = await store.ledger.delivery_status(target, "digest", key) or "unknown"

@@ -145,7 +145,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help_title": "<b>命令列表</b>",
         "latest_title": "<b>最新新闻</b>",
-        "latest_empty": "暂时还没有新闻。新闻会定时从东北新闻网抓取，请稍后再试。",
+        "latest_empty": "暂时还没有新闻。新闻会定时从辽宁各地的新闻网站抓取，请稍后再试。",
         "latest_usage": "用法：/latest [n]，n 为 1 到 {max} 之间的整数，例如 /latest 5",
         "error": "抱歉，处理你的请求时出了点问题。我们已经记录下来，请稍后再试。",
         "admin_only": "此命令仅限管理员使用。",
@@ -153,6 +153,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_empty": "还没有配置任何新闻源。",
         "error_store": "抱歉，数据库暂时无法写入（管理员已收到记录）。浏览新闻仍可使用，请稍后再试。",
         "status_store_trouble": "⛔ 数据库暂时无法写入：",
+        "status_backfill": "⏪ 回溯 {since}–{until}：已到 {reached} · {share} · {articles} 篇",
+        "status_backfill_done": "⏪ 回溯 {since}–{until}：已完成 · {articles} 篇",
+        "status_backfill_stopped": "（上次中断：{error}）",
         "never": "从未",
         "prev": "⬅️ 上一页",
         "next": "下一页 ➡️",
@@ -284,6 +287,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "following_words": "关键词：{words}",
         "digest_now_usage": "用法：/digest_now [chat_id]",
         "digest_now_done": "已为聊天 {chat} 生成摘要，账本状态：{result}",
+        "digest_now_empty": "聊天 {chat} 自 {since} 以来没有新文章：未生成摘要。",
         # Charts (/chart, /trend, the 活动图 button) and inline mode.
         "chart_usage": "用法：/chart 姓名、职务或拼音 [日期范围]，例如 /chart 易炼红 或 /chart 易炼红 2017..2019（默认最近两年）",
         "chart_last_active": "。近两年没有文章提到，图为到最后一篇为止的 {months} 个月",
@@ -401,7 +405,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help_title": "<b>Commands</b>",
         "latest_title": "<b>Latest news</b>",
-        "latest_empty": "No news stored yet. Articles are fetched from nen.com.cn on a schedule; "
+        "latest_empty": "No news stored yet. Articles are fetched from Liaoning's news sites on a schedule; "
         "please try again later.",
         "latest_usage": "Usage: /latest [n], n a whole number from 1 to {max}, e.g. /latest 5",
         "error": "Sorry, something went wrong while handling your request. It has been logged; "
@@ -411,6 +415,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_empty": "No news sources are configured.",
         "error_store": "Sorry, the database cannot be written to right now (the admin has been told). Reading still works; please try again later.",
         "status_store_trouble": "⛔ The database cannot be written to:",
+        "status_backfill": "⏪ Backfill {since}–{until}: reached {reached} · {share} · "
+        "{articles} articles",
+        "status_backfill_done": "⏪ Backfill {since}–{until}: done · {articles} articles",
+        "status_backfill_stopped": " (last run stopped: {error})",
         "never": "never",
         "prev": "⬅️ Previous",
         "next": "Next ➡️",
@@ -542,6 +550,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "following_words": "Words: {words}",
         "digest_now_usage": "Usage: /digest_now [chat_id]",
         "digest_now_done": "Digest for chat {chat}, ledger status: {result}",
+        "digest_now_empty": "No new articles for chat {chat} since {since}: no digest was made.",
         # Charts (/chart, /trend, the 活动图 button) and inline mode.
         "chart_usage": "Usage: /chart NAME, TITLE or PINYIN [DATES], e.g. /chart 易炼红 or /chart 易炼红 2017..2019 (the last two years by default)",
         "chart_last_active": ". Not named in the last two years: the {months} months up to the last article",

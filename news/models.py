@@ -263,6 +263,16 @@ class BackfillCursor:
     done: bool = False
     error: str = ""  # why the last run stopped short, one line
 
+    def share(self) -> float:
+        """Return how much of [since, until] the walk has covered, by days, from 0 to 1."""
+        if self.done:
+            return 1.0
+        if self.reached is None:
+            return 0.0
+        span = max((self.until - self.since).days, 1)
+        covered = (self.until - max(min(self.reached, self.until), self.since)).days
+        return min(covered / span, 1.0)
+
 
 @dataclass(slots=True)
 class CrawlReport:

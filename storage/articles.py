@@ -370,15 +370,27 @@ class ArticleQueries(StorePart):
             to_db_time(since),
         ]
         where = (
-            "published_at >= ? AND published_at < ? AND fetched_at < ? "
-            "AND (published_at >= ? OR fetched_at >= ?) AND story_id IS NULL"
+            "a.published_at >= ? AND a.published_at < ? AND a.fetched_at < ? "
+            "AND (a.published_at >= ? OR a.fetched_at >= ?)"
         )
-        if channels:
-            among, among_params = self.db.dialect.in_list("source_name", list(channels), "text")
-            where += f" AND {among}"
-            params.extend(among_params)
+        if not channels:
+            found = await self.db.fetch(
+                f"SELECT a.id FROM articles a WHERE {where} AND a.story_id IS NULL "
+                "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+                (*params, limit),
+            )
+            return [r["id"] for r in found]
+        # Some sources only: a story counts by the first copy one of them printed, which may
+        # be a reprint (沈阳网 carrying 北国网's story); the digest shows the story's first copy,
+        # whose 也见于 names the chosen outlet.
+        names = list(channels)
+        among, among_params = self.db.dialect.in_list("a.source_name", names, "text")
+        earlier, earlier_params = self.db.dialect.in_list("e.source_name", names, "text")
         found = await self.db.fetch(
-            f"SELECT id FROM articles WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ?",
-            (*params, limit),
+            "SELECT coalesce(a.story_id, a.id) AS story FROM articles a "
+            f"WHERE {where} AND {among} AND (a.story_id IS NULL OR NOT EXISTS ("
+            "SELECT 1 FROM articles e WHERE (e.id = a.story_id OR e.story_id = a.story_id) "
+            f"AND e.id < a.id AND {earlier})) ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            (*params, *among_params, *earlier_params, limit),
         )
-        return [r["id"] for r in found]
+        return [r["story"] for r in found]

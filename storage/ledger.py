@@ -41,9 +41,12 @@ _ALERT_COLUMNS = (
 )
 
 # Watches of a source (target a.source_name) or of a region (target its name, sources among).
+# Keyed by the story (its first copy's id, which is what follows and keywords key by): a chat
+# watching two outlets, or a region, is told of a story once, by one of the copies it watches.
 _WATCH_ALERTS = (
-    _ALERT_COLUMNS + "SELECT DISTINCT w.chat_id, 'alert', CAST(a.id AS TEXT), 'pending', "
-    "{payload}, w.thread_id, ?, ? FROM articles a JOIN watches w ON w.kind = {kind} "
+    _ALERT_COLUMNS + "SELECT DISTINCT w.chat_id, 'alert', "
+    "CAST(coalesce(a.story_id, a.id) AS TEXT), 'pending', {payload}, w.thread_id, ?, ? "
+    "FROM articles a JOIN watches w ON w.kind = {kind} "
     "AND w.target = {target} AND w.active = 1 WHERE a.id > ? AND a.id <= ? "
     "AND a.published_at >= w.created_at AND a.published_at >= ? AND {among} "
     "ON CONFLICT DO NOTHING"

@@ -86,6 +86,15 @@ async def test_latest_on_an_empty_store_says_so(make_settings, start_bot, bot_ap
     bot_api.push_text(CHAT, "/latest")
     [reply] = await bot_api.wait_for_messages(CHAT, 1)
     assert "还没有新闻" in reply.plain_text
+    # A page button under a message of other text (a list whose articles have all gone since)
+    # is answered, and the message says there is no news.
+    bot_api.push_text(CHAT, "/help")
+    [_, help_reply] = await bot_api.wait_for_messages(CHAT, 2)
+    bot_api.push_callback(CHAT, help_reply.message_id, "lp:1:10", check_button=False)
+    [answer] = await bot_api.wait_for_calls("answerCallbackQuery", 1)
+    assert answer.status == 200
+    [edit] = await bot_api.wait_for_messages(CHAT, 1, kind="edit")
+    assert "还没有新闻" in edit.plain_text
 
 
 async def test_latest_lists_newest_first_with_links_and_sources(

@@ -7,6 +7,7 @@ import io
 import json
 import socket
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from fakes import SITE
 from fakes.bot_api import FakeBotApi
 from fakes.news_site import FakeNewsSite
 from handlers import health
+from news.models import BackfillCursor
 from storage import open_store
+from tests.e2e.conftest import ADMIN_ID
 
 # Every family the metrics promise an operator (counters without their _total suffix).
 FAMILIES = {
@@ -102,7 +105,25 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
         listen = f"127.0.0.1:{free_port()}"
         dead = f"http://127.0.0.1:{free_port()}/list.shtml"  # nothing listens there
         sources = source("nen-guonei", site.url(LIST_PATH)) + source("gone", dead)
-        await start_bot(make_settings(sources, NEWSBOT_HTTP_LISTEN=listen))
+        settings = make_settings(sources, NEWSBOT_HTTP_LISTEN=listen)
+        # A backfill of nen-guonei a quarter of the way back through its 2024.
+        store = await open_store(settings.db)
+        try:
+            await store.backfill.save(
+                BackfillCursor(
+                    source="nen-guonei",
+                    since=date(2024, 1, 1),
+                    until=date(2024, 12, 31),
+                    started_at=datetime(2026, 12, 1, tzinfo=UTC),
+                    updated_at=datetime(2026, 12, 1, tzinfo=UTC),
+                    reached=date(2024, 10, 1),
+                    articles=1234,
+                    error="timed out",
+                )
+            )
+        finally:
+            await store.close()
+        await start_bot(settings)
         bot_api.push_text(21, "/latest 3")
         [page] = await bot_api.wait_for_messages(21, 1)
         bot_api.push_text(21, "/nonsense")
@@ -133,7 +154,9 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
             stored = value(samples, "newsbot_source_new_articles_total", source="nen-guonei")
             failed = value(samples, "newsbot_source_runs_total", source="gone", outcome="failed")
             holder = [s for s in samples if s.name == "newsbot_sender_lease_holder"]
-            if families.keys() >= FAMILIES and stored > 0 and failed > 0 and holder:
+            # "gone" turns the bot unhealthy three crawl intervals after the start.
+            unhealthy = value(samples, "newsbot_healthy") == 0
+            if families.keys() >= FAMILIES and stored > 0 and failed > 0 and holder and unhealthy:
                 return samples
             return None
 
@@ -161,6 +184,19 @@ async def test_metrics_of_a_polling_bot_hold_every_family_with_what_happened(
     assert value(samples, "newsbot_sender_lease_held") == 1  # the only instance sends
     for state in ("pending", "sending", "sent", "failed", "skipped"):
         assert any(s.name == "newsbot_deliveries" and s.labels["state"] == state for s in samples)
+    assert value(samples, "newsbot_backfill_progress_ratio", source="nen-guonei") == pytest.approx(
+        91 / 365
+    )
+    # /status shows the backfill (the admin may also have been told "gone" is failing).
+    bot_api.push_text(ADMIN_ID, "/status", user_id=ADMIN_ID)
+
+    async def status_reply() -> str | None:
+        texts = [m.plain_text for m in bot_api.messages_to(ADMIN_ID)]
+        return next((t for t in texts if t.startswith("新闻源状态")), None)
+
+    status = await until(status_reply, 10)
+    line = "⏪ 回溯 2024-01-01–2024-12-31：已到 2024-10-01 · 25% · 1234 篇（上次中断：timed out）"
+    assert status is not None and line in status, status
     assert value(samples, "newsbot_healthy") == 0  # the source "gone" never succeeds …
     assert page.plain_text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -148,6 +149,23 @@ async def test_digest_now_for_admins(bot, bot_api) -> None:
     assert any(t.startswith("📰 东北新闻网 每日摘要") for t in texts)
     assert f"已为聊天 {ADMIN_ID} 生成摘要，账本状态：sent" in texts
     assert (await say(bot_api, ADMIN_ID, "/digest_now abc", 4, user_id=ADMIN_ID)).startswith("用法")
+
+
+async def test_digest_now_on_an_empty_window_says_nothing_was_made(
+    make_settings, start_bot, bot_api
+) -> None:
+    # The archive's articles are two days old: the last 24 hours hold none.
+    settings = make_settings()
+    old = datetime.now(UTC) - timedelta(days=2)
+    await seed_store(settings.db, fetched_at=old, published_at=old)
+    await start_bot(settings)
+    await say(bot_api, ADMIN_ID, "/subscribe", 1, user_id=ADMIN_ID)
+    reply = await say(bot_api, ADMIN_ID, "/digest_now", 2, user_id=ADMIN_ID)
+    assert re.fullmatch(
+        rf"聊天 {ADMIN_ID} 自 \d{{4}}-\d\d-\d\d \d\d:\d\d 以来没有新文章：未生成摘要。", reply
+    ), reply
+    await asyncio.sleep(0.5)
+    assert not any("每日摘要" in m.plain_text for m in bot_api.messages_to(ADMIN_ID))
 
 
 @pytest.fixture
