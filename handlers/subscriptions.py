@@ -789,9 +789,11 @@ async def cmd_digest_now(update: Update, context: Context) -> None:
     since = (sub.since_at if sub and sub.since_at else None) or now - timedelta(hours=24)
     deliverer = context.bot_data.deliverer
     channels = sub.channels if sub else ()
-    if not await store.articles_between(since, now, channels, limit=1):
-        # An empty digest would say "sent" for a message nobody asked for: say so instead
-        # (the tick still runs, so alerts that are due go out as they would).
+    wants_empty = sub is not None and sub.send_empty
+    if not wants_empty and not await store.articles_between(since, now, channels, limit=1):
+        # An empty digest would say "sent" for a message the chat does not take (it has not
+        # asked for empty digests): say so instead. The tick still runs, so alerts that are
+        # due go out as they would.
         if deliverer is not None:
             await deliverer.tick()
         zone = (parse_time_zone(sub.time_zone) if sub else None) or (

@@ -189,11 +189,13 @@ class ArticleQueries(StorePart):
             )
             if known is not None:
                 return StoreOutcome(article_id=known, created=False, reason="url")
-            same = await tx.fetchval(
-                "SELECT coalesce(story_id, id) FROM articles WHERE content_hash = ? "
-                "ORDER BY id LIMIT 1",
+            # The copies of a text are few: all of them, the first taken here. ORDER BY id
+            # LIMIT 1 lets a planner without statistics walk the primary key instead.
+            copies = await tx.fetch(
+                "SELECT id, coalesce(story_id, id) AS story FROM articles WHERE content_hash = ?",
                 (fingerprint,),
             )
+            same = min(copies, key=lambda row: int(row["id"]))["story"] if copies else None
             story = same if same is not None else await self._story_of(tx, sketch)
             values: dict[str, Any] = {
                 "url": article.url,

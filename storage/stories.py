@@ -45,12 +45,28 @@ class StoryQueries(ArticleQueries):
         if not sketch.bands:
             return None
         await self._lock_bands(tx, sketch.bands)
-        where, params = self.db.dialect.in_list("b.band", list(sketch.bands), "bigint")
+        # Two look-ups by index, each the plan any planner picks without statistics (a
+        # PostgreSQL without autovacuum's ANALYZE, as a fresh backfill has, hashed whole
+        # tables for the one-statement join): the band keys' articles (a copy shares up to
+        # every band, so room for each), then those articles' sketches by primary key.
+        bands, band_params = self.db.dialect.in_list("band", list(sketch.bands), "bigint")
+        ids = list(
+            dict.fromkeys(
+                int(row["article_id"])
+                for row in await tx.fetch(
+                    f"SELECT article_id FROM story_bands WHERE {bands} LIMIT ?",
+                    (*band_params, MAX_CANDIDATES * len(sketch.bands)),
+                )
+            )
+        )[:MAX_CANDIDATES]
+        if not ids:
+            return None
+        among, id_params = self.db.dialect.in_list("a.id", ids, "bigint")
         found = await tx.fetch(
-            "SELECT DISTINCT b.article_id, coalesce(a.story_id, a.id) AS story, k.shingles, "
-            "k.signature FROM story_bands b JOIN articles a ON a.id = b.article_id "
-            f"JOIN story_sketches k ON k.article_id = b.article_id WHERE {where} LIMIT ?",
-            (*params, MAX_CANDIDATES),
+            "SELECT a.id AS article_id, coalesce(a.story_id, a.id) AS story, k.shingles, "
+            "k.signature FROM articles a JOIN story_sketches k ON k.article_id = a.id "
+            f"WHERE {among}",
+            id_params,
         )
         best: tuple[float, int] | None = None
         for row in found:
