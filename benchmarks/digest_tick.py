@@ -26,6 +26,7 @@ from benchmarks.scale import create_database, drop_database
 from fakes.archive import analysed_articles, seed_store
 from handlers.delivery import Deliverer, TickReport
 from news.ingest.fingerprint import fingerprint
+from news.stories import sketch as story_sketch
 from storage import Store, open_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -122,15 +123,19 @@ def _rule(rng: random.Random) -> str:
 
 async def add_new_articles(store: Store, at: datetime, batch: int) -> None:
     """Store the leader texts again as new articles of the watched sources, published `at`."""
+    rng = random.Random(batch)
     for n, (name, article, analysis) in enumerate(analysed_articles()):
         fresh = dataclasses.replace(article, url=f"{article.url}?tick={batch}-{n}", published_at=at)
+        # A story of its own each tick (the same text again would be a reprint, and alert
+        # only whom the first copy did not): a sketch of other text, the same people.
+        other = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(400))
         await store.add_article(
             fresh,
             url_key=fresh.url,
             fingerprint=fingerprint(f"{fresh.title}{name}{batch}", fresh.body),
             source_name=f"src-{n % 10}",
             fetched_at=at,
-            analysis=analysis,
+            analysis=dataclasses.replace(analysis, sketch=story_sketch(other)),
         )
 
 

@@ -123,27 +123,18 @@ class Ledger:
             int(schedule.weekdays_only),
             to_db_time(schedule.next_due_at),
         )
-        insert = (
-            "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, "
-            "created_at, updated_at) SELECT chat_id, 'digest', ?, ?, "
-            """'{"since": "' || coalesce(since_at, ?) || '", "until": "' || ? || '"}', """
-            "thread_id, ?, ? FROM {rows} ON CONFLICT DO NOTHING"
-        )
-        values = (key, status, to_db_time(first_since), to_db_time(until), stamp, stamp)
-        move = f"UPDATE subscriptions SET next_due_at = ? WHERE {where}"
         async with self.db.transaction() as tx:
-            if self.db.dialect.name == "postgresql":
-                # One pass over the schedule's subscriptions: the rows the UPDATE moves on
-                # feed the INSERT, instead of a second scan of them.
-                return await tx.execute(
-                    f"WITH due AS ({move} RETURNING chat_id, since_at, thread_id) "
-                    + insert.replace("{rows}", "due"),
-                    (to_db_time(next_due_at), *match, *values),
-                )
             created = await tx.execute(
-                insert.replace("{rows}", f"subscriptions WHERE {where}"), (*values, *match)
+                "INSERT INTO deliveries (chat_id, kind, key, status, payload, thread_id, "
+                "created_at, updated_at) SELECT chat_id, 'digest', ?, ?, "
+                """'{"since": "' || coalesce(since_at, ?) || '", "until": "' || ? || '"}', """
+                f"thread_id, ?, ? FROM subscriptions WHERE {where} ON CONFLICT DO NOTHING",
+                (key, status, to_db_time(first_since), to_db_time(until), stamp, stamp, *match),
             )
-            await tx.execute(move, (to_db_time(next_due_at), *match))
+            await tx.execute(
+                f"UPDATE subscriptions SET next_due_at = ? WHERE {where}",
+                (to_db_time(next_due_at), *match),
+            )
         return created
 
     async def add_manual_digest(
