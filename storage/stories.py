@@ -47,18 +47,11 @@ class StoryQueries(ArticleQueries):
         await self._lock_bands(tx, sketch.bands)
         # Two look-ups by index, each the plan any planner picks without statistics (a
         # PostgreSQL without autovacuum's ANALYZE, as a fresh backfill has, hashed whole
-        # tables for the one-statement join): the band keys' articles (a copy shares up to
-        # every band, so room for each), then those articles' sketches by primary key.
+        # tables for the one-statement join, and a LIMIT on the first made it scan the
+        # table): the band keys' articles, then those articles' sketches by primary key.
         bands, band_params = self.db.dialect.in_list("band", list(sketch.bands), "bigint")
-        ids = list(
-            dict.fromkeys(
-                int(row["article_id"])
-                for row in await tx.fetch(
-                    f"SELECT article_id FROM story_bands WHERE {bands} LIMIT ?",
-                    (*band_params, MAX_CANDIDATES * len(sketch.bands)),
-                )
-            )
-        )[:MAX_CANDIDATES]
+        found_ids = await tx.fetch(f"SELECT article_id FROM story_bands WHERE {bands}", band_params)
+        ids = list(dict.fromkeys(int(row["article_id"]) for row in found_ids))[:MAX_CANDIDATES]
         if not ids:
             return None
         among, id_params = self.db.dialect.in_list("a.id", ids, "bigint")
