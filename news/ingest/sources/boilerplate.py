@@ -396,38 +396,30 @@ class LocalTime:
 
 
 def find_local_times(text: str) -> list[LocalTime]:
-    """Return every plausible date or date-time written in text, in order."""
-    found: list[LocalTime] = []
-    for match in _DATETIME.finditer(text):
-        try:
-            day = date(int(match["y"]), int(match["m"]), int(match["d"]))
-            clock = time()
-            if match["H"] is not None:
-                clock = time(int(match["H"]), int(match["M"]), int(match["S"] or 0))
-        except ValueError:
-            continue
-        found.append(LocalTime(datetime.combine(day, clock), match["H"] is not None))
+    """Return every plausible date or date-time written in text, in order.
+
+    Month-first dates ("9/17/2004 5:54:13 AM") count only where no year-first one is written.
+    """
+    found = [t for m in _DATETIME.finditer(text) if (t := _local_time(m)) is not None]
     if not found:
-        found.extend(_us_times(text))
+        found = [t for m in _US_DATETIME.finditer(text) if (t := _local_time(m)) is not None]
     return found
 
 
-def _us_times(text: str) -> list[LocalTime]:
-    """Return the month-first dates ("9/17/2004 5:54:13 AM") in text, for pages without others."""
-    found: list[LocalTime] = []
-    for match in _US_DATETIME.finditer(text):
-        try:
-            day = date(int(match["y"]), int(match["m"]), int(match["d"]))
-            clock = time()
-            if match["H"] is not None:
-                hour = int(match["H"]) % 12 if match["p"] else int(match["H"])
-                if match["p"] and match["p"].lower() == "pm":
-                    hour += 12
-                clock = time(hour, int(match["M"]), int(match["S"] or 0))
-        except ValueError:
-            continue
-        found.append(LocalTime(datetime.combine(day, clock), match["H"] is not None))
-    return found
+def _local_time(match: re.Match[str]) -> LocalTime | None:
+    """Return the date (and time of day) a date match writes; None if it is no real date."""
+    try:
+        day = date(int(match["y"]), int(match["m"]), int(match["d"]))
+        clock = time()
+        if match["H"] is not None:
+            hour = int(match["H"])
+            half = (match.groupdict().get("p") or "").lower()  # AM/PM, month-first dates only
+            if half:
+                hour = hour % 12 + (12 if half == "pm" else 0)
+            clock = time(hour, int(match["M"]), int(match["S"] or 0))
+    except ValueError:
+        return None
+    return LocalTime(datetime.combine(day, clock), match["H"] is not None)
 
 
 def find_local_time(text: str) -> LocalTime | None:
