@@ -28,8 +28,6 @@ class Display:
     """The progress of a backfill: redrawn on a terminal, one line per source otherwise."""
 
     stream: TextIO
-    since: date
-    until: date
     sources: int
     tty: bool = False
     started: float = field(default_factory=time.monotonic)
@@ -136,7 +134,7 @@ async def backfill(settings: Settings, args: argparse.Namespace, out: TextIO) ->
     store = await open_store(settings.db)
     client = make_client(proxy=settings.fetch_proxy)
     worker = AnalysisWorker()
-    display = Display(out, since, until, len(chosen), tty=out.isatty())
+    display = Display(out, len(chosen), tty=out.isatty())
     try:
         # The crawler's politeness: the same Fetcher defaults (per-host pacing, robots.txt).
         backfiller = Backfiller(

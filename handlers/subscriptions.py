@@ -788,25 +788,24 @@ async def cmd_digest_now(update: Update, context: Context) -> None:
     now = datetime.now(UTC)
     since = (sub.since_at if sub and sub.since_at else None) or now - timedelta(hours=24)
     deliverer = context.bot_data.deliverer
+    # An empty digest would say "sent" for a message the chat does not take (it has not asked
+    # for empty digests): none is queued, and the reply says why. The tick runs either way, so
+    # alerts that are due go out as they would.
     channels = sub.channels if sub else ()
-    wants_empty = sub is not None and sub.send_empty
-    if not wants_empty and not await store.articles_between(since, now, channels, limit=1):
-        # An empty digest would say "sent" for a message the chat does not take (it has not
-        # asked for empty digests): say so instead. The tick still runs, so alerts that are
-        # due go out as they would.
-        if deliverer is not None:
-            await deliverer.tick()
-        zone = (parse_time_zone(sub.time_zone) if sub else None) or (
-            deliverer.default_tz if deliverer is not None else UTC
-        )
-        shown = since.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        await reply_text(update, esc(text(lang, "digest_now_empty", chat=target, since=shown)))
-        return
-    payload = {"since": since.isoformat(), "until": now.isoformat(), "manual": True}
-    thread = sub.thread_id if sub else (thread_of(update) if not args else None)
+    empty = not (sub is not None and sub.send_empty) and not await store.articles_between(
+        since, now, channels, limit=1
+    )
     key = "manual-" + now.strftime("%Y%m%dT%H%M%S.%f")
-    await store.ledger.add_manual_digest(target, key, payload, thread)
+    if not empty:
+        payload = {"since": since.isoformat(), "until": now.isoformat(), "manual": True}
+        thread = sub.thread_id if sub else (thread_of(update) if not args else None)
+        await store.ledger.add_manual_digest(target, key, payload, thread)
     if deliverer is not None:
         await deliverer.tick()
+    if empty:
+        zone = (parse_time_zone(sub.time_zone) if sub else None) or context.bot_data.tz
+        shown = format_date(since, zone)
+        await reply_text(update, esc(text(lang, "digest_now_empty", chat=target, since=shown)))
+        return
     result = await store.ledger.delivery_status(target, "digest", key) or "unknown"
     await reply_text(update, esc(text(lang, "digest_now_done", chat=target, result=result)))
